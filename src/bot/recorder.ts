@@ -1,0 +1,59 @@
+import type { Activity, TurnContext } from 'botbuilder';
+import type { BotkitMessage, BotWorker } from 'botkit';
+import type { Connection } from 'mongoose';
+import { touchCustomer } from '../history/customers';
+import { recordMessage } from '../history/messages';
+import { quickRepliesOf } from './quick-replies';
+import type { Logger } from '../logger';
+import { turnInfo } from './turn-info';
+
+type Next = (err?: Error) => void;
+
+/**
+ * Botkit ingest middleware: finds or creates the customer, stores the inbound message
+ * before anything else can fail, and stores every outbound message once the channel
+ * has accepted it. Channel-agnostic: it sees only botbuilder activities.
+ */
+export function conversationRecorder(connection: Connection, log: Logger) {
+  return async (bot: BotWorker, message: BotkitMessage, next: Next): Promise<void> => {
+    try {
+      const context = bot.getConfig('context') as TurnContext;
+      const info = turnInfo(context);
+      const customer = await touchCustomer(connection, info.channel, message.user);
+      info.customer = customer;
+      if (message.type === 'message') {
+        info.inboundId = await recordMessage(connection, {
+          customer: customer._id,
+          channel: info.channel,
+          direction: 'in',
+          text: message.text ?? '',
+          payload: message.value ?? undefined,
+        });
+      }
+      context.onSendActivities(async (_ctx, activities, sendNext) => {
+        const responses = await sendNext();
+        await storeOutbound(connection, customer._id, info.channel, activities).catch((err: Error) =>
+          log.error({ customer: String(customer._id), err: err.message }, 'could not store an outbound message'),
+        );
+        return responses;
+      });
+      next();
+    } catch (err) {
+      next(err as Error);
+    }
+  };
+}
+
+async function storeOutbound(connection: Connection, customer: Parameters<typeof recordMessage>[1]['customer'], channel: string, activities: Partial<Activity>[]) {
+  for (const activity of activities) {
+    if (activity.type !== 'message') continue;
+    const quickReplies = quickRepliesOf(activity);
+    await recordMessage(connection, {
+      customer,
+      channel,
+      direction: 'out',
+      text: activity.text ?? '',
+      payload: quickReplies ? { quick_replies: quickReplies } : undefined,
+    });
+  }
+}

@@ -1,0 +1,28 @@
+import type { TurnContext } from 'botbuilder';
+import type { Customer } from '../history/customers';
+import type { Types } from 'mongoose';
+
+/** What the middleware learns about a turn, kept in the turn state for handlers and the log line. */
+export interface TurnInfo {
+  channel: string;
+  customer?: Customer;
+  inboundId?: Types.ObjectId;
+  intent?: string | null;
+}
+
+const KEY = Symbol('taawun.turnInfo');
+
+/** The turn's info, created on first use. */
+export function turnInfo(context: TurnContext): TurnInfo {
+  let info = context.turnState.get(KEY) as TurnInfo | undefined;
+  if (!info) {
+    info = { channel: channelName(context.activity.channelId) };
+    context.turnState.set(KEY, info);
+  }
+  return info;
+}
+
+/** Our name for a botbuilder channel id: the web adapter says "websocket", we say "web". */
+export function channelName(channelId: string | undefined): string {
+  return channelId === 'websocket' || channelId === 'webhook' ? 'web' : (channelId ?? 'unknown');
+}

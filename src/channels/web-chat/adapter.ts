@@ -1,0 +1,149 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { ActivityTypes, TurnContext, type Activity, type ConversationReference, type ResourceResponse } from 'botbuilder';
+import { WebAdapter } from 'botbuilder-adapter-web';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from '../../logger';
+import { activityToFrame, MAX_TEXT_LENGTH, parseInboundFrame, type OutboundFrame } from './frames';
+import type { WebChatIdentities } from './identity';
+
+/** The channel id web chat activities carry. */
+export const WEB_CHANNEL_ID = 'websocket';
+const HEARTBEAT_MS = 30_000;
+
+type TurnLogic = (context: TurnContext) => Promise<void>;
+
+/**
+ * botbuilder-adapter-web, with the identity taken from a server-signed token instead of
+ * the `user` field the browser claims, several tabs per visitor, bounded frames, and quick
+ * replies from botbuilder's suggested actions. Activities are shaped as the stock adapter's.
+ */
+export class WebChatAdapter extends WebAdapter {
+  private readonly sockets = new Map<string, Set<WebSocket>>();
+  private server: WebSocketServer | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly identities: WebChatIdentities,
+    private readonly log: Logger,
+    private readonly onConnect: (user: string, send: (frame: OutboundFrame) => void) => Promise<void>,
+  ) {
+    super();
+  }
+
+  /** Botkit calls this to start the stock socket server; ours is attached by the HTTP server instead. */
+  override init(): void {}
+
+  /** Accepts websocket connections on the HTTP server's upgrade requests to `path`. */
+  override createSocketServer(_server: unknown, _options: unknown, logic: TurnLogic): void {
+    this.server = new WebSocketServer({ noServer: true, maxPayload: MAX_TEXT_LENGTH * 4 + 1024 });
+    this.server.on('connection', (ws: WebSocket, _req: IncomingMessage, user: string) => this.attach(ws, user, logic));
+    this.heartbeat = setInterval(() => this.pingAll(), HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  /** Handles an HTTP upgrade: a valid token opens the socket, anything else gets 401. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const server = this.server;
+    const token = new URL(req.url ?? '/', 'http://localhost').searchParams.get('token');
+    const user = this.identities.verify(token);
+    if (!server || !user) {
+      this.log.info({ channel: 'web', reason: token ? 'bad token' : 'no token' }, 'web chat connection refused');
+      socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nPOST /webchat/session for a token, then connect to /ws?token=…\n');
+      return;
+    }
+    server.handleUpgrade(req, socket, head, (ws) => server.emit('connection', ws, req, user));
+  }
+
+  /** Whether a visitor has an open socket. */
+  override isConnected(user: string): boolean {
+    return (this.sockets.get(user)?.size ?? 0) > 0;
+  }
+
+  /** Sends activities to every open socket of the recipient; a closed tab reads them from history later. */
+  override async sendActivities(_context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
+    for (const activity of activities) {
+      const frame = activityToFrame(activity);
+      const user = activity.recipient?.id;
+      if (!frame || !user) continue;
+      this.sendTo(user, frame);
+    }
+    return activities.map(() => ({ id: '' }));
+  }
+
+  /** Resumes a conversation outside a customer's turn, for example to notify them. */
+  override async continueConversation(reference: Partial<ConversationReference>, logic: TurnLogic): Promise<void> {
+    const request = TurnContext.applyConversationReference({ type: 'event', name: 'continueConversation' }, reference, true);
+    await this.runMiddleware(new TurnContext(this, request), logic);
+  }
+
+  /** Closes every socket and stops accepting new ones. */
+  async close(): Promise<void> {
+    clearInterval(this.heartbeat);
+    for (const set of this.sockets.values()) for (const ws of set) ws.close(1001, 'server shutting down');
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private attach(ws: WebSocket, user: string, logic: TurnLogic): void {
+    const set = this.sockets.get(user) ?? new Set<WebSocket>();
+    set.add(ws);
+    this.sockets.set(user, set);
+    (ws as WebSocket & { isAlive?: boolean }).isAlive = true;
+    ws.on('pong', () => ((ws as WebSocket & { isAlive?: boolean }).isAlive = true));
+    ws.on('close', () => {
+      set.delete(ws);
+      if (set.size === 0) this.sockets.delete(user);
+    });
+    ws.on('error', (err) => this.log.warn({ channel: 'web', err: err.message }, 'web chat socket error'));
+    ws.on('message', (data, isBinary) => this.receive(ws, user, isBinary ? null : data.toString(), logic));
+    this.onConnect(user, (frame) => send(ws, frame)).catch((err: Error) =>
+      this.log.error({ channel: 'web', err: err.message }, 'could not send the history on connect'),
+    );
+  }
+
+  private receive(ws: WebSocket, user: string, raw: string | null, logic: TurnLogic): void {
+    const frame = raw === null ? { error: 'bad_frame' as const, message: 'binary frames are not accepted; send JSON text' } : parseInboundFrame(raw);
+    if ('error' in frame) {
+      this.log.info({ channel: 'web', code: frame.error }, 'web chat frame dropped');
+      send(ws, { type: 'error', code: frame.error, message: frame.message });
+      return;
+    }
+    // Shaped as the stock adapter shapes it, but `from` comes from the verified token.
+    const activity: Partial<Activity> = {
+      timestamp: new Date(),
+      channelId: WEB_CHANNEL_ID,
+      conversation: { id: user, isGroup: false, conversationType: 'personal', name: '' },
+      from: { id: user, name: '' },
+      recipient: { id: 'bot', name: 'bot' },
+      channelData: frame,
+      text: frame.text,
+      value: frame.payload,
+      type: ActivityTypes.Message,
+    };
+    this.runMiddleware(new TurnContext(this, activity), logic).catch((err: Error) =>
+      this.log.error({ channel: 'web', err: err.message }, 'web chat turn failed'),
+    );
+  }
+
+  private sendTo(user: string, frame: OutboundFrame): void {
+    for (const ws of this.sockets.get(user) ?? []) send(ws, frame);
+  }
+
+  private pingAll(): void {
+    for (const set of this.sockets.values()) {
+      for (const ws of set) {
+        const live = ws as WebSocket & { isAlive?: boolean };
+        if (live.isAlive === false) {
+          ws.terminate();
+          continue;
+        }
+        live.isAlive = false;
+        ws.ping();
+      }
+    }
+  }
+}
+
+function send(ws: WebSocket, frame: OutboundFrame): void {
+  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+}

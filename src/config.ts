@@ -1,0 +1,96 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './errors';
+import { projectRoot } from './paths';
+
+export const LANGUAGES = ['fr', 'ar', 'ary', 'en'] as const;
+export type Language = (typeof LANGUAGES)[number];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The whole configuration, typed and validated; built once at start. */
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string | undefined;
+  mongodbUri: string | undefined;
+  dataDir: string;
+  ferretdbBin: string | undefined;
+  adminToken: string | undefined;
+  webchatSecret: string | undefined;
+  defaultLanguage: Language;
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+const optional = (s: string | undefined) => (s === undefined || s.trim() === '' ? undefined : s.trim());
+
+// Each variable has its own schema so that every bad one is reported, each on one line.
+const variables = {
+  PORT: z
+    .string()
+    .default('3000')
+    .refine((s) => /^\d+$/.test(s) && Number(s) >= 1 && Number(s) <= 65535, {
+      message: 'must be a whole number from 1 to 65535',
+    })
+    .transform(Number),
+  HOST: z.string().default('0.0.0.0').refine((s) => s.length > 0, { message: 'must not be empty' }),
+  PUBLIC_URL: z
+    .string()
+    .optional()
+    .refine((s) => s === undefined || /^https?:\/\/[^\s/]+/.test(s), {
+      message: 'must be an http(s) address such as "https://bot.example.ma"',
+    }),
+  MONGODB_URI: z
+    .string()
+    .optional()
+    .refine((s) => s === undefined || /^mongodb(\+srv)?:\/\/\S+$/.test(s), {
+      message: 'must start with mongodb:// or mongodb+srv://',
+    }),
+  DATA_DIR: z.string().default('data'),
+  FERRETDB_BIN: z.string().optional(),
+  ADMIN_TOKEN: z
+    .string()
+    .optional()
+    .refine((s) => s === undefined || s.length >= 16, {
+      message: 'must be at least 16 characters (try: openssl rand -hex 24)',
+    }),
+  WEBCHAT_SECRET: z
+    .string()
+    .optional()
+    .refine((s) => s === undefined || s.length >= 32, {
+      message: 'must be at least 32 characters (try: openssl rand -hex 32), or unset to keep a generated one in the database',
+    }),
+  DEFAULT_LANGUAGE: z.string().default('fr').refine((s) => (LANGUAGES as readonly string[]).includes(s), {
+    message: `must be one of ${LANGUAGES.join(', ')}`,
+  }),
+  LOG_LEVEL: z.string().default('info').refine((s) => (LOG_LEVELS as readonly string[]).includes(s), {
+    message: `must be one of ${LOG_LEVELS.join(', ')}`,
+  }),
+} as const;
+
+type Parsed = { [K in keyof typeof variables]: z.output<(typeof variables)[K]> };
+
+/** Reads and validates the configuration from an environment; throws ConfigError listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const parsed: Partial<Record<keyof typeof variables, unknown>> = {};
+  for (const [name, schema] of Object.entries(variables) as [keyof typeof variables, z.ZodType][]) {
+    const raw = optional(env[name]);
+    const result = schema.safeParse(raw);
+    if (result.success) parsed[name] = result.data;
+    else problems.push(`${name} ${result.error.issues[0]?.message ?? 'is invalid'}, got ${JSON.stringify(raw)}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const p = parsed as Parsed;
+  return {
+    port: p.PORT,
+    host: p.HOST,
+    publicUrl: p.PUBLIC_URL?.replace(/\/+$/, ''),
+    mongodbUri: p.MONGODB_URI,
+    dataDir: path.resolve(projectRoot, p.DATA_DIR),
+    ferretdbBin: p.FERRETDB_BIN,
+    adminToken: p.ADMIN_TOKEN,
+    webchatSecret: p.WEBCHAT_SECRET,
+    defaultLanguage: p.DEFAULT_LANGUAGE as Language,
+    logLevel: p.LOG_LEVEL as Config['logLevel'],
+  };
+}

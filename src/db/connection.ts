@@ -1,0 +1,49 @@
+import mongoose from 'mongoose';
+import { DatabaseError } from '../errors';
+
+/** Hides the password of a MongoDB address so it can be logged. */
+export function redactUri(uri: string): string {
+  return uri.replace(/\/\/([^@/]*)@/, (_m, cred: string) => `//${cred.split(':')[0]}:***@`);
+}
+
+/** Opens a mongoose connection and makes sure every model's indexes exist. */
+export async function connectDatabase(uri: string): Promise<mongoose.Connection> {
+  const connection = mongoose.createConnection(uri, {
+    serverSelectionTimeoutMS: 10_000,
+    // Indexes are built explicitly below, once, so that a failure stops the start.
+    autoIndex: false,
+  });
+  try {
+    await connection.asPromise();
+  } catch (err) {
+    throw new DatabaseError(
+      `cannot reach MongoDB at ${redactUri(uri)}: ${(err as Error).message}. Check MONGODB_URI, or unset it to use the embedded database`,
+      { cause: err },
+    );
+  }
+  return connection;
+}
+
+/** Creates the indexes declared on the connection's models; safe to call on every start. */
+export async function ensureIndexes(connection: mongoose.Connection): Promise<void> {
+  for (const model of Object.values(connection.models)) await model.createIndexes();
+}
+
+/** Answers whether the database responds within the given time. */
+export async function pingDatabase(connection: mongoose.Connection, timeoutMs = 2000): Promise<{ ok: true } | { ok: false; reason: string }> {
+  if (connection.readyState !== 1 || !connection.db) return { ok: false, reason: `connection is ${mongoose.STATES[connection.readyState]}` };
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      connection.db.admin().ping(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, reason: (err as Error).message };
+  } finally {
+    clearTimeout(timer);
+  }
+}

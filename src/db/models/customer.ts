@@ -1,0 +1,29 @@
+import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+
+const customerSchema = new Schema(
+  {
+    // One document per channel identity: ("web", "w_abc…"), ("whatsapp", "2126…").
+    channel: { type: String, required: true },
+    externalId: { type: String, required: true },
+    name: { type: String },
+    phone: { type: String },
+    language: { type: String },
+    tags: { type: [String], default: [] },
+    consent: { type: Boolean },
+    firstSeenAt: { type: Date, required: true },
+    lastSeenAt: { type: Date, required: true },
+  },
+  { collection: 'customers', versionKey: false },
+);
+
+// Uniqueness of an identity is the database's job: concurrent first messages race here.
+customerSchema.index({ channel: 1, externalId: 1 }, { unique: true });
+// The admin list: newest first, then by id for a stable order.
+customerSchema.index({ firstSeenAt: -1, _id: -1 });
+
+export type CustomerDoc = InferSchemaType<typeof customerSchema>;
+
+/** The customers model bound to a connection. */
+export function customerModel(connection: Connection): Model<CustomerDoc> {
+  return (connection.models.Customer as Model<CustomerDoc>) ?? connection.model('Customer', customerSchema);
+}

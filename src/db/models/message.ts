@@ -1,0 +1,30 @@
+import { Schema, Types, type Connection, type InferSchemaType, type Model } from 'mongoose';
+
+const messageSchema = new Schema(
+  {
+    customer: { type: Schema.Types.ObjectId, required: true, ref: 'Customer' },
+    channel: { type: String, required: true },
+    direction: { type: String, required: true, enum: ['in', 'out'] },
+    text: { type: String, default: '' },
+    // Quick replies, attachments: what the text alone does not carry.
+    payload: { type: Schema.Types.Mixed },
+    // Filled by understanding and flows (later capabilities); null until then.
+    language: { type: String, default: null },
+    intent: { type: String, default: null },
+    product: { type: String, default: null },
+    flow: { type: String, default: null },
+    step: { type: String, default: null },
+    at: { type: Date, required: true },
+  },
+  { collection: 'messages', versionKey: false },
+);
+
+// A customer's history in time order; _id breaks ties within one millisecond.
+messageSchema.index({ customer: 1, at: 1, _id: 1 });
+
+export type MessageDoc = InferSchemaType<typeof messageSchema> & { _id: Types.ObjectId };
+
+/** The messages model bound to a connection. */
+export function messageModel(connection: Connection): Model<MessageDoc> {
+  return (connection.models.Message as Model<MessageDoc>) ?? connection.model('Message', messageSchema);
+}

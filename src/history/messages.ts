@@ -1,0 +1,52 @@
+import type { Connection, Types } from 'mongoose';
+import { messageModel, type MessageDoc } from '../db/models/message';
+
+/** What is known of a message when it is stored; understanding and flows add the rest later. */
+export interface MessageRecord {
+  customer: Types.ObjectId;
+  channel: string;
+  direction: 'in' | 'out';
+  text: string;
+  payload?: unknown;
+  language?: string | null;
+  intent?: string | null;
+  product?: string | null;
+  flow?: string | null;
+  step?: string | null;
+  at?: Date;
+}
+
+/** Stores one message and returns its id. */
+export async function recordMessage(connection: Connection, record: MessageRecord): Promise<Types.ObjectId> {
+  const doc = await messageModel(connection).create({ ...record, at: record.at ?? new Date() });
+  return doc._id;
+}
+
+/** Adds what later stages learned about a stored message (language, intent, product, flow, step). */
+export async function annotateMessage(
+  connection: Connection,
+  id: Types.ObjectId,
+  fields: Partial<Pick<MessageDoc, 'language' | 'intent' | 'product' | 'flow' | 'step'>>,
+): Promise<void> {
+  await messageModel(connection).updateOne({ _id: id }, { $set: fields });
+}
+
+/** A customer's messages, oldest first. */
+export async function listMessages(
+  connection: Connection,
+  customer: Types.ObjectId,
+  page: { limit: number; offset: number },
+): Promise<{ items: MessageDoc[]; total: number }> {
+  const Message = messageModel(connection);
+  const [items, total] = await Promise.all([
+    Message.find({ customer }).sort({ at: 1, _id: 1 }).skip(page.offset).limit(page.limit).lean<MessageDoc[]>(),
+    Message.countDocuments({ customer }),
+  ]);
+  return { items, total };
+}
+
+/** The last `limit` messages of a customer, oldest first: what a reopened chat shows. */
+export async function recentMessages(connection: Connection, customer: Types.ObjectId, limit: number): Promise<MessageDoc[]> {
+  const newestFirst = await messageModel(connection).find({ customer }).sort({ at: -1, _id: -1 }).limit(limit).lean<MessageDoc[]>();
+  return newestFirst.reverse();
+}

@@ -1,0 +1,135 @@
+process.env.DOTENV_CONFIG_QUIET ??= 'true';
+import 'dotenv/config';
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Connection } from 'mongoose';
+import { createBot } from './bot/create-bot';
+import { WebChatAdapter } from './channels/web-chat/adapter';
+import { WebChatIdentities } from './channels/web-chat/identity';
+import { historyFrame } from './channels/web-chat/history-frame';
+import { webChatRoutes } from './channels/web-chat/routes';
+import { loadConfig, type Config } from './config';
+import { connectDatabase, ensureIndexes, redactUri } from './db/connection';
+import { startEmbeddedDatabase, type RunningEngine } from './db/embedded/start-embedded';
+import { settingOnce } from './db/models/setting';
+import { MongoStorage } from './db/mongo-storage';
+import { ConfigError, DatabaseError } from './errors';
+import { createApp } from './http/app';
+import { Locales } from './i18n/locales';
+import { createLogger, type Logger } from './logger';
+import { projectRoot } from './paths';
+
+/** A running Taawun: its address, its database, and how to stop it. */
+export interface RunningServer {
+  url: string;
+  port: number;
+  connection: Connection;
+  engine: RunningEngine | undefined;
+  stop(): Promise<void>;
+}
+
+/** Starts everything in order: database, bot, channels, HTTP. Tests call it with port 0. */
+export async function startServer(config: Config, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+  const locales = Locales.load(path.join(projectRoot, 'locales'));
+
+  let engine: RunningEngine | undefined;
+  let uri = config.mongodbUri;
+  if (!uri) {
+    engine = await startEmbeddedDatabase({
+      dataDir: config.dataDir,
+      ferretdbBin: config.ferretdbBin,
+      progress: (line) => log.info(line),
+    });
+    uri = engine.uri;
+    log.info({ engine: engine.engine, dataDir: engine.dataDir }, `embedded database: ${engine.engine}, data in ${engine.dataDir}`);
+  } else {
+    log.info({ mongodb: redactUri(uri) }, 'using MONGODB_URI');
+  }
+
+  let connection: Connection | undefined;
+  try {
+    connection = await connectDatabase(uri);
+    await ensureIndexes(connection);
+    const db = connection;
+    const secret = config.webchatSecret ?? (await settingOnce(db, 'webchat-secret', () => randomBytes(32).toString('base64url')));
+    const identities = new WebChatIdentities(secret);
+
+    const adapter = new WebChatAdapter(identities, log, async (user, send) => send(await historyFrame(db, user)));
+    const bot = await createBot({ adapter, storage: new MongoStorage(db), connection: db, locales, defaultLanguage: config.defaultLanguage, log });
+    adapter.createSocketServer(undefined, undefined, bot.handleTurn);
+
+    const app = createApp({ connection: db, adminToken: config.adminToken, channelRoutes: [webChatRoutes(identities)], log });
+    const server = http.createServer(app);
+    server.on('upgrade', (req, socket, head) => {
+      if (new URL(req.url ?? '/', 'http://localhost').pathname === '/ws') adapter.handleUpgrade(req, socket, head);
+      else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+    const port = (server.address() as AddressInfo).port;
+    const url = config.publicUrl ?? `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
+    if (!config.adminToken) log.warn('the admin API is off: set ADMIN_TOKEN to turn it on');
+
+    let stopping: Promise<void> | undefined;
+    const stop = () =>
+      (stopping ??= (async () => {
+        await adapter.close();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await bot.handleTurn.queue.drain();
+        await db.close();
+        await engine?.stop();
+      })());
+    return { url, port, connection: db, engine, stop };
+  } catch (err) {
+    await connection?.close().catch(() => undefined);
+    await engine?.stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** `npm start`: reads .env, starts, prints where to go, and stops cleanly on SIGINT/SIGTERM. */
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      console.error('Fix these in .env (see .env.example) and start again.');
+      process.exit(1);
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  let running: RunningServer;
+  try {
+    running = await startServer(config, log);
+  } catch (err) {
+    log.fatal({ code: (err as DatabaseError).code }, (err as Error).message);
+    process.exit(1);
+  }
+  log.info({ url: running.url }, `Taawun is running. Web chat: ${running.url}/  Health: ${running.url}/healthz`);
+  let signals = 0;
+  const shutdown = (signal: string) => {
+    signals += 1;
+    if (signals > 1) process.exit(1);
+    log.info(`${signal} received, stopping`);
+    running.stop().then(
+      () => process.exit(0),
+      (err: Error) => {
+        log.error({ err: err.message }, 'unclean stop');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('unhandledRejection', (err) => log.error({ err: (err as Error)?.message }, 'unhandled rejection'));
+}
+
+if (require.main === module) void main();
