@@ -1,15 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import type { Storage, StoreItems } from 'botbuilder';
 import type { Connection, Model } from 'mongoose';
 import { ETagConflictError } from '../errors';
 import { dialogStateModel, type DialogStateDoc } from './models/dialog-state';
 
 const DUPLICATE_KEY = 11000;
+const MAX_FORCED_ATTEMPTS = 20;
+
+const isDuplicate = (err: unknown) => (err as { code?: number }).code === DUPLICATE_KEY;
 
 /**
  * botbuilder's Storage on MongoDB, so dialog state survives a restart. Writes honour
- * eTags the way MemoryStorage does: no eTag or "*" writes unconditionally; any other
- * eTag writes only if it is still the stored one, else ETagConflictError.
+ * eTags as MemoryStorage does: no eTag or "*" writes unconditionally; any other eTag
+ * writes only if it is still the stored one, else ETagConflictError. The eTag is the
+ * item's version number; see DialogStateDoc for why versions are inserted, not updated.
  */
 export class MongoStorage implements Storage {
   private readonly model: Model<DialogStateDoc>;
@@ -18,12 +21,17 @@ export class MongoStorage implements Storage {
     this.model = dialogStateModel(connection);
   }
 
-  /** Reads the items that exist among `keys`; missing keys are absent from the result. */
+  /** Reads the items that exist among `keys`; missing or deleted keys are absent from the result. */
   async read(keys: string[]): Promise<StoreItems> {
     if (keys.length === 0) return {};
-    const docs = await this.model.find({ _id: { $in: keys } }).lean();
+    const docs = await this.model.find({ key: { $in: keys } }).sort({ key: 1, v: -1 }).lean();
     const items: StoreItems = {};
-    for (const doc of docs) items[doc._id] = { ...JSON.parse(doc.item), eTag: doc.eTag };
+    const seen = new Set<string>();
+    for (const doc of docs) {
+      if (seen.has(doc.key)) continue;
+      seen.add(doc.key);
+      if (doc.item !== null) items[doc.key] = { ...JSON.parse(doc.item), eTag: String(doc.v) };
+    }
     return items;
   }
 
@@ -31,29 +39,66 @@ export class MongoStorage implements Storage {
   async write(changes: StoreItems): Promise<void> {
     for (const [key, change] of Object.entries(changes)) {
       const { eTag, ...rest } = (change ?? {}) as { eTag?: string };
-      const next = { eTag: randomUUID(), item: JSON.stringify(rest), updatedAt: new Date() };
-      if (!eTag || eTag === '*') {
-        await this.model.updateOne({ _id: key }, { $set: next }, { upsert: true });
-        continue;
-      }
-      // Conditional on the eTag the writer read: one atomic single-document update.
-      const result = await this.model.updateOne({ _id: key, eTag }, { $set: next });
-      if (result.matchedCount === 1) continue;
-      // No match: either the item was changed since it was read, or it does not exist yet.
-      try {
-        const exists = await this.model.exists({ _id: key });
-        if (exists) throw new ETagConflictError(key);
-        await this.model.create({ _id: key, ...next });
-      } catch (err) {
-        if ((err as { code?: number }).code === DUPLICATE_KEY) throw new ETagConflictError(key);
-        throw err;
-      }
+      const item = JSON.stringify(rest);
+      if (!eTag || eTag === '*') await this.writeForced(key, item);
+      else await this.writeIfCurrent(key, item, eTag);
     }
   }
 
-  /** Deletes the items; deleting a missing key is not an error. */
+  /** Deletes the items (a deletion is a version too, so stale writers still conflict); a missing key is not an error. */
   async delete(keys: string[]): Promise<void> {
-    if (keys.length === 0) return;
-    await this.model.deleteMany({ _id: { $in: keys } });
+    for (const key of keys) {
+      const latest = await this.latest(key);
+      if (latest && latest.item !== null) await this.writeForced(key, null);
+    }
   }
+
+  private async writeForced(key: string, item: string | null): Promise<void> {
+    for (let attempt = 0; attempt < MAX_FORCED_ATTEMPTS; attempt += 1) {
+      const latest = await this.latest(key);
+      try {
+        await this.insertVersion(key, (latest?.v ?? 0) + 1, item);
+        return;
+      } catch (err) {
+        // Another writer took that version first; an unconditional write just goes after it.
+        if (!isDuplicate(err)) throw err;
+      }
+    }
+    throw new ETagConflictError(key);
+  }
+
+  private async writeIfCurrent(key: string, item: string, eTag: string): Promise<void> {
+    const base = /^\d+$/.test(eTag) ? Number(eTag) : undefined;
+    const latest = await this.latest(key);
+    const exists = latest !== null && latest.item !== null;
+    // Like MemoryStorage: an eTag for an item that does not exist writes it.
+    if (exists && latest.v !== base) throw new ETagConflictError(key);
+    const version = (latest?.v ?? 0) + 1;
+    try {
+      await this.insertVersion(key, version, item);
+    } catch (err) {
+      if (isDuplicate(err)) throw new ETagConflictError(key);
+      throw err;
+    }
+    // A newer version than ours means we raced past a writer whose version was already
+    // cleaned up: ours is stale, so take it back and report the conflict.
+    if (await this.model.exists({ key, v: { $gt: version } })) {
+      await this.model.deleteOne({ _id: versionId(key, version) });
+      throw new ETagConflictError(key);
+    }
+  }
+
+  private async insertVersion(key: string, v: number, item: string | null): Promise<void> {
+    await this.model.create({ _id: versionId(key, v), key, v, item, updatedAt: new Date() });
+    // Keep the previous version so a reader racing this write still finds one.
+    await this.model.deleteMany({ key, v: { $lt: v - 1 } });
+  }
+
+  private latest(key: string): Promise<DialogStateDoc | null> {
+    return this.model.findOne({ key }).sort({ v: -1 }).lean();
+  }
+}
+
+function versionId(key: string, v: number): string {
+  return `${key}#${v}`;
 }

@@ -35,6 +35,8 @@ export async function startFerretdb(binary: string, dataDir: string): Promise<Ru
       `--listen-addr=127.0.0.1:${port}`,
       '--telemetry=disable',
       '--log-level=error',
+      // Its debug/metrics listener defaults to port 8088, which a second instance would collide on.
+      '--debug-addr=-',
     ],
     { port, logFile: path.join(dataDir, 'ferretdb.log'), pidFile },
   );

@@ -1,23 +1,33 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 
-/** One botbuilder storage item: its key is the _id, its eTag guards concurrent writes. */
+/**
+ * One version of a botbuilder storage item. Items are versioned, not updated in place:
+ * a write inserts version v+1 with `_id` "<key>#<v+1>", so the unique `_id` decides which
+ * of two concurrent writers wins. FerretDB 1.24 (SQLite) does not apply a conditional
+ * update atomically, but it does enforce `_id` uniqueness.
+ */
 export interface DialogStateDoc {
   _id: string;
-  eTag: string;
-  // Stored as a JSON string: botbuilder keys may hold "$" or "." that BSON field names refuse.
-  item: string;
+  key: string;
+  v: number;
+  // A JSON string: botbuilder keys may hold "$" or "." that BSON field names refuse. Null marks a deletion.
+  item: string | null;
   updatedAt: Date;
 }
 
 const dialogStateSchema = new Schema<DialogStateDoc>(
   {
     _id: { type: String, required: true },
-    eTag: { type: String, required: true },
-    item: { type: String, required: true },
+    key: { type: String, required: true },
+    v: { type: Number, required: true },
+    item: { type: String, default: null },
     updatedAt: { type: Date, required: true },
   },
   { collection: 'dialog_state', versionKey: false },
 );
+
+// The latest version of a key: the only query the storage makes.
+dialogStateSchema.index({ key: 1, v: -1 });
 
 /** The dialog-state model bound to a connection. */
 export function dialogStateModel(connection: Connection): Model<DialogStateDoc> {

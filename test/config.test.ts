@@ -1,0 +1,49 @@
+import path from 'node:path';
+import { loadConfig } from '../src/config';
+import { ConfigError } from '../src/errors';
+
+function problems(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('gives the documented defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 3000, host: '0.0.0.0', defaultLanguage: 'fr', logLevel: 'info' });
+    expect(config.mongodbUri).toBeUndefined();
+    expect(config.adminToken).toBeUndefined();
+    expect(path.basename(config.dataDir)).toBe('data');
+  });
+
+  it('reports a bad PORT in one line naming the value', () => {
+    expect(problems({ PORT: 'abc' })).toEqual(['PORT must be a whole number from 1 to 65535, got "abc"']);
+    expect(problems({ PORT: '70000' })).toEqual(['PORT must be a whole number from 1 to 65535, got "70000"']);
+    expect(problems({ PORT: '0' })).toHaveLength(1);
+  });
+
+  it('reports every bad variable at once', () => {
+    const found = problems({ PORT: 'x', MONGODB_URI: 'http://db', ADMIN_TOKEN: 'short', DEFAULT_LANGUAGE: 'de', LOG_LEVEL: 'loud' });
+    expect(found).toHaveLength(5);
+    expect(found).toContain('MONGODB_URI must start with mongodb:// or mongodb+srv://, got "http://db"');
+    expect(found.find((p) => p.startsWith('ADMIN_TOKEN'))).toMatch(/at least 16 characters/);
+    expect(found).toContain('DEFAULT_LANGUAGE must be one of fr, ar, ary, en, got "de"');
+  });
+
+  it('treats empty values as unset, as .env.example leaves them', () => {
+    const config = loadConfig({ MONGODB_URI: '', ADMIN_TOKEN: '  ', PORT: '' });
+    expect(config.mongodbUri).toBeUndefined();
+    expect(config.adminToken).toBeUndefined();
+    expect(config.port).toBe(3000);
+  });
+
+  it('keeps valid values and trims the public address', () => {
+    const config = loadConfig({ PORT: '8080', MONGODB_URI: 'mongodb://u:p@db:27017/x', PUBLIC_URL: 'https://bot.example.ma/', DEFAULT_LANGUAGE: 'ary' });
+    expect(config).toMatchObject({ port: 8080, mongodbUri: 'mongodb://u:p@db:27017/x', publicUrl: 'https://bot.example.ma', defaultLanguage: 'ary' });
+  });
+});

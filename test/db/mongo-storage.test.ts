@@ -1,0 +1,99 @@
+import type { Connection } from 'mongoose';
+import { dialogStateModel } from '../../src/db/models/dialog-state';
+import { MongoStorage } from '../../src/db/mongo-storage';
+import { ETagConflictError } from '../../src/errors';
+import { dropDatabase, freshDatabase } from '../support/database';
+
+describe('MongoStorage (real database)', () => {
+  let connection: Connection;
+  let storage: MongoStorage;
+
+  beforeAll(async () => {
+    connection = await freshDatabase('storage', dialogStateModel);
+    storage = new MongoStorage(connection);
+  });
+  afterAll(() => dropDatabase(connection));
+
+  it('reads back what it wrote, with a new eTag, and leaves missing keys out', async () => {
+    await storage.write({ a: { count: 1, nested: { 'dotted.key': true, $dollar: 1 } } });
+    const items = await storage.read(['a', 'missing']);
+    expect(Object.keys(items)).toEqual(['a']);
+    expect(items.a).toMatchObject({ count: 1, nested: { 'dotted.key': true, $dollar: 1 } });
+    expect(typeof items.a!.eTag).toBe('string');
+  });
+
+  it('writes when the eTag is the stored one, and changes the eTag', async () => {
+    await storage.write({ b: { v: 1 } });
+    const { b } = await storage.read(['b']);
+    await storage.write({ b: { ...b, v: 2 } });
+    const after = await storage.read(['b']);
+    expect(after.b).toMatchObject({ v: 2 });
+    expect(after.b!.eTag).not.toBe(b!.eTag);
+  });
+
+  it('refuses a write with a stale eTag and keeps the newer item', async () => {
+    await storage.write({ c: { v: 1 } });
+    const { c: first } = await storage.read(['c']);
+    await storage.write({ c: { ...first, v: 2 } });
+    await expect(storage.write({ c: { ...first, v: 3 } })).rejects.toBeInstanceOf(ETagConflictError);
+    expect((await storage.read(['c'])).c).toMatchObject({ v: 2 });
+  });
+
+  it('lets exactly one of several concurrent writers with the same eTag win, every time', async () => {
+    for (let round = 0; round < 20; round += 1) {
+      await storage.write({ d: { round, v: 'start' } });
+      const { d } = await storage.read(['d']);
+      const results = await Promise.allSettled(['x', 'y', 'z', 'w'].map((v) => storage.write({ d: { ...d, v } })));
+      const won = results.filter((r) => r.status === 'fulfilled');
+      expect(won).toHaveLength(1);
+      for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(ETagConflictError);
+      // The stored item is the winner's, and its eTag moved on.
+      const stored = (await storage.read(['d'])).d!;
+      expect(stored.eTag).not.toBe(d!.eTag);
+      expect(['x', 'y', 'z', 'w']).toContain(stored.v);
+    }
+  });
+
+  it('refuses a writer whose eTag is several versions old', async () => {
+    await storage.write({ h: { v: 0 } });
+    const { h: old } = await storage.read(['h']);
+    for (let i = 1; i <= 4; i += 1) await storage.write({ h: { v: i } });
+    await expect(storage.write({ h: { ...old, v: 'stale' } })).rejects.toMatchObject({ code: 'TAAWUN_ETAG_CONFLICT' });
+    expect((await storage.read(['h'])).h).toMatchObject({ v: 4 });
+  });
+
+  it('refuses a writer that read the item before it was deleted and written again', async () => {
+    await storage.write({ i: { v: 'before' } });
+    const { i: old } = await storage.read(['i']);
+    await storage.delete(['i']);
+    await storage.write({ i: { v: 'after' } });
+    await expect(storage.write({ i: { ...old, v: 'stale' } })).rejects.toBeInstanceOf(ETagConflictError);
+    expect((await storage.read(['i'])).i).toMatchObject({ v: 'after' });
+  });
+
+  it('keeps every unconditional write of concurrent writers, the last one readable', async () => {
+    await Promise.all(Array.from({ length: 6 }, (_, n) => storage.write({ j: { n } })));
+    const { j } = await storage.read(['j']);
+    expect(j).toHaveProperty('n');
+    await storage.write({ j: { ...j, n: 'next' } });
+    expect((await storage.read(['j'])).j).toMatchObject({ n: 'next' });
+  });
+
+  it('overwrites unconditionally with "*" or no eTag, as botbuilder state does', async () => {
+    await storage.write({ e: { v: 1 } });
+    await storage.write({ e: { v: 2, eTag: '*' } });
+    await storage.write({ e: { v: 3 } });
+    expect((await storage.read(['e'])).e).toMatchObject({ v: 3 });
+  });
+
+  it('creates an item written with an eTag that was never stored', async () => {
+    await storage.write({ f: { v: 1, eTag: 'from-elsewhere' } });
+    expect((await storage.read(['f'])).f).toMatchObject({ v: 1 });
+  });
+
+  it('deletes, and deleting a missing key is not an error', async () => {
+    await storage.write({ g: { v: 1 } });
+    await storage.delete(['g', 'never']);
+    expect(await storage.read(['g'])).toEqual({});
+  });
+});
