@@ -1,4 +1,4 @@
-import { BotkitConversation, type Botkit, type BotkitMessage, type BotWorker } from 'botkit';
+import { BotkitConversation, type Botkit, type BotkitMessage } from 'botkit';
 import type { TurnContext } from 'botbuilder';
 import type { Connection } from 'mongoose';
 import { LANGUAGES, type Language } from '../config';
@@ -7,6 +7,7 @@ import type { Locales } from '../i18n/locales';
 import { turnInfo } from './turn-info';
 
 const MAX_NAME_LENGTH = 60;
+const SKIP_PAYLOAD = 'greeting.skip_name';
 
 /** Lower-cases and strips accents and punctuation so "Bonjour !" and "bonjour" match alike. */
 function normalise(text: string): string {
@@ -42,9 +43,15 @@ export function installGreeting(controller: Botkit, connection: Connection, loca
     const t = (key: string) => locales.text(lang, key);
     const dialog = new BotkitConversation(`greeting_${lang}`, controller);
     dialog.say(t('greeting.hello'));
+    const skip = { title: t('greeting.skip_name'), payload: SKIP_PAYLOAD };
     dialog.ask(
-      t('greeting.ask_name'),
-      async (answer: string, convo, bot) => {
+      { text: [t('greeting.ask_name')], quick_replies: [skip] },
+      async (answer: string, convo, bot, message) => {
+        // The way out: the customer may keep their name to themselves.
+        if ((message as { value?: unknown }).value === SKIP_PAYLOAD || answer.trim() === skip.title) {
+          await convo.gotoThread('skipped');
+          return;
+        }
         const name = answer.trim();
         if (name.length === 0 || name.length > MAX_NAME_LENGTH) {
           await bot.say(t('greeting.retry_name'));
@@ -52,14 +59,14 @@ export function installGreeting(controller: Botkit, connection: Connection, loca
           return;
         }
         convo.setVar('name', name);
+        // Saved before the next line is sent, so whoever reads the profile after the reply sees it.
+        const customer = turnInfo(bot.getConfig('context') as TurnContext).customer;
+        if (customer) await updateCustomerProfile(connection, customer._id, { name, language: lang });
       },
       'name',
     );
     dialog.say(t('greeting.nice_to_meet'));
-    dialog.after(async (results: { name?: string }, bot: BotWorker) => {
-      const customer = turnInfo(bot.getConfig('context') as TurnContext).customer;
-      if (customer && results.name) await updateCustomerProfile(connection, customer._id, { name: results.name.slice(0, MAX_NAME_LENGTH), language: lang });
-    });
+    dialog.addMessage(t('greeting.no_name'), 'skipped');
     controller.addDialog(dialog);
   }
 

@@ -15,9 +15,14 @@ export function webChatRoutes(identities: WebChatIdentities): Router {
     res.set({ 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Methods': 'POST', 'Access-Control-Allow-Headers': 'Content-Type' });
     res.sendStatus(204);
   });
-  router.post('/webchat/session', (_req, res) => {
+  // Resumes the identity of a valid token, else issues a new one: the page asks on every
+  // (re)connect, so a visitor keeps their history across server restarts.
+  router.post('/webchat/session', (req, res) => {
     res.set('Access-Control-Allow-Origin', '*');
-    res.status(201).json(identities.issue());
+    const token = (req.body as { token?: unknown } | undefined)?.token;
+    const user = identities.verify(token);
+    if (user) res.status(200).json({ user, token });
+    else res.status(201).json(identities.issue());
   });
   return router;
 }

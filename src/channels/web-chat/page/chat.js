@@ -9,7 +9,6 @@
   var input = document.getElementById('input');
   var status = document.getElementById('status');
   var socket = null;
-  var failedOpens = 0;
   var retryMs = 500;
   var typing = null;
 
@@ -66,10 +65,15 @@
     showReplies(null);
   }
 
+  // Asks the server to resume the stored identity (or issue one) before every connection,
+  // so a server restart keeps the visitor and a token the server no longer accepts is replaced.
   function session() {
-    var token = localStorage.getItem(TOKEN_KEY);
-    if (token) return Promise.resolve(token);
-    return fetch('/webchat/session', { method: 'POST' })
+    var stored = localStorage.getItem(TOKEN_KEY);
+    return fetch('/webchat/session', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(stored ? { token: stored } : {})
+    })
       .then(function (r) { if (!r.ok) throw new Error('session ' + r.status); return r.json(); })
       .then(function (s) { localStorage.setItem(TOKEN_KEY, s.token); return s.token; });
   }
@@ -78,16 +82,13 @@
     setStatus('…');
     session().then(function (token) {
       var scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
-      var opened = false;
       socket = new WebSocket(scheme + location.host + '/ws?token=' + encodeURIComponent(token));
-      socket.onopen = function () { opened = true; failedOpens = 0; retryMs = 500; setStatus('en ligne · متصل'); };
+      socket.onopen = function () { retryMs = 500; setStatus('en ligne · متصل'); };
       socket.onmessage = function (event) {
         try { onFrame(JSON.parse(event.data)); } catch (e) { /* a frame we cannot read is skipped */ }
       };
       socket.onclose = function () {
         setStatus('hors ligne · غير متصل');
-        // A token the server refuses (new secret, another server) is replaced after two tries.
-        if (!opened && ++failedOpens >= 2) { localStorage.removeItem(TOKEN_KEY); failedOpens = 0; }
         setTimeout(connect, retryMs);
         retryMs = Math.min(retryMs * 2, 10000);
       };

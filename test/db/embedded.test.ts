@@ -1,0 +1,95 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import mongoose from 'mongoose';
+import { startEmbeddedDatabase } from '../../src/db/embedded/start-embedded';
+import { DatabaseError } from '../../src/errors';
+
+const ferretdbBin = process.env.TAAWUN_TEST_FERRETDB_BIN;
+const onlyWithFerretdb = ferretdbBin ? describe : describe.skip;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+onlyWithFerretdb('embedded database (FerretDB)', () => {
+  let dataDir: string;
+  const PATH = process.env.PATH;
+
+  beforeEach(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'taawun-embedded-'));
+    // The order tries mongod first; keep it off PATH so this machine's answer does not vary.
+    process.env.PATH = (PATH ?? '').split(path.delimiter).filter((d) => !fs.existsSync(path.join(d, 'mongod'))).join(path.delimiter);
+  });
+  afterEach(() => {
+    process.env.PATH = PATH;
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps its data under the data folder across a stop and a start', async () => {
+    const first = await startEmbeddedDatabase({ dataDir, ferretdbBin, progress: () => undefined });
+    expect(first.engine).toBe('ferretdb');
+    expect(first.dataDir).toBe(path.join(dataDir, 'ferretdb'));
+    const c1 = await mongoose.createConnection(first.uri).asPromise();
+    await c1.collection('notes').insertOne({ text: 'kept' });
+    await c1.close();
+    await first.stop();
+    expect(fs.existsSync(path.join(dataDir, 'ferretdb', 'ferretdb.pid'))).toBe(false);
+
+    const second = await startEmbeddedDatabase({ dataDir, ferretdbBin, progress: () => undefined });
+    const c2 = await mongoose.createConnection(second.uri).asPromise();
+    expect(await c2.collection('notes').findOne({}, { projection: { _id: 0 } })).toEqual({ text: 'kept' });
+    await c2.close();
+    await second.stop();
+  });
+
+  it('stops an engine a crashed run left on the same folder before starting', async () => {
+    const orphan = await startEmbeddedDatabase({ dataDir, ferretdbBin, progress: () => undefined });
+    const orphanPid = Number(fs.readFileSync(path.join(dataDir, 'ferretdb', 'ferretdb.pid'), 'utf8'));
+    expect(alive(orphanPid)).toBe(true);
+    const next = await startEmbeddedDatabase({ dataDir, ferretdbBin, progress: () => undefined });
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (!alive(orphanPid)) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 50);
+    });
+    await next.stop();
+    await orphan.stop();
+  });
+});
+
+describe('embedded database, when nothing can start', () => {
+  it('names each failure and the fixes', async () => {
+    const saved = { PATH: process.env.PATH, MONGOMS_DOWNLOAD_MIRROR: process.env.MONGOMS_DOWNLOAD_MIRROR };
+    // No mongod, no Go, a FERRETDB_BIN that does not exist, and a download mirror that refuses at once.
+    process.env.PATH = '/nonexistent';
+    process.env.MONGOMS_DOWNLOAD_MIRROR = 'https://127.0.0.1:9';
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'taawun-none-'));
+    // mongodb-memory-server prints its own warning about the failed download.
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const started = startEmbeddedDatabase({ dataDir, ferretdbBin: '/nonexistent/ferretdb', progress: () => undefined });
+      await expect(started).rejects.toBeInstanceOf(DatabaseError);
+      const message = await started.catch((err: Error) => err.message);
+      expect(message).toMatch(/mongod: not on PATH/);
+      expect(message).toMatch(/FerretDB: FERRETDB_BIN points to \/nonexistent\/ferretdb, which does not exist/);
+      expect(message).toMatch(/mongodb-memory-server: /);
+      expect(message).toMatch(/set MONGODB_URI/);
+      expect(message).toMatch(/install Go/);
+    } finally {
+      warn.mockRestore();
+      process.env.PATH = saved.PATH;
+      if (saved.MONGOMS_DOWNLOAD_MIRROR === undefined) delete process.env.MONGOMS_DOWNLOAD_MIRROR;
+      else process.env.MONGOMS_DOWNLOAD_MIRROR = saved.MONGOMS_DOWNLOAD_MIRROR;
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

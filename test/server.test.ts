@@ -1,0 +1,243 @@
+import WebSocket from 'ws';
+import { customerModel } from '../src/db/models/customer';
+import type { RunningServer } from '../src/server';
+import { ChatClient } from './support/chat-client';
+import { adminGet, startTestServer } from './support/server';
+
+describe('Taawun server (real database)', () => {
+  let server: RunningServer;
+  const chats: ChatClient[] = [];
+  const chat = async () => {
+    const c = await ChatClient.connect(server.url);
+    chats.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    server = await startTestServer({ label: 'server' });
+  });
+  afterAll(async () => {
+    await Promise.all(chats.map((c) => c.close()));
+    await server.connection.dropDatabase();
+    await server.stop();
+  });
+
+  it('answers /healthz while the database is up', async () => {
+    const res = await fetch(`${server.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok', db: 'up' });
+  });
+
+  it('serves the chat page at /', async () => {
+    const res = await fetch(`${server.url}/`);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('name="viewport"');
+    expect(html).toContain('/webchat/chat.js');
+  });
+
+  it('greets, asks the name, keeps it, and stores every message in both directions', async () => {
+    const c = await chat();
+    expect((await c.next('history')).messages).toEqual([]);
+    // No customer exists for a visitor who only opened the page.
+    expect(await customerModel(server.connection).countDocuments({ externalId: c.user })).toBe(0);
+
+    await c.say('Salam');
+    await c.expectReply(/مرحبا/);
+    await c.expectReply(/سميتك/);
+    await c.say('Khadija');
+    await c.expectReply(/Khadija/);
+
+    const customer = await customerModel(server.connection).findOne({ channel: 'web', externalId: c.user }).lean();
+    expect(customer).toMatchObject({ name: 'Khadija', language: 'ary' });
+    const { body } = await adminGet(server, `/api/customers/${customer!._id}/messages`);
+    expect(body.items.map((m: { direction: string; text: string }) => `${m.direction}: ${m.text}`)).toEqual([
+      'in: Salam',
+      expect.stringMatching(/^out: مرحبا/),
+      expect.stringMatching(/^out: .*سميتك/),
+      'in: Khadija',
+      expect.stringMatching(/^out: .*Khadija/),
+    ]);
+    expect(body.items[0]).toMatchObject({ channel: 'web', language: null, intent: null, product: null, flow: null, step: null });
+    expect(new Date(body.items[0].at).getTime()).toBeLessThanOrEqual(new Date(body.items[4].at).getTime());
+  });
+
+  it('offers a way out of the name question as a quick reply', async () => {
+    const c = await chat();
+    await c.say('hi');
+    await c.expectReply(/Hello and welcome/);
+    const question = await c.expectReply('What is your name?');
+    expect(question.quick_replies).toEqual([{ title: 'Skip', payload: 'greeting.skip_name' }]);
+    await c.say('Skip', 'greeting.skip_name');
+    await c.expectReply(/^All right!/);
+    const customer = await customerModel(server.connection).findOne({ externalId: c.user }).lean();
+    expect(customer?.name).toBeUndefined();
+  });
+
+  it('resumes a valid web chat session and replaces an invalid one', async () => {
+    const post = (body: unknown) =>
+      fetch(`${server.url}/webchat/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const issued = await post({});
+    expect(issued.status).toBe(201);
+    const session = (await issued.json()) as { user: string; token: string };
+    const resumed = await post({ token: session.token });
+    expect(resumed.status).toBe(200);
+    expect(await resumed.json()).toEqual(session);
+    const forged = await post({ token: `${session.user}.forged` });
+    expect(forged.status).toBe(201);
+    expect(((await forged.json()) as { user: string }).user).not.toBe(session.user);
+  });
+
+  it('handles two messages sent at once in order, the second answering the question the first raised', async () => {
+    const c = await chat();
+    await c.next('history');
+    await c.say('Bonjour');
+    await c.say('Youssef');
+    await c.expectReply(/Bonjour et bienvenue/);
+    await c.expectReply(/Comment vous appelez-vous/);
+    await c.expectReply('Enchanté, Youssef ! Écrivez-nous votre question, l\'équipe de la coopérative vous répondra.');
+  });
+
+  it('sends a reply to every open tab of the visitor', async () => {
+    const first = await chat();
+    const second = await ChatClient.connect(server.url, { token: first.token, user: first.user });
+    chats.push(second);
+    await first.say('hello');
+    await first.expectReply(/Hello and welcome/);
+    await second.expectReply(/Hello and welcome/);
+  });
+
+  it('answers a malformed, empty, too long or binary frame with an error and keeps the socket', async () => {
+    const c = await chat();
+    c.sendRaw('{not json');
+    expect(await c.next('error')).toMatchObject({ code: 'bad_frame' });
+    await c.say('   ');
+    expect(await c.next('error')).toMatchObject({ code: 'empty' });
+    await c.say('x'.repeat(4097));
+    expect(await c.next('error')).toMatchObject({ code: 'too_long' });
+    c.sendRaw(Buffer.from([1, 2, 3]));
+    expect(await c.next('error')).toMatchObject({ code: 'bad_frame' });
+    c.sendRaw(JSON.stringify({ type: 'message', text: 'hi', user: 'someone-else' }));
+    await c.expectReply(/Hello and welcome/);
+    expect(await customerModel(server.connection).countDocuments({ externalId: 'someone-else' })).toBe(0);
+  });
+
+  it('refuses a websocket without a valid token, and other upgrade paths', async () => {
+    for (const path of ['/ws', '/ws?token=w_fake.c2lnbmF0dXJl', '/other?token=x']) {
+      const ws = new WebSocket(`${server.url.replace('http', 'ws')}${path}`);
+      const status = await new Promise<number | undefined>((resolve) => ws.on('unexpected-response', (_req, res) => resolve(res.statusCode)));
+      expect(status).toBe(path.startsWith('/other') ? 404 : 401);
+    }
+  });
+
+  describe('admin API', () => {
+    it('refuses a missing or wrong token with 401', async () => {
+      expect((await adminGet(server, '/api/customers', null)).status).toBe(401);
+      const wrong = await adminGet(server, '/api/customers', 'wrong-token-wrong-token');
+      expect(wrong.status).toBe(401);
+      expect(wrong.body).toEqual({ error: 'unauthorized', message: 'the bearer token is wrong' });
+    });
+
+    it('lists customers newest first, page by page', async () => {
+      for (const name of ['a', 'b', 'c']) {
+        const c = await chat();
+        await c.say(`bonjour`);
+        await c.expectReply(/Bonjour/);
+        await c.expectReply(/appelez/);
+        await c.say(`client-${name}`);
+        await c.expectReply(new RegExp(`client-${name}`));
+      }
+      const all = await adminGet(server, '/api/customers?limit=200');
+      const firstSeen = all.body.items.map((c: { firstSeenAt: string }) => Date.parse(c.firstSeenAt));
+      expect([...firstSeen].sort((x, y) => y - x)).toEqual(firstSeen);
+      expect(all.body.items[0].name).toBe('client-c');
+
+      const page1 = await adminGet(server, '/api/customers?limit=2');
+      expect(page1.body).toMatchObject({ total: all.body.total, limit: 2, offset: 0, next: '?limit=2&offset=2' });
+      const page2 = await adminGet(server, `/api/customers${page1.body.next}`);
+      expect(page2.body.items[0]._id).toBe(all.body.items[2]._id);
+    });
+
+    it.each([
+      ['/api/customers?limit=0', 'limit must be a whole number from 1 to 200, got "0"'],
+      ['/api/customers?limit=201', 'limit must be a whole number from 1 to 200, got "201"'],
+      ['/api/customers?offset=-1', 'offset must be a whole number from 0 to 10000000, got "-1"'],
+      ['/api/customers?limit=ten', 'limit must be a whole number from 1 to 200, got "ten"'],
+      ['/api/customers?limit=1&limit=2', 'limit must be a whole number from 1 to 200, got ["1","2"]'],
+    ])('refuses %s with 400', async (path, message) => {
+      const res = await adminGet(server, path);
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ error: 'bad_pagination', message });
+    });
+
+    it('answers 404 for an unknown or malformed customer id', async () => {
+      const unknown = await adminGet(server, '/api/customers/64b000000000000000000000/messages');
+      expect(unknown.status).toBe(404);
+      expect(unknown.body.error).toBe('unknown_customer');
+      expect((await adminGet(server, '/api/customers/not-an-id/messages')).status).toBe(404);
+      expect((await adminGet(server, '/api/nothing-here')).status).toBe(404);
+    });
+  });
+
+  it('refuses a request body over 1 MB with 413 and bad JSON with 400', async () => {
+    const big = await fetch(`${server.url}/webchat/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ pad: 'x'.repeat(1_100_000) }),
+    });
+    expect(big.status).toBe(413);
+    expect((await big.json()).error).toBe('body_too_large');
+    const bad = await fetch(`${server.url}/webchat/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{oops' });
+    expect(bad.status).toBe(400);
+  });
+});
+
+describe('Taawun server lifecycle (real database)', () => {
+  it('resumes an open dialog and shows the history after a restart', async () => {
+    const first = await startTestServer({ label: 'restart' });
+    const uri = (first.connection as unknown as { _connectionString: string })._connectionString;
+    const c = await ChatClient.connect(first.url);
+    await c.next('history');
+    await c.say('Bonsoir');
+    await c.expectReply(/Bonjour et bienvenue/);
+    await c.expectReply(/Comment vous appelez-vous/);
+    await c.close();
+    await first.stop();
+
+    const second = await startTestServer({ mongodbUri: uri });
+    try {
+      const again = await ChatClient.connect(second.url, { token: c.token, user: c.user });
+      const history = await again.next('history');
+      expect(history.messages.map((m) => m.direction)).toEqual(['in', 'out', 'out']);
+      expect(history.messages[0]!.text).toBe('Bonsoir');
+      await again.say('Salma');
+      await again.expectReply(/Enchanté, Salma/);
+      await again.close();
+    } finally {
+      await second.connection.dropDatabase();
+      await second.stop();
+    }
+  });
+
+  it('answers /healthz with 503 and the reason when the database is gone', async () => {
+    const server = await startTestServer({ label: 'health' });
+    await server.connection.dropDatabase();
+    await server.connection.close();
+    const res = await fetch(`${server.url}/healthz`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ status: 'unavailable', db: 'down', reason: expect.stringMatching(/disconnected/) });
+    await server.stop();
+  });
+
+  it('keeps the admin API off without ADMIN_TOKEN and says how to turn it on', async () => {
+    const server = await startTestServer({ label: 'noadmin', adminToken: undefined });
+    try {
+      const res = await adminGet(server, '/api/customers');
+      expect(res.status).toBe(404);
+      expect(res.body).toEqual({ error: 'admin_api_off', message: 'the admin API is off: set ADMIN_TOKEN in .env and restart' });
+    } finally {
+      await server.connection.dropDatabase();
+      await server.stop();
+    }
+  });
+});

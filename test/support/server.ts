@@ -1,0 +1,27 @@
+import { loadConfig, type Config } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { startServer, type RunningServer } from '../../src/server';
+import { freshDatabaseUri } from './database';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+/** Starts a whole Taawun on a free port against the given (or a fresh) database; logs are silent. */
+export async function startTestServer(overrides: Partial<Config> & { label?: string } = {}): Promise<RunningServer> {
+  const { label = 'server', ...rest } = overrides;
+  const config: Config = {
+    ...loadConfig({}),
+    port: 0,
+    host: '127.0.0.1',
+    mongodbUri: freshDatabaseUri(label),
+    adminToken: ADMIN_TOKEN,
+    logLevel: 'silent',
+    ...rest,
+  };
+  return startServer(config, createLogger(config.logLevel));
+}
+
+/** GET or POST against the admin API with the test token. */
+export async function adminGet(server: RunningServer, path: string, token: string | null = ADMIN_TOKEN): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${server.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  return { status: res.status, body: await res.json() };
+}
