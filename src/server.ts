@@ -31,7 +31,7 @@ export interface RunningServer {
 }
 
 /** Starts everything in order: database, bot, channels, HTTP. Tests call it with port 0. */
-export async function startServer(config: Config, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+export async function startServer(config: Config, log: Logger = createLogger(config.logLevel, config.logFormat)): Promise<RunningServer> {
   const locales = Locales.load(path.join(projectRoot, 'locales'));
 
   let engine: RunningEngine | undefined;
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, config.logFormat);
   let running: RunningServer;
   try {
     running = await startServer(config, log);

@@ -2,7 +2,7 @@ import WebSocket from 'ws';
 import { customerModel } from '../src/db/models/customer';
 import type { RunningServer } from '../src/server';
 import { ChatClient } from './support/chat-client';
-import { adminGet, startTestServer } from './support/server';
+import { ADMIN_TOKEN, adminGet, startTestServer } from './support/server';
 
 describe('Taawun server (real database)', () => {
   let server: RunningServer;
@@ -216,6 +216,30 @@ describe('Taawun server lifecycle (real database)', () => {
     } finally {
       await second.connection.dropDatabase();
       await second.stop();
+    }
+  });
+
+  it('logs one line per handled message, with customer, channel, intent and latency, and no secret', async () => {
+    const lines: string[] = [];
+    const server = await startTestServer({ label: 'logs', logLines: lines });
+    try {
+      const c = await ChatClient.connect(server.url);
+      await c.say('bonjour');
+      await c.expectReply(/Bonjour/);
+      await c.expectReply(/appelez/);
+      await adminGet(server, '/api/customers');
+      await c.close();
+      const handled = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'message handled');
+      expect(handled).toHaveLength(1);
+      expect(handled[0]).toEqual(
+        expect.objectContaining({ customer: expect.stringMatching(/^[0-9a-f]{24}$/), channel: 'web', intent: null, latencyMs: expect.any(Number) }),
+      );
+      const all = lines.join('');
+      expect(all).not.toContain(ADMIN_TOKEN);
+      expect(all).not.toContain(c.token.split('.')[1]);
+    } finally {
+      await server.connection.dropDatabase();
+      await server.stop();
     }
   });
 
