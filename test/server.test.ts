@@ -72,6 +72,20 @@ describe('Taawun server (real database)', () => {
     await c.expectReply(/^All right!/);
     const customer = await customerModel(server.connection).findOne({ externalId: c.user }).lean();
     expect(customer?.name).toBeUndefined();
+    // What the customer writes next is answered in the greeting's language.
+    await c.say('où est la boutique ?');
+    await c.expectReply(/^Thank you, your message is received/);
+  });
+
+  it('greets a returning customer by name', async () => {
+    const c = await chat();
+    await c.say('salut');
+    await c.expectReply(/Bonjour/);
+    await c.expectReply(/appelez/);
+    await c.say('Hassan');
+    await c.expectReply(/Hassan/);
+    await c.say('bonjour');
+    await c.expectReply('Re-bonjour Hassan ! Que puis-je faire pour vous ?');
   });
 
   it('resumes a valid web chat session and replaces an invalid one', async () => {

@@ -76,12 +76,10 @@ export function installGreeting(controller: Botkit, connection: Connection, loca
     async (bot, message) => {
       const lang = greetingLanguage(locales, message.text ?? '') ?? defaultLanguage;
       const customer = turnInfo(bot.getConfig('context') as TurnContext).customer;
-      if (customer?.name) {
-        await bot.say(locales.text(lang, 'greeting.welcome_back').replace('{{vars.name}}', customer.name));
-        if (customer.language !== lang) await updateCustomerProfile(connection, customer._id, { language: lang });
-        return;
-      }
-      await bot.beginDialog(`greeting_${lang}`);
+      // The greeting's language is the best guess of the customer's until understanding knows better.
+      if (customer && customer.language !== lang) await updateCustomerProfile(connection, customer._id, { language: lang });
+      if (customer?.name) await bot.say(locales.text(lang, 'greeting.welcome_back').replace('{{vars.name}}', customer.name));
+      else await bot.beginDialog(`greeting_${lang}`);
     },
   );
 

@@ -67,7 +67,9 @@ export async function startAndWaitForPort(
 ): Promise<ChildProcess> {
   fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
   const log = fs.openSync(options.logFile, 'a');
-  const child = spawn(command, args, { stdio: ['ignore', log, log] });
+  // Its own process group: a Ctrl-C at the terminal reaches only the server, which then
+  // stops the engine after its last write instead of both stopping at once.
+  const child = spawn(command, args, { stdio: ['ignore', log, log], detached: true });
   fs.closeSync(log);
   let exited: string | undefined;
   child.on('exit', (code, signal) => {
