@@ -2,6 +2,7 @@ process.env.DOTENV_CONFIG_QUIET ??= 'true';
 import 'dotenv/config';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import { Router } from 'express';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Connection } from 'mongoose';
@@ -57,10 +58,11 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     const identities = new WebChatIdentities(secret);
 
     const adapter = new WebChatAdapter(identities, log, async (user, send) => send(await historyFrame(db, user)));
-    const bot = await createBot({ adapter, storage: new MongoStorage(db), connection: db, locales, defaultLanguage: config.defaultLanguage, log });
+    const botRoutes = Router();
+    const bot = await createBot({ adapter, webserver: botRoutes, webhookUri: '/webchat/messages', storage: new MongoStorage(db), connection: db, locales, defaultLanguage: config.defaultLanguage, log });
     adapter.createSocketServer(undefined, undefined, bot.handleTurn);
 
-    const app = createApp({ connection: db, adminToken: config.adminToken, channelRoutes: [webChatRoutes(identities)], log });
+    const app = createApp({ connection: db, adminToken: config.adminToken, channelRoutes: [webChatRoutes(identities), botRoutes], log });
     const server = http.createServer(app);
     server.on('upgrade', (req, socket, head) => {
       if (new URL(req.url ?? '/', 'http://localhost').pathname === '/ws') adapter.handleUpgrade(req, socket, head);

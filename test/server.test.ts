@@ -193,6 +193,31 @@ describe('Taawun server (real database)', () => {
     });
   });
 
+  describe('Botkit webhook over HTTP (POST /webchat/messages)', () => {
+    const post = (body: unknown) =>
+      fetch(`${server.url}/webchat/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+    it('answers with the replies, continuing the dialog the websocket started', async () => {
+      const c = await chat();
+      await c.say('hello');
+      await c.expectReply(/Hello and welcome/);
+      await c.expectReply('What is your name?');
+      const res = await post({ token: c.token, type: 'message', text: 'Nadia' });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ messages: [{ type: 'message', text: expect.stringMatching(/^Nice to meet you, Nadia!/) }] });
+    });
+
+    it('refuses a missing or forged token with 401 and a bad frame with 400', async () => {
+      expect((await post({ type: 'message', text: 'hi' })).status).toBe(401);
+      expect((await post({ token: 'w_x.forged', type: 'message', text: 'hi' })).status).toBe(401);
+      const { token } = (await (await fetch(`${server.url}/webchat/session`, { method: 'POST' })).json()) as { token: string };
+      const empty = await post({ token, type: 'message', text: '' });
+      expect(empty.status).toBe(400);
+      expect(await empty.json()).toEqual({ error: 'empty', message: 'the message has no text' });
+      expect((await post({ token, type: 'message', text: 'x'.repeat(5000) })).status).toBe(413);
+    });
+  });
+
   it('refuses a request body over 1 MB with 413 and bad JSON with 400', async () => {
     const big = await fetch(`${server.url}/webchat/session`, {
       method: 'POST',

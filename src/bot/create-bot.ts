@@ -1,4 +1,5 @@
 import type { BotAdapter, Storage } from 'botbuilder';
+import type { Router } from 'express';
 import { Botkit } from 'botkit';
 import type { Connection } from 'mongoose';
 import type { Language } from '../config';
@@ -14,9 +15,11 @@ export interface Bot {
   handleTurn: TurnHandler;
 }
 
-/** Builds the Botkit controller on an adapter and a storage; the HTTP server is ours, not Botkit's. */
+/** Builds the Botkit controller on an adapter, a storage and our express router, where Botkit adds its webhook. */
 export async function createBot(options: {
   adapter: BotAdapter;
+  webserver: Router;
+  webhookUri: string;
   storage: Storage;
   connection: Connection;
   locales: Locales;
@@ -26,7 +29,9 @@ export async function createBot(options: {
   const controller = new Botkit({
     adapter: options.adapter,
     storage: options.storage,
-    disable_webserver: true,
+    // Our router, not a server of Botkit's own: it would listen on PORT by itself.
+    webserver: options.webserver,
+    webhook_uri: options.webhookUri,
     disable_console: true,
   });
   controller.middleware.ingest.use(conversationRecorder(options.connection, options.log));

@@ -13,7 +13,7 @@ import { turnInfo } from './turn-info';
  */
 export function createTurnHandler(controller: Botkit, locales: Locales, defaultLanguage: Language, log: Logger, queue = new KeyedSerialQueue()) {
   const handle = async (context: TurnContext): Promise<void> => {
-    const key = `${context.activity.channelId}:${context.activity.from?.id}`;
+    const key = `${turnInfo(context).channel}:${context.activity.from?.id}`;
     const received = Date.now();
     await queue.run(key, async () => {
       const started = Date.now();

@@ -16,13 +16,9 @@ const KEY = Symbol('taawun.turnInfo');
 export function turnInfo(context: TurnContext): TurnInfo {
   let info = context.turnState.get(KEY) as TurnInfo | undefined;
   if (!info) {
-    info = { channel: channelName(context.activity.channelId) };
+    // Adapters set channelId to our channel names ("web", later "messenger", "whatsapp").
+    info = { channel: context.activity.channelId ?? 'unknown' };
     context.turnState.set(KEY, info);
   }
   return info;
-}
-
-/** Our name for a botbuilder channel id: the web adapter says "websocket", we say "web". */
-export function channelName(channelId: string | undefined): string {
-  return channelId === 'websocket' || channelId === 'webhook' ? 'web' : (channelId ?? 'unknown');
 }

@@ -4,11 +4,14 @@ import { ActivityTypes, TurnContext, type Activity, type ConversationReference, 
 import { WebAdapter } from 'botbuilder-adapter-web';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../logger';
-import { activityToFrame, MAX_TEXT_LENGTH, parseInboundFrame, type OutboundFrame } from './frames';
+import type { Request, Response } from 'express';
+import { activityToFrame, MAX_TEXT_LENGTH, parseInboundFrame, validateInbound, type InboundFrame, type OutboundFrame } from './frames';
 import type { WebChatIdentities } from './identity';
 
-/** The channel id web chat activities carry. */
-export const WEB_CHANNEL_ID = 'websocket';
+/** The channel id of every web chat activity, websocket or HTTP: one id, so both reach the same dialog state. */
+export const WEB_CHANNEL_ID = 'web';
+// Where an HTTP turn collects its replies; a websocket turn has none.
+const HTTP_REPLIES = Symbol('taawun.webchat.httpReplies');
 const HEARTBEAT_MS = 30_000;
 
 type TurnLogic = (context: TurnContext) => Promise<void>;
@@ -22,6 +25,7 @@ export class WebChatAdapter extends WebAdapter {
   private readonly sockets = new Map<string, Set<WebSocket>>();
   private server: WebSocketServer | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private logic: TurnLogic | undefined;
 
   constructor(
     private readonly identities: WebChatIdentities,
@@ -36,6 +40,7 @@ export class WebChatAdapter extends WebAdapter {
 
   /** Accepts websocket connections on the HTTP server's upgrade requests to `path`. */
   override createSocketServer(_server: unknown, _options: unknown, logic: TurnLogic): void {
+    this.logic = logic;
     this.server = new WebSocketServer({ noServer: true, maxPayload: MAX_TEXT_LENGTH * 4 + 1024 });
     this.server.on('connection', (ws: WebSocket, _req: IncomingMessage, user: string) => this.attach(ws, user, logic));
     this.heartbeat = setInterval(() => this.pingAll(), HEARTBEAT_MS);
@@ -60,15 +65,45 @@ export class WebChatAdapter extends WebAdapter {
     return (this.sockets.get(user)?.size ?? 0) > 0;
   }
 
-  /** Sends activities to every open socket of the recipient; a closed tab reads them from history later. */
-  override async sendActivities(_context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
+  /** Sends activities to every open socket of the recipient (a closed tab reads them from history later), or into the HTTP answer. */
+  override async sendActivities(context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
     for (const activity of activities) {
       const frame = activityToFrame(activity);
       const user = activity.recipient?.id;
       if (!frame || !user) continue;
-      this.sendTo(user, frame);
+      const httpReplies = context.turnState.get(HTTP_REPLIES) as OutboundFrame[] | undefined;
+      if (httpReplies) httpReplies.push(frame);
+      else this.sendTo(user, frame);
     }
     return activities.map(() => ({ id: '' }));
+  }
+
+  /**
+   * Botkit's webhook (POST /webchat/messages): the same conversation over plain HTTP for
+   * front ends without websockets. The body is a message frame plus the session token;
+   * the answer holds the bot's replies. Never rejects: Botkit would rethrow it unhandled.
+   */
+  override async processActivity(req: Request, res: Response): Promise<void> {
+    try {
+      const body = req.body as Record<string, unknown> | undefined;
+      const user = this.identities.verify(body?.token);
+      if (!user || !this.logic) {
+        res.status(401).json({ error: 'unauthorized', message: 'send the "token" that POST /webchat/session gave' });
+        return;
+      }
+      const frame = validateInbound(body);
+      if ('error' in frame) {
+        res.status(frame.error === 'too_long' ? 413 : 400).json({ error: frame.error, message: frame.message });
+        return;
+      }
+      const context = new TurnContext(this, this.activityFor(user, frame));
+      context.turnState.set(HTTP_REPLIES, []);
+      await this.runMiddleware(context, this.logic);
+      res.status(200).json({ messages: context.turnState.get(HTTP_REPLIES) });
+    } catch (err) {
+      this.log.error({ channel: 'web', err: (err as Error).message }, 'web chat webhook failed');
+      if (!res.headersSent) res.status(500).json({ error: 'internal', message: 'internal error; see the server log' });
+    }
   }
 
   /** Resumes a conversation outside a customer's turn, for example to notify them. */
@@ -108,8 +143,15 @@ export class WebChatAdapter extends WebAdapter {
       send(ws, { type: 'error', code: frame.error, message: frame.message });
       return;
     }
-    // Shaped as the stock adapter shapes it, but `from` comes from the verified token.
-    const activity: Partial<Activity> = {
+    const activity = this.activityFor(user, frame);
+    this.runMiddleware(new TurnContext(this, activity), logic).catch((err: Error) =>
+      this.log.error({ channel: 'web', err: err.message }, 'web chat turn failed'),
+    );
+  }
+
+  /** An activity shaped as the stock adapter shapes it, but with `from` taken from the verified token. */
+  private activityFor(user: string, frame: InboundFrame): Partial<Activity> {
+    return {
       timestamp: new Date(),
       channelId: WEB_CHANNEL_ID,
       conversation: { id: user, isGroup: false, conversationType: 'personal', name: '' },
@@ -120,9 +162,6 @@ export class WebChatAdapter extends WebAdapter {
       value: frame.payload,
       type: ActivityTypes.Message,
     };
-    this.runMiddleware(new TurnContext(this, activity), logic).catch((err: Error) =>
-      this.log.error({ channel: 'web', err: err.message }, 'web chat turn failed'),
-    );
   }
 
   private sendTo(user: string, frame: OutboundFrame): void {

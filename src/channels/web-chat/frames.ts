@@ -21,14 +21,25 @@ export type OutboundFrame =
 
 export type FrameErrorCode = 'bad_frame' | 'unknown_type' | 'empty' | 'too_long';
 
+/** Why a frame was refused, said to the sender. */
+export interface FrameRefusal {
+  error: FrameErrorCode;
+  message: string;
+}
+
 /** Parses one websocket frame from a browser; returns the frame or the reason it is refused. */
-export function parseInboundFrame(raw: string): InboundFrame | { error: FrameErrorCode; message: string } {
+export function parseInboundFrame(raw: string): InboundFrame | FrameRefusal {
   let data: unknown;
   try {
     data = JSON.parse(raw);
   } catch {
     return { error: 'bad_frame', message: 'frames must be JSON objects such as {"type":"message","text":"salam"}' };
   }
+  return validateInbound(data);
+}
+
+/** Checks a decoded frame (websocket) or request body (HTTP); fields other than type, text and payload are ignored. */
+export function validateInbound(data: unknown): InboundFrame | FrameRefusal {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     return { error: 'bad_frame', message: 'frames must be JSON objects such as {"type":"message","text":"salam"}' };
   }
