@@ -27,6 +27,8 @@ export interface RunningServer {
   url: string;
   port: number;
   connection: Connection;
+  /** The database address in use (the embedded engine's, or MONGODB_URI). */
+  databaseUri: string;
   engine: RunningEngine | undefined;
   stop(): Promise<void>;
 }
@@ -86,7 +88,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
         await db.close();
         await engine?.stop();
       })());
-    return { url, port, connection: db, engine, stop };
+    return { url, port, connection: db, databaseUri: uri, engine, stop };
   } catch (err) {
     await connection?.close().catch(() => undefined);
     await engine?.stop().catch(() => undefined);

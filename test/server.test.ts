@@ -28,6 +28,11 @@ describe('Taawun server (real database)', () => {
     expect(await res.json()).toEqual({ status: 'ok', db: 'up' });
   });
 
+  it('builds the indexes its queries and uniqueness rely on at start', async () => {
+    const indexes = await customerModel(server.connection).collection.indexes();
+    expect(indexes.find((i) => i.key.channel === 1 && i.key.externalId === 1)?.unique).toBe(true);
+  });
+
   it('serves the chat page at /', async () => {
     const res = await fetch(`${server.url}/`);
     expect(res.status).toBe(200);
@@ -234,7 +239,7 @@ describe('Taawun server (real database)', () => {
 describe('Taawun server lifecycle (real database)', () => {
   it('resumes an open dialog and shows the history after a restart', async () => {
     const first = await startTestServer({ label: 'restart' });
-    const uri = (first.connection as unknown as { _connectionString: string })._connectionString;
+    const uri = first.databaseUri;
     const c = await ChatClient.connect(first.url);
     await c.next('history');
     await c.say('Bonsoir');

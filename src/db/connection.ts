@@ -1,5 +1,6 @@
 import mongoose from 'mongoose';
 import { DatabaseError } from '../errors';
+import { registerModels } from './models';
 
 /** Hides the password of a MongoDB address so it can be logged. */
 export function redactUri(uri: string): string {
@@ -24,8 +25,9 @@ export async function connectDatabase(uri: string): Promise<mongoose.Connection>
   return connection;
 }
 
-/** Creates the indexes declared on the connection's models; safe to call on every start. */
+/** Registers every model and creates the indexes they declare; safe to call on every start. */
 export async function ensureIndexes(connection: mongoose.Connection): Promise<void> {
+  registerModels(connection);
   for (const model of Object.values(connection.models)) await model.createIndexes();
 }
 

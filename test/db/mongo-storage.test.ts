@@ -1,5 +1,4 @@
 import type { Connection } from 'mongoose';
-import { dialogStateModel } from '../../src/db/models/dialog-state';
 import { MongoStorage } from '../../src/db/mongo-storage';
 import { ETagConflictError } from '../../src/errors';
 import { dropDatabase, freshDatabase } from '../support/database';
@@ -9,7 +8,7 @@ describe('MongoStorage (real database)', () => {
   let storage: MongoStorage;
 
   beforeAll(async () => {
-    connection = await freshDatabase('storage', dialogStateModel);
+    connection = await freshDatabase('storage');
     storage = new MongoStorage(connection);
   });
   afterAll(() => dropDatabase(connection));

@@ -20,7 +20,7 @@ describeWithBrowser('web chat in chromium', () => {
 
   it('chats on a phone-sized page, keeps the history, and resumes the dialog after a restart', async () => {
     let server = await startTestServer({ label: 'browser' });
-    const uri = (server.connection as unknown as { _connectionString: string })._connectionString;
+    const uri = server.databaseUri;
     const port = server.port;
     const browser = await openBrowser(executablePath!);
     try {

@@ -9,10 +9,7 @@ describe('customers and messages (real database)', () => {
   let connection: Connection;
 
   beforeAll(async () => {
-    connection = await freshDatabase('history', (c) => {
-      customerModel(c);
-      messageModel(c);
-    });
+    connection = await freshDatabase('history');
   });
   afterAll(() => dropDatabase(connection));
 

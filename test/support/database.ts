@@ -11,10 +11,9 @@ export function freshDatabaseUri(label: string): string {
   return url.toString();
 }
 
-/** Connects to a fresh database with every model's indexes built; drop it with `dropDatabase`. */
-export async function freshDatabase(label: string, register: (c: Connection) => void = () => undefined): Promise<Connection> {
+/** Connects to a fresh database with every model's indexes built, as the server does; drop it with `dropDatabase`. */
+export async function freshDatabase(label: string): Promise<Connection> {
   const connection = await connectDatabase(freshDatabaseUri(label));
-  register(connection);
   await ensureIndexes(connection);
   return connection;
 }
