@@ -14,6 +14,8 @@ export interface Config {
   publicUrl: string | undefined;
   mongodbUri: string | undefined;
   dataDir: string;
+  flowsDir: string;
+  localesDir: string;
   ferretdbBin: string | undefined;
   adminToken: string | undefined;
   webchatSecret: string | undefined;
@@ -47,6 +49,8 @@ const variables = {
       message: 'must start with mongodb:// or mongodb+srv://',
     }),
   DATA_DIR: z.string().default('data'),
+  FLOWS_DIR: z.string().default('flows'),
+  LOCALES_DIR: z.string().default('locales'),
   FERRETDB_BIN: z.string().optional(),
   ADMIN_TOKEN: z
     .string()
@@ -92,6 +96,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: p.PUBLIC_URL?.replace(/\/+$/, ''),
     mongodbUri: p.MONGODB_URI,
     dataDir: path.resolve(projectRoot, p.DATA_DIR),
+    flowsDir: path.resolve(projectRoot, p.FLOWS_DIR),
+    localesDir: path.resolve(projectRoot, p.LOCALES_DIR),
     ferretdbBin: p.FERRETDB_BIN,
     adminToken: p.ADMIN_TOKEN,
     webchatSecret: p.WEBCHAT_SECRET,

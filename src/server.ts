@@ -18,9 +18,8 @@ import { settingOnce } from './db/models/setting';
 import { MongoStorage } from './db/mongo-storage';
 import { ConfigError, DatabaseError } from './errors';
 import { createApp } from './http/app';
-import { Locales } from './i18n/locales';
+import { watchFolders } from './flows/watch-flows';
 import { createLogger, type Logger } from './logger';
-import { projectRoot } from './paths';
 
 /** A running Taawun: its address, its database, and how to stop it. */
 export interface RunningServer {
@@ -34,9 +33,11 @@ export interface RunningServer {
 }
 
 /** Starts everything in order: database, bot, channels, HTTP. Tests call it with port 0. */
-export async function startServer(config: Config, log: Logger = createLogger(config.logLevel, config.logFormat)): Promise<RunningServer> {
-  const locales = Locales.load(path.join(projectRoot, 'locales'));
-
+export async function startServer(
+  config: Config,
+  log: Logger = createLogger(config.logLevel, config.logFormat),
+  options: { shareDatabase?: boolean } = {},
+): Promise<RunningServer> {
   let engine: RunningEngine | undefined;
   let uri = config.mongodbUri;
   if (!uri) {
@@ -44,6 +45,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
       dataDir: config.dataDir,
       ferretdbBin: config.ferretdbBin,
       progress: (line) => log.info(line),
+      share: options.shareDatabase,
     });
     uri = engine.uri;
     log.info({ engine: engine.engine, dataDir: engine.dataDir }, `embedded database: ${engine.engine}, data in ${engine.dataDir}`);
@@ -61,7 +63,9 @@ export async function startServer(config: Config, log: Logger = createLogger(con
 
     const adapter = new WebChatAdapter(identities, log, async (user, send) => send(await historyFrame(db, user)));
     const botRoutes = Router();
-    const bot = await createBot({ adapter, webserver: botRoutes, webhookUri: '/webchat/messages', storage: new MongoStorage(db), connection: db, locales, defaultLanguage: config.defaultLanguage, log });
+    const flowPaths = { flowsDir: config.flowsDir, localesDir: config.localesDir, catalogFile: path.join(config.flowsDir, 'catalog.yml') };
+    const bot = await createBot({ adapter, webserver: botRoutes, webhookUri: '/webchat/messages', storage: new MongoStorage(db), connection: db, flowPaths, defaultLanguage: config.defaultLanguage, log });
+    const watcher = watchFolders([config.flowsDir, config.localesDir], () => bot.flows.reload(), log);
     adapter.createSocketServer(undefined, undefined, bot.handleTurn);
 
     const app = createApp({ connection: db, adminToken: config.adminToken, channelRoutes: [webChatRoutes(identities), botRoutes], log });
@@ -81,6 +85,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     let stopping: Promise<void> | undefined;
     const stop = () =>
       (stopping ??= (async () => {
+        watcher.close();
         await adapter.close();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();

@@ -3,15 +3,17 @@ import type { Router } from 'express';
 import { Botkit } from 'botkit';
 import type { Connection } from 'mongoose';
 import type { Language } from '../config';
-import type { Locales } from '../i18n/locales';
 import type { Logger } from '../logger';
-import { installGreeting } from './greeting';
+import { FlowEngine } from '../flows/flow-engine';
+import type { FlowPaths } from '../flows/flow-library';
+import { builtinActions } from './builtin-actions';
 import { conversationRecorder } from './recorder';
 import { createTurnHandler, type TurnHandler } from './turn-handler';
 
 /** The Botkit controller with its middleware and dialogs, and the turn handler adapters call. */
 export interface Bot {
   controller: Botkit;
+  flows: FlowEngine;
   handleTurn: TurnHandler;
 }
 
@@ -22,7 +24,7 @@ export async function createBot(options: {
   webhookUri: string;
   storage: Storage;
   connection: Connection;
-  locales: Locales;
+  flowPaths: FlowPaths;
   defaultLanguage: Language;
   log: Logger;
 }): Promise<Bot> {
@@ -35,8 +37,14 @@ export async function createBot(options: {
     disable_console: true,
   });
   controller.middleware.ingest.use(conversationRecorder(options.connection, options.log));
-  installGreeting(controller, options.connection, options.locales, options.defaultLanguage);
-  // Dialogs are registered through controller.ready; wait so no turn arrives before them.
   await new Promise<void>((resolve) => controller.ready(() => resolve()));
-  return { controller, handleTurn: createTurnHandler(controller, options.locales, options.defaultLanguage, options.log) };
+  const flows = await FlowEngine.start({
+    controller,
+    connection: options.connection,
+    paths: options.flowPaths,
+    actions: builtinActions(),
+    defaultLanguage: options.defaultLanguage,
+    log: options.log,
+  });
+  return { controller, flows, handleTurn: createTurnHandler(controller, () => flows.current.locales, options.defaultLanguage, options.log) };
 }

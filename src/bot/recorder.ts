@@ -1,6 +1,8 @@
 import type { Activity, TurnContext } from 'botbuilder';
 import type { BotkitMessage, BotWorker } from 'botkit';
+import type { DialogContext } from 'botbuilder-dialogs';
 import type { Connection } from 'mongoose';
+import { flowPosition } from '../flows/compile-flow';
 import { touchCustomer } from '../history/customers';
 import { recordMessage } from '../history/messages';
 import { quickRepliesOf } from './quick-replies';
@@ -22,12 +24,15 @@ export function conversationRecorder(connection: Connection, log: Logger) {
       const customer = await touchCustomer(connection, info.channel, message.user);
       info.customer = customer;
       if (message.type === 'message') {
+        // The flow and step this message answers, if a flow is waiting for it.
+        const stack = (bot.getConfig('dialogContext') as DialogContext | undefined)?.stack;
         info.inboundId = await recordMessage(connection, {
           customer: customer._id,
           channel: info.channel,
           direction: 'in',
           text: message.text ?? '',
           payload: message.value ?? undefined,
+          ...flowPosition(stack),
         });
       }
       context.onSendActivities(async (_ctx, activities, sendNext) => {
@@ -48,12 +53,15 @@ async function storeOutbound(connection: Connection, customer: Parameters<typeof
   for (const activity of activities) {
     if (activity.type !== 'message') continue;
     const quickReplies = quickRepliesOf(activity);
+    const at = activity.channelData?.taawun as { flow?: string; step?: string } | undefined;
     await recordMessage(connection, {
       customer,
       channel,
       direction: 'out',
       text: activity.text ?? '',
       payload: quickReplies ? { quick_replies: quickReplies } : undefined,
+      flow: at?.flow ?? null,
+      step: at?.step ?? null,
     });
   }
 }

@@ -11,7 +11,7 @@ import { turnInfo } from './turn-info';
  * customer, then one log line with customer, channel, intent and latency. A failing turn
  * is logged and the customer is told, instead of the process crashing.
  */
-export function createTurnHandler(controller: Botkit, locales: Locales, defaultLanguage: Language, log: Logger, queue = new KeyedSerialQueue()) {
+export function createTurnHandler(controller: Botkit, locales: () => Locales, defaultLanguage: Language, log: Logger, queue = new KeyedSerialQueue()) {
   const handle = async (context: TurnContext): Promise<void> => {
     const key = `${turnInfo(context).channel}:${context.activity.from?.id}`;
     const received = Date.now();
@@ -38,7 +38,7 @@ export function createTurnHandler(controller: Botkit, locales: Locales, defaultL
           'message failed',
         );
         const lang = (info.customer?.language as Language | undefined) ?? defaultLanguage;
-        await context.sendActivity(locales.text(lang, 'errors.internal')).catch(() => undefined);
+        await context.sendActivity(locales().text(lang, 'errors.internal')).catch(() => undefined);
       }
     });
   };

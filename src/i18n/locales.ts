@@ -33,6 +33,24 @@ export class Locales {
     return value;
   }
 
+  /** Whether `lang` itself (without the French fallback) has a text for `key`. */
+  has(lang: Language, key: string): boolean {
+    return typeof this.lookup(lang, key) === 'string';
+  }
+
+  /** Every text key of a language, dotted: for "did you mean" hints. */
+  keys(lang: Language = 'fr'): string[] {
+    const out: string[] = [];
+    const walk = (node: Tree, prefix: string) => {
+      for (const [k, v] of Object.entries(node)) {
+        if (typeof v === 'string') out.push(prefix + k);
+        else if (!Array.isArray(v) && v && typeof v === 'object') walk(v, `${prefix}${k}.`);
+      }
+    };
+    walk(this.trees.get(lang) ?? {}, '');
+    return out;
+  }
+
   /** The list for `key` in `lang` (words that trigger something), or an empty list. */
   list(lang: Language, key: string): string[] {
     const value = this.lookup(lang, key);

@@ -39,7 +39,7 @@ onlyWithFerretdb('embedded database (FerretDB)', () => {
     await c1.collection('notes').insertOne({ text: 'kept' });
     await c1.close();
     await first.stop();
-    expect(fs.existsSync(path.join(dataDir, 'ferretdb', 'ferretdb.pid'))).toBe(false);
+    expect(fs.existsSync(path.join(dataDir, 'ferretdb', 'engine.json'))).toBe(false);
 
     const second = await startEmbeddedDatabase({ dataDir, ferretdbBin, progress: () => undefined });
     const c2 = await mongoose.createConnection(second.uri).asPromise();
@@ -50,7 +50,7 @@ onlyWithFerretdb('embedded database (FerretDB)', () => {
 
   it('stops an engine a crashed run left on the same folder before starting', async () => {
     const orphan = await startEmbeddedDatabase({ dataDir, ferretdbBin, progress: () => undefined });
-    const orphanPid = Number(fs.readFileSync(path.join(dataDir, 'ferretdb', 'ferretdb.pid'), 'utf8'));
+    const orphanPid = (JSON.parse(fs.readFileSync(path.join(dataDir, 'ferretdb', 'engine.json'), 'utf8')) as { enginePid: number }).enginePid;
     expect(alive(orphanPid)).toBe(true);
     const next = await startEmbeddedDatabase({ dataDir, ferretdbBin, progress: () => undefined });
     await new Promise<void>((resolve) => {
@@ -63,6 +63,27 @@ onlyWithFerretdb('embedded database (FerretDB)', () => {
     });
     await next.stop();
     await orphan.stop();
+  });
+
+  it('refuses a data folder another running Taawun uses, and shares its engine when asked', async () => {
+    const running = await startEmbeddedDatabase({ dataDir, ferretdbBin, progress: () => undefined });
+    const stateFile = path.join(dataDir, 'ferretdb', 'engine.json');
+    // Pretend the engine belongs to another live process (this one's parent).
+    const state = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { ownerPid: number };
+    fs.writeFileSync(stateFile, JSON.stringify({ ...state, ownerPid: process.ppid }));
+    try {
+      await expect(startEmbeddedDatabase({ dataDir, ferretdbBin, progress: () => undefined })).rejects.toThrow(
+        new RegExp(`another Taawun \\(pid ${process.ppid}\\) is using the database`),
+      );
+      const shared = await startEmbeddedDatabase({ dataDir, ferretdbBin, progress: () => undefined, share: true });
+      expect(shared.uri).toBe(running.uri);
+      await shared.stop();
+      const c = await mongoose.createConnection(running.uri).asPromise();
+      await c.db!.admin().ping();
+      await c.close();
+    } finally {
+      await running.stop();
+    }
   });
 });
 

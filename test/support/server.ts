@@ -5,8 +5,37 @@ import { freshDatabaseUri } from './database';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
+/** Log lines a test server writes, with a way to wait for one (by event, not by sleeping). */
+export class LogLines {
+  readonly lines: Record<string, unknown>[] = [];
+  private readonly waiters: (() => void)[] = [];
+
+  /** Takes one JSON log line. */
+  write(line: string): void {
+    this.lines.push(JSON.parse(line) as Record<string, unknown>);
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  /** Resolves with the first line that matches, failing after a few seconds. */
+  async waitFor(match: (line: Record<string, unknown>) => boolean, ms = 5000): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const found = this.lines.find(match);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`no matching log line within ${ms} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, deadline - Date.now());
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+}
+
 /** Starts a whole Taawun on a free port against the given (or a fresh) database; logs are silent. */
-export async function startTestServer(overrides: Partial<Config> & { label?: string; logLines?: string[] } = {}): Promise<RunningServer> {
+export async function startTestServer(overrides: Partial<Config> & { label?: string; logLines?: LogLines } = {}): Promise<RunningServer> {
   const { label = 'server', logLines, ...rest } = overrides;
   const config: Config = {
     ...loadConfig({}),
@@ -17,7 +46,7 @@ export async function startTestServer(overrides: Partial<Config> & { label?: str
     logLevel: logLines ? 'info' : 'silent',
     ...rest,
   };
-  const destination = logLines ? { write: (line: string) => void logLines.push(line) } : undefined;
+  const destination = logLines ? { write: (line: string) => logLines.write(line) } : undefined;
   return startServer(config, createLogger(config.logLevel, 'json', destination));
 }
 

@@ -39,31 +39,53 @@ export function whichSync(command: string): string | undefined {
   return undefined;
 }
 
+/** Who runs the engine on a data folder: written at start, removed at a clean stop. */
+interface EngineState {
+  enginePid: number;
+  ownerPid: number;
+  port: number;
+}
+
+const stateFile = (dataDir: string) => path.join(dataDir, 'engine.json');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Ends an engine a crashed earlier run left behind on the same data folder, so two
- * engines never write one set of files. Only a process whose command line names `binary` is touched.
+ * What runs on a data folder. An engine whose Taawun is still alive is `owned` (its port
+ * is given, so a CLI can share it); one whose Taawun crashed is stopped here, so two
+ * engines never write one set of files. Only a process whose command line names `binaryName` is touched.
  */
-export function stopLeftover(pidFile: string, binaryName: string): void {
-  let pid: number;
+export function inspectDataDir(dataDir: string, binaryName: string): { state: 'free' } | { state: 'owned'; port: number; ownerPid: number } {
+  let saved: EngineState;
   try {
-    pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+    saved = JSON.parse(fs.readFileSync(stateFile(dataDir), 'utf8')) as EngineState;
   } catch {
-    return;
+    return { state: 'free' };
   }
-  if (!Number.isInteger(pid) || pid <= 1) return;
+  let isEngine = false;
   try {
-    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (cmdline.includes(binaryName)) process.kill(pid, 'SIGTERM');
+    isEngine = fs.readFileSync(`/proc/${saved.enginePid}/cmdline`, 'utf8').includes(binaryName);
   } catch {
-    // gone already, or not a Linux /proc: nothing to stop
+    isEngine = false;
   }
+  if (isEngine && alive(saved.ownerPid) && saved.ownerPid !== process.pid) return { state: 'owned', port: saved.port, ownerPid: saved.ownerPid };
+  if (isEngine) process.kill(saved.enginePid, 'SIGTERM');
+  fs.rmSync(stateFile(dataDir), { force: true });
+  return { state: 'free' };
 }
 
 /** Starts a child process and resolves once `port` accepts connections; rejects with its log tail if it exits first. */
 export async function startAndWaitForPort(
   command: string,
   args: string[],
-  options: { port: number; logFile: string; pidFile: string; timeoutMs?: number },
+  options: { port: number; logFile: string; dataDir: string; timeoutMs?: number },
 ): Promise<ChildProcess> {
   fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
   const log = fs.openSync(options.logFile, 'a');
@@ -78,7 +100,8 @@ export async function startAndWaitForPort(
   child.on('error', (err) => {
     exited = err.message;
   });
-  fs.writeFileSync(options.pidFile, String(child.pid ?? ''));
+  const state: EngineState = { enginePid: child.pid ?? 0, ownerPid: process.pid, port: options.port };
+  fs.writeFileSync(stateFile(options.dataDir), JSON.stringify(state));
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   while (Date.now() < deadline) {
     if (exited) break;
@@ -91,7 +114,7 @@ export async function startAndWaitForPort(
 }
 
 /** Sends SIGTERM, waits for the exit, and SIGKILLs after `graceMs`. */
-export async function stopChild(child: ChildProcess, pidFile: string, graceMs = 10_000): Promise<void> {
+export async function stopChild(child: ChildProcess, dataDir: string, graceMs = 10_000): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGTERM');
@@ -99,7 +122,7 @@ export async function stopChild(child: ChildProcess, pidFile: string, graceMs = 
     await exited;
     clearTimeout(timer);
   }
-  fs.rmSync(pidFile, { force: true });
+  fs.rmSync(stateFile(dataDir), { force: true });
 }
 
 function canConnect(port: number): Promise<boolean> {

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildFerretdb, cachedFerretdbPath } from './ferretdb-build';
-import { freePort, startAndWaitForPort, stopChild, stopLeftover, whichSync, type RunningEngine } from './child-process';
+import { DatabaseError } from '../../errors';
+import { freePort, inspectDataDir, startAndWaitForPort, stopChild, whichSync, type RunningEngine } from './child-process';
 
 /** Finds a FerretDB binary: the configured path, `ferretdb` on PATH, or the cached build. */
 export function findFerretdb(configured?: string): string | undefined {
@@ -20,11 +21,17 @@ export async function findOrBuildFerretdb(configured: string | undefined, progre
   return findFerretdb(configured) ?? (await buildFerretdb(progress));
 }
 
-/** Runs FerretDB with its SQLite handler, keeping its files in `dataDir`. */
-export async function startFerretdb(binary: string, dataDir: string): Promise<RunningEngine> {
+/**
+ * Runs FerretDB with its SQLite handler, keeping its files in `dataDir`. When another live
+ * Taawun already runs it there, `share` uses that engine (the CLI does); otherwise it is an error.
+ */
+export async function startFerretdb(binary: string, dataDir: string, options: { share?: boolean } = {}): Promise<RunningEngine> {
   fs.mkdirSync(dataDir, { recursive: true });
-  const pidFile = path.join(dataDir, 'ferretdb.pid');
-  stopLeftover(pidFile, 'ferretdb');
+  const inUse = inspectDataDir(dataDir, 'ferretdb');
+  if (inUse.state === 'owned') {
+    if (!options.share) throw new DatabaseError(`another Taawun (pid ${inUse.ownerPid}) is using the database in ${dataDir}; stop it, or give this one its own DATA_DIR`);
+    return { engine: 'ferretdb', uri: `mongodb://127.0.0.1:${inUse.port}/taawun`, dataDir, stop: async () => undefined };
+  }
   const port = await freePort();
   const child = await startAndWaitForPort(
     binary,
@@ -38,12 +45,12 @@ export async function startFerretdb(binary: string, dataDir: string): Promise<Ru
       // Its debug/metrics listener defaults to port 8088, which a second instance would collide on.
       '--debug-addr=-',
     ],
-    { port, logFile: path.join(dataDir, 'ferretdb.log'), pidFile },
+    { port, logFile: path.join(dataDir, 'ferretdb.log'), dataDir },
   );
   return {
     engine: 'ferretdb',
     uri: `mongodb://127.0.0.1:${port}/taawun`,
     dataDir,
-    stop: () => stopChild(child, pidFile),
+    stop: () => stopChild(child, dataDir),
   };
 }

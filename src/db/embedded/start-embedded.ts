@@ -17,22 +17,27 @@ export async function startEmbeddedDatabase(options: {
   dataDir: string;
   ferretdbBin?: string;
   progress: (line: string) => void;
+  /** Use the engine a running Taawun already has on this folder (the CLI), instead of refusing. */
+  share?: boolean;
 }): Promise<RunningEngine> {
   const failures: string[] = [];
 
   const mongod = whichSync('mongod');
   if (mongod) {
     try {
-      return await startMongod(mongod, path.join(options.dataDir, 'mongod'));
+      return await startMongod(mongod, path.join(options.dataDir, 'mongod'), { share: options.share });
     } catch (err) {
+      if (err instanceof DatabaseError) throw err;
       failures.push(`mongod (${mongod}): ${(err as Error).message}`);
     }
   } else failures.push('mongod: not on PATH');
 
   try {
     const binary = await findOrBuildFerretdb(options.ferretdbBin, options.progress);
-    return await startFerretdb(binary, path.join(options.dataDir, 'ferretdb'));
+    return await startFerretdb(binary, path.join(options.dataDir, 'ferretdb'), { share: options.share });
   } catch (err) {
+    // The data folder is another Taawun's: no other engine should open it either.
+    if (err instanceof DatabaseError) throw err;
     failures.push(`FerretDB: ${(err as Error).message}`);
   }
 

@@ -1,8 +1,11 @@
 import type { Connection } from 'mongoose';
 import { customerModel } from './customer';
 import { dialogStateModel } from './dialog-state';
+import { flowVersionModel } from './flow-version';
 import { messageModel } from './message';
+import { ratingModel } from './rating';
 import { settingModel } from './setting';
+import { unansweredModel } from './unanswered';
 
 /** Registers every model on the connection, so their indexes can be built before the first request. */
 export function registerModels(connection: Connection): void {
@@ -10,4 +13,7 @@ export function registerModels(connection: Connection): void {
   messageModel(connection);
   dialogStateModel(connection);
   settingModel(connection);
+  flowVersionModel(connection);
+  unansweredModel(connection);
+  ratingModel(connection);
 }

@@ -1,0 +1,119 @@
+import fs from 'node:fs';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import type { Language } from '../config';
+import { containsPhrase, normalizeText } from '../nlu/normalize';
+
+const perLanguage = z.object({ fr: z.string(), ar: z.string().optional(), ary: z.string().optional(), en: z.string().optional() });
+
+const catalogSchema = z.object({
+  cooperative: z.object({
+    name: z.string(),
+    city: z.string().optional(),
+    currency: z.string().default('MAD'),
+    phone: z.string().optional(),
+    hours: perLanguage.optional(),
+    delivery: perLanguage.optional(),
+    payment: perLanguage.optional(),
+  }),
+  products: z
+    .array(
+      z.object({
+        id: z.string().regex(/^[a-z0-9-]+$/, 'must be lower-case letters, digits and -'),
+        names: z.object({ fr: z.array(z.string()).min(1), ar: z.array(z.string()).optional(), ary: z.array(z.string()).optional(), en: z.array(z.string()).optional() }),
+        price: z.number().nonnegative(),
+        unit: perLanguage,
+        stock: z.number().int().nonnegative(),
+        description: perLanguage.optional(),
+      }),
+    )
+    .min(1),
+});
+
+export type CatalogData = z.infer<typeof catalogSchema>;
+export type Product = CatalogData['products'][number];
+
+/** A product as a flow sees it, in the customer's language: what `{{vars.product.name}}` and friends read. */
+export interface ProductView {
+  id: string;
+  name: string;
+  price: number;
+  currency: string;
+  unit: string;
+  description: string;
+  stock: number;
+}
+
+// Darija in Arabic letters reads Arabic best; French is the cooperative's common language.
+const FALLBACK: Record<Language, Language[]> = { fr: ['fr'], ar: ['ar', 'fr'], ary: ['ary', 'ar', 'fr'], en: ['en', 'fr'] };
+
+/** The cooperative's products and information, from flows/catalog.yml. */
+export class Catalog {
+  private constructor(readonly data: CatalogData) {}
+
+  /** Reads and checks a catalog file; errors name the file and the field. */
+  static load(file: string): Catalog {
+    let raw: unknown;
+    try {
+      raw = parse(fs.readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new Error(`${file}: ${(err as Error).message}`);
+    }
+    const result = catalogSchema.safeParse(raw);
+    if (!result.success) {
+      const issue = result.error.issues[0]!;
+      throw new Error(`${file}: ${issue.path.join('.')} ${issue.message}`);
+    }
+    return new Catalog(result.data);
+  }
+
+  /** The products, in catalog order. */
+  get products(): Product[] {
+    return this.data.products;
+  }
+
+  /** A product by id. */
+  product(id: string): Product | undefined {
+    return this.data.products.find((p) => p.id === id);
+  }
+
+  /** The product a customer's words name, or undefined when none or several match equally. */
+  findProduct(text: string): Product | undefined {
+    const said = normalizeText(text);
+    if (!said) return undefined;
+    let best: { product: Product; score: number } | undefined;
+    let tie = false;
+    for (const product of this.data.products) {
+      const names = Object.values(product.names).flat().map(normalizeText);
+      let score = 0;
+      for (const name of names) {
+        if (containsPhrase(said, name)) score = Math.max(score, name.length * 2);
+        else if (said.length >= 3 && containsPhrase(name, said)) score = Math.max(score, said.length);
+      }
+      if (score === 0) continue;
+      if (!best || score > best.score) {
+        best = { product, score };
+        tie = false;
+      } else if (score === best.score) tie = true;
+    }
+    return tie ? undefined : best?.product;
+  }
+
+  /** A product in the customer's language. */
+  view(product: Product, lang: Language): ProductView {
+    return {
+      id: product.id,
+      name: this.pick(product.names, lang)?.[0] ?? product.id,
+      price: product.price,
+      currency: this.data.cooperative.currency,
+      unit: this.pick(product.unit, lang) ?? '',
+      description: (product.description && this.pick(product.description, lang)) ?? '',
+      stock: product.stock,
+    };
+  }
+
+  private pick<T>(values: Partial<Record<Language, T>>, lang: Language): T | undefined {
+    for (const l of FALLBACK[lang]) if (values[l] !== undefined) return values[l];
+    return undefined;
+  }
+}

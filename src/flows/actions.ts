@@ -1,0 +1,50 @@
+import type { Connection } from 'mongoose';
+import type { Language } from '../config';
+import type { Customer } from '../history/customers';
+import type { Logger } from '../logger';
+
+/** What an action may use while it runs inside a flow. */
+export interface ActionContext {
+  connection: Connection;
+  customer: Customer;
+  channel: string;
+  lang: Language;
+  flow: string;
+  step: string;
+  /** The flow's variables so far (answers, set values). */
+  vars: Record<string, unknown>;
+  /** Sends a message to the customer. */
+  say(text: string): Promise<void>;
+  log: Logger;
+}
+
+/** A built-in action a flow can `do`, with the parameters it accepts (checked by the validator). */
+export interface ActionDefinition {
+  name: string;
+  description: string;
+  params: Record<string, { required?: boolean; description: string }>;
+  /** Runs the action; the result is stored in the step's `var` when it has one. */
+  run(context: ActionContext, params: Record<string, unknown>): Promise<unknown>;
+}
+
+/** The actions flows may call; capabilities register theirs at start, one line each. */
+export class ActionRegistry {
+  private readonly actions = new Map<string, ActionDefinition>();
+
+  /** Adds an action; a second action of the same name is a programming error. */
+  register(action: ActionDefinition): this {
+    if (this.actions.has(action.name)) throw new Error(`action "${action.name}" is registered twice`);
+    this.actions.set(action.name, action);
+    return this;
+  }
+
+  /** The action of that name, if registered. */
+  get(name: string): ActionDefinition | undefined {
+    return this.actions.get(name);
+  }
+
+  /** The names of all registered actions. */
+  names(): string[] {
+    return [...this.actions.keys()];
+  }
+}

@@ -1,0 +1,92 @@
+import type { Catalog, ProductView } from '../../catalog/catalog';
+import { LANGUAGES, type Language } from '../../config';
+import type { Locales } from '../../i18n/locales';
+import { containsPhrase, normalizeText } from '../../nlu/normalize';
+import type { AskStep } from '../flow-schema';
+import { resolveText } from '../texts';
+import { normalizeMoroccanPhone } from './phone';
+
+/** What an ask understood: the value to store, or nothing usable. */
+export type Answer = { ok: true; value: string | number | boolean | ProductView } | { ok: false };
+
+/** The words of all languages under a locale key, normalised: a customer may answer "wakha" to a French question. */
+function wordsOfAllLanguages(locales: Locales, key: string): string[] {
+  return LANGUAGES.flatMap((l) => locales.list(l, key)).map(normalizeText);
+}
+
+const NONE: Answer = { ok: false };
+
+/** Interprets a customer's reply to an ask of the given type. */
+export function parseAnswer(
+  step: Pick<AskStep, 'ask' | 'min' | 'max' | 'max_length' | 'choices'>,
+  reply: { text: string; payload?: string },
+  context: { lang: Language; locales: Locales; catalog: Catalog },
+): Answer {
+  const text = reply.text.trim();
+  const said = normalizeText(text);
+  switch (step.ask) {
+    case 'text': {
+      const max = step.max_length ?? 500;
+      return text.length > 0 && text.length <= max ? { ok: true, value: text } : NONE;
+    }
+    case 'number': {
+      const n = readNumber(said, context.locales);
+      if (n === undefined) return NONE;
+      if ((step.min !== undefined && n < step.min) || (step.max !== undefined && n > step.max)) return NONE;
+      return { ok: true, value: n };
+    }
+    case 'yesno': {
+      if (reply.payload === 'yes' || reply.payload === 'no') return { ok: true, value: reply.payload === 'yes' };
+      const yesWords = wordsOfAllLanguages(context.locales, 'answers.yes');
+      const noWords = wordsOfAllLanguages(context.locales, 'answers.no');
+      // The opening word decides ("oui, pour la livraison": "la" is Darija for no, but not here).
+      const starts = (w: string) => said === w || said.startsWith(`${w} `);
+      const yesFirst = yesWords.some(starts);
+      const noFirst = noWords.some(starts);
+      if (yesFirst !== noFirst) return { ok: true, value: yesFirst };
+      const yes = yesWords.some((w) => containsPhrase(said, w));
+      const no = noWords.some((w) => containsPhrase(said, w));
+      return yes !== no ? { ok: true, value: yes } : NONE;
+    }
+    case 'phone': {
+      const phone = normalizeMoroccanPhone(text);
+      return phone ? { ok: true, value: phone } : NONE;
+    }
+    case 'rating': {
+      const stars = [...text].filter((c) => c === '⭐' || c === '★').length;
+      const n = stars > 0 ? stars : readNumber(said, context.locales);
+      return n !== undefined && Number.isInteger(n) && n >= 1 && n <= 5 ? { ok: true, value: n } : NONE;
+    }
+    case 'choice': {
+      const choices = step.choices ?? [];
+      const byPayload = choices.find((c) => c.value === reply.payload);
+      if (byPayload) return { ok: true, value: byPayload.value };
+      if (/^\d+$/.test(said) && choices[Number(said) - 1]) return { ok: true, value: choices[Number(said) - 1]!.value };
+      const matches = choices.filter((c) => {
+        const labels = LANGUAGES.map((l) => normalizeText(resolveText(c.label, l, context.locales)));
+        const words = LANGUAGES.flatMap((l) => c.words?.[l] ?? []).map(normalizeText);
+        return [...labels, ...words, normalizeText(c.value)].some((w) => w && (said === w || containsPhrase(said, w)));
+      });
+      return matches.length === 1 ? { ok: true, value: matches[0]!.value } : NONE;
+    }
+    case 'product': {
+      const id = reply.payload?.startsWith('product:') ? reply.payload.slice(8) : undefined;
+      const product = (id && context.catalog.product(id)) || context.catalog.findProduct(text);
+      return product ? { ok: true, value: context.catalog.view(product, context.lang) } : NONE;
+    }
+  }
+}
+
+/** A whole number in digits ("3", "٣") or words ("trois", "tlata", "ثلاثة", "three"). */
+function readNumber(said: string, locales: Locales): number | undefined {
+  const digits = /(^|\s)(\d+(?:[.,]\d+)?)(\s|$)/.exec(said);
+  if (digits) return Number(digits[2]!.replace(',', '.'));
+  for (const lang of LANGUAGES) {
+    const words = locales.list(lang, 'answers.numbers');
+    // answers.numbers lists the words for 1, 2, 3… in order; several spellings are separated by "|".
+    for (let i = 0; i < words.length; i += 1) {
+      if (words[i]!.split('|').some((w) => containsPhrase(said, normalizeText(w)))) return i + 1;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,203 @@
+import type { TurnContext } from 'botbuilder';
+import type { Botkit, BotkitMessage, BotWorker } from 'botkit';
+import type { DialogContext } from 'botbuilder-dialogs';
+import type { Connection } from 'mongoose';
+import { turnInfo } from '../bot/turn-info';
+import type { Language } from '../config';
+import { flowVersionModel } from '../db/models/flow-version';
+import { unansweredModel } from '../db/models/unanswered';
+import { updateCustomerProfile } from '../history/customers';
+import type { Logger } from '../logger';
+import type { ActionRegistry } from './actions';
+import { compileFlow, dialogId, flowDialogOf, type FlowEnvironment, type FlowVars } from './compile-flow';
+import type { Diagnostic } from './diagnostics';
+import type { Flow } from './flow-schema';
+import { FlowLibrary, loadFlowLibrary, type FlowPaths } from './flow-library';
+import { formatDiagnostics } from './validate-flows';
+
+type Next = (err?: Error) => void;
+
+/**
+ * Runs the cooperative's flows inside Botkit: starts the flow a message triggers, answers
+ * the global commands (menu, cancel, talk to a person), falls back to the menu, and swaps
+ * in a new set of flows on reload while customers in an older version finish it.
+ */
+export class FlowEngine {
+  private library: FlowLibrary;
+  private readonly env: FlowEnvironment;
+
+  private constructor(
+    library: FlowLibrary,
+    private readonly controller: Botkit,
+    private readonly connection: Connection,
+    private readonly paths: FlowPaths,
+    private readonly actions: ActionRegistry,
+    private readonly defaultLanguage: Language,
+    private readonly log: Logger,
+  ) {
+    this.library = library;
+    this.env = { controller, connection, actions, locales: () => this.library.locales, catalog: () => this.library.catalog, log };
+  }
+
+  /** Loads the flows (refusing to start on any error) and installs the engine's handlers on the controller. */
+  static async start(options: {
+    controller: Botkit;
+    connection: Connection;
+    paths: FlowPaths;
+    actions: ActionRegistry;
+    defaultLanguage: Language;
+    log: Logger;
+  }): Promise<FlowEngine> {
+    const { library, diagnostics } = loadFlowLibrary(options.paths, options.actions);
+    for (const line of formatDiagnostics(diagnostics.filter((d) => d.severity === 'warning'))) options.log.warn(line);
+    if (!library) throw new FlowLoadError(diagnostics);
+    const engine = new FlowEngine(library, options.controller, options.connection, options.paths, options.actions, options.defaultLanguage, options.log);
+    await engine.register(library);
+    engine.install();
+    return engine;
+  }
+
+  /** The flows now live. */
+  get current(): FlowLibrary {
+    return this.library;
+  }
+
+  /** Reads the files again; a valid set replaces the live one, an invalid one is logged and the last good set stays. */
+  async reload(): Promise<{ ok: boolean; diagnostics: Diagnostic[] }> {
+    const { library, diagnostics } = loadFlowLibrary(this.paths, this.actions);
+    if (!library) {
+      this.log.error({ errors: formatDiagnostics(diagnostics) }, 'flows not reloaded: the last good version stays live');
+      return { ok: false, diagnostics };
+    }
+    await this.register(library);
+    this.library = library;
+    for (const line of formatDiagnostics(diagnostics)) this.log.warn(line);
+    this.log.info({ flows: [...library.flows.keys()] }, `flows reloaded: ${library.flows.size} flows`);
+    return { ok: true, diagnostics };
+  }
+
+  /** Compiles and registers each flow version not yet known, and keeps its source for after a restart. */
+  private async register(library: FlowLibrary): Promise<void> {
+    const versions = flowVersionModel(this.connection);
+    for (const flow of library.flows.values()) {
+      const id = dialogId(flow.id, flow.version);
+      if (this.controller.dialogSet.find(id)) continue;
+      this.controller.addDialog(compileFlow(flow, this.env));
+      await versions.updateOne({ _id: id }, { $setOnInsert: { flow: JSON.stringify(flow), savedAt: new Date() } }, { upsert: true }).catch((err: { code?: number }) => {
+        if (err.code !== 11000) throw err;
+      });
+    }
+  }
+
+  private install(): void {
+    const controller = this.controller;
+    controller.middleware.ingest.use((bot: BotWorker, _message: BotkitMessage, next: Next) => {
+      this.restoreVersions(bot).then(() => next(), next);
+    });
+
+    // Commands and buttons act even in the middle of a flow.
+    controller.interrupts(
+      async (message: BotkitMessage) => message.type === 'message' && (this.library.command(message.text) !== undefined || this.buttonFlow(message) !== undefined),
+      'message',
+      async (bot, message) => {
+        await bot.cancelAllDialogs();
+        const command = this.library.command(message.text, this.customerLanguage(bot));
+        if (command?.command === 'cancel') {
+          await bot.say(this.library.locales.text(await this.language(bot, command.lang), 'commands.cancelled'));
+          return;
+        }
+        const flow = command ? this.library.flows.get(command.command === 'menu' ? 'menu' : 'human')! : this.buttonFlow(message)!;
+        await this.begin(bot, flow, command?.lang);
+      },
+    );
+
+    controller.on('message', async (bot, message) => {
+      const match = this.library.match(
+        { text: message.text, payload: valueOf(message), intent: turnInfo(bot.getConfig('context') as TurnContext).intent },
+        this.customerLanguage(bot),
+      );
+      if (match) {
+        await this.begin(bot, match.flow, match.lang);
+        return;
+      }
+      await this.fallback(bot, message);
+    });
+  }
+
+  /** Starts a flow in the customer's language (the trigger's, if a keyword in some language matched). */
+  private async begin(bot: BotWorker, flow: Flow, triggerLang?: Language): Promise<void> {
+    const lang = await this.language(bot, triggerLang);
+    const customer = turnInfo(bot.getConfig('context') as TurnContext).customer;
+    const vars: FlowVars = { lang, _customer: { name: customer?.name ?? undefined, phone: customer?.phone ?? undefined, language: lang } };
+    await bot.beginDialog(dialogId(flow.id, flow.version), vars);
+  }
+
+  /** Not understood: say so, keep the question for the cooperative, and show the menu. */
+  private async fallback(bot: BotWorker, message: BotkitMessage): Promise<void> {
+    const info = turnInfo(bot.getConfig('context') as TurnContext);
+    const lang = await this.language(bot);
+    if (info.customer && message.text) {
+      await unansweredModel(this.connection).create({ customer: info.customer._id, message: info.inboundId, channel: info.channel, text: message.text, language: lang, at: new Date() });
+    }
+    await bot.say(this.library.locales.text(lang, 'fallback.not_understood'));
+    const menu = this.library.flows.get('menu');
+    if (menu) await this.begin(bot, menu, lang);
+  }
+
+  /** The flow a tapped button starts, if its payload is a flow trigger. */
+  private buttonFlow(message: BotkitMessage): Flow | undefined {
+    const payload = valueOf(message);
+    return payload ? this.library.match({ payload })?.flow : undefined;
+  }
+
+  /** The language the customer was last answered in, if known. */
+  private customerLanguage(bot: BotWorker): Language | undefined {
+    return (turnInfo(bot.getConfig('context') as TurnContext).customer?.language as Language | undefined) ?? undefined;
+  }
+
+  /** The reply language: the trigger's, else the customer's, else the default; a new one is kept on the profile. */
+  private async language(bot: BotWorker, triggerLang?: Language): Promise<Language> {
+    const customer = turnInfo(bot.getConfig('context') as TurnContext).customer;
+    const lang = triggerLang ?? (customer?.language as Language | undefined) ?? this.defaultLanguage;
+    if (customer && triggerLang && customer.language !== triggerLang) {
+      await updateCustomerProfile(this.connection, customer._id, { language: triggerLang });
+      customer.language = triggerLang;
+    }
+    return lang;
+  }
+
+  /**
+   * A customer whose open dialog is a flow version this process has not compiled (it was
+   * replaced before a restart) gets that version back from the database and finishes it.
+   * If it cannot be found, the dialog is cancelled and the message handled afresh.
+   */
+  private async restoreVersions(bot: BotWorker): Promise<void> {
+    const dc = bot.getConfig('dialogContext') as DialogContext | undefined;
+    const ids = (dc?.stack ?? []).map((d) => flowDialogOf(d.id)).filter((id): id is string => id !== undefined);
+    for (const id of new Set(ids)) {
+      if (this.controller.dialogSet.find(id)) continue;
+      const saved = await flowVersionModel(this.connection).findById(id).lean();
+      if (saved) {
+        this.controller.addDialog(compileFlow(JSON.parse(saved.flow) as Flow, this.env));
+        this.log.info({ dialog: id }, 'restored an older flow version for a customer in the middle of it');
+      } else {
+        this.log.warn({ dialog: id }, 'open dialog of an unknown flow version cancelled');
+        await dc!.cancelAllDialogs();
+        return;
+      }
+    }
+  }
+}
+
+/** The flows could not be loaded; each diagnostic says where and what. */
+export class FlowLoadError extends Error {
+  readonly code = 'TAAWUN_FLOWS';
+  constructor(readonly diagnostics: Diagnostic[]) {
+    super(`The flows have errors:\n${formatDiagnostics(diagnostics.filter((d) => d.severity === 'error')).map((l) => `  ${l}`).join('\n')}`);
+    this.name = 'FlowLoadError';
+  }
+}
+
+function valueOf(message: BotkitMessage): string | undefined {
+  return typeof message.value === 'string' ? message.value : undefined;
+}

@@ -1,0 +1,95 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Catalog } from '../catalog/catalog';
+import { LANGUAGES, type Language } from '../config';
+import { Locales } from '../i18n/locales';
+import { containsPhrase, normalizeText } from '../nlu/normalize';
+import type { ActionRegistry } from './actions';
+import type { Diagnostic } from './diagnostics';
+import type { Flow } from './flow-schema';
+import { readFlowFiles } from './load-flows';
+import { validateFlows } from './validate-flows';
+
+/** Where a cooperative's configuration lives. */
+export interface FlowPaths {
+  flowsDir: string;
+  localesDir: string;
+  catalogFile: string;
+}
+
+/** Why a message starts a flow. */
+export interface TriggerMatch {
+  flow: Flow;
+  by: 'payload' | 'intent' | 'keyword';
+  /** The language of the keyword that matched, when a keyword did. */
+  lang?: Language;
+}
+
+/** A valid set of flows with their texts and catalog, and the lookups that find which flow a message starts. */
+export class FlowLibrary {
+  readonly flows: Map<string, Flow>;
+  private readonly keywords: { phrase: string; lang: Language; flow: Flow }[];
+
+  constructor(
+    flows: Flow[],
+    readonly locales: Locales,
+    readonly catalog: Catalog,
+  ) {
+    this.flows = new Map(flows.map((f) => [f.id, f]));
+    // Longest phrase first, so "salam 3likom" wins over "salam".
+    this.keywords = flows
+      .flatMap((flow) => LANGUAGES.flatMap((lang) => (flow.triggers.keywords[lang] ?? []).map((word) => ({ phrase: normalizeText(word), lang, flow }))))
+      .sort((a, b) => b.phrase.length - a.phrase.length);
+  }
+
+  /** The flow a message starts: a button payload first, then the understood intent, then a keyword (in `preferred` language when a word is in several). */
+  match(message: { text?: string; payload?: string; intent?: string | null }, preferred?: Language): TriggerMatch | undefined {
+    if (message.payload) {
+      for (const flow of this.flows.values()) if (flow.triggers.payloads.includes(message.payload)) return { flow, by: 'payload' };
+    }
+    if (message.intent) {
+      for (const flow of this.flows.values()) if (flow.triggers.intents.includes(message.intent)) return { flow, by: 'intent' };
+    }
+    const said = normalizeText(message.text ?? '');
+    const first = said ? this.keywords.find((k) => containsPhrase(said, k.phrase)) : undefined;
+    if (!first) return undefined;
+    const same = this.keywords.filter((k) => k.phrase === first.phrase && k.flow === first.flow);
+    const hit = same.find((k) => k.lang === preferred) ?? first;
+    return { flow: hit.flow, by: 'keyword', lang: hit.lang };
+  }
+
+  /** The command (menu, cancel, human) the whole message is, and its language: `preferred` when the word is in several. */
+  command(text: string | undefined, preferred?: Language): { command: 'menu' | 'cancel' | 'human'; lang: Language } | undefined {
+    const said = normalizeText(text ?? '');
+    if (!said) return undefined;
+    for (const command of ['menu', 'cancel', 'human'] as const) {
+      const langs = LANGUAGES.filter((lang) => this.locales.list(lang, `commands.${command}`).some((w) => normalizeText(w) === said));
+      if (langs.length > 0) return { command, lang: preferred && langs.includes(preferred) ? preferred : langs[0]! };
+    }
+    return undefined;
+  }
+}
+
+/** Loads and validates everything; the library is absent when any error was found. */
+export function loadFlowLibrary(paths: FlowPaths, actions: ActionRegistry, displayRoot?: string): { library?: FlowLibrary; diagnostics: Diagnostic[] } {
+  const display = (p: string) => path.relative(displayRoot ?? process.cwd(), p) || p;
+  let locales: Locales;
+  let catalog: Catalog;
+  try {
+    locales = Locales.load(paths.localesDir);
+  } catch (err) {
+    return { diagnostics: [{ severity: 'error', file: display(paths.localesDir), line: 1, column: 1, message: (err as Error).message }] };
+  }
+  try {
+    catalog = Catalog.load(paths.catalogFile);
+  } catch (err) {
+    return { diagnostics: [{ severity: 'error', file: display(paths.catalogFile), line: 1, column: 1, message: (err as Error).message }] };
+  }
+  if (!fs.existsSync(paths.flowsDir)) {
+    return { diagnostics: [{ severity: 'error', file: display(paths.flowsDir), line: 1, column: 1, message: 'no such folder' }] };
+  }
+  const parsed = readFlowFiles(paths.flowsDir, displayRoot);
+  const diagnostics = [...parsed.diagnostics, ...validateFlows(parsed, locales, actions)];
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  return { library: new FlowLibrary(parsed.flows, locales, catalog), diagnostics };
+}

@@ -1,0 +1,258 @@
+import { LANGUAGES } from '../config';
+import type { Locales } from '../i18n/locales';
+import { INTENTS } from '../nlu/intents';
+import { normalizeText } from '../nlu/normalize';
+import type { ActionRegistry } from './actions';
+import { conditionPaths, parseCondition } from './conditions';
+import { formatDiagnostic, type Diagnostic, type SourceMap } from './diagnostics';
+import type { Flow, Step, TextRef } from './flow-schema';
+import type { ParsedFlows } from './load-flows';
+import { didYouMean } from './suggest';
+import { templatePaths } from './texts';
+
+/** Flows the engine itself starts: the menu command and the fallback show `menu`; the human command starts `human`. */
+export const REQUIRED_FLOWS = ['menu', 'human'] as const;
+export const CUSTOMER_FIELDS = ['name', 'phone', 'language'] as const;
+const PRODUCT_FIELDS = ['id', 'name', 'price', 'currency', 'unit', 'description', 'stock'];
+const BUILTIN_VARS = ['lang'];
+
+/** Checks flows against each other, the locales and the actions; returns every problem found. */
+export function validateFlows(parsed: ParsedFlows, locales: Locales, actions: ActionRegistry): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const seen = new Map<string, Flow>();
+  for (const flow of parsed.flows) {
+    const map = parsed.sources.get(flow)!;
+    const first = seen.get(flow.id);
+    if (first) out.push(map.at(['id'], `flow id "${flow.id}" is also used by ${first.file}; flow ids must be unique`));
+    else seen.set(flow.id, flow);
+    out.push(...validateFlow(flow, map, locales, actions));
+  }
+  // Checks across files would only echo a broken file's absence.
+  if (parsed.diagnostics.length > 0) return out;
+  out.push(...triggerConflicts(parsed));
+  out.push(...buttonTargets(parsed));
+  if (parsed.flows.length > 0) {
+    for (const id of REQUIRED_FLOWS) {
+      if (!seen.has(id)) {
+        const anyFile = parsed.flows[0]!.file.replace(/[^/]+$/, '');
+        out.push({ severity: 'error', file: `${anyFile}${id}.yml`, line: 1, column: 1, message: `no flow has id "${id}": the ${id === 'menu' ? 'menu command and the fallback show it' : '"talk to a person" command starts it'}` });
+      }
+    }
+  }
+  return out;
+}
+
+function validateFlow(flow: Flow, map: SourceMap, locales: Locales, actions: ActionRegistry): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const ids = new Map<string, number>();
+  flow.steps.forEach((step, i) => {
+    if (ids.has(step.id)) out.push(map.at(['steps', i, 'id'], `duplicate step id "${step.id}" (also step ${ids.get(step.id)! + 1})`));
+    else ids.set(step.id, i);
+  });
+  const stepIds = [...ids.keys()];
+  const defined = new Set<string>(BUILTIN_VARS);
+  const productVars = new Set<string>();
+  for (const step of flow.steps) {
+    if (step.kind === 'ask' || (step.kind === 'do' && step.var)) defined.add(step.var!);
+    if (step.kind === 'ask' && step.ask === 'product') productVars.add(step.var);
+    if (step.kind === 'set') for (const k of Object.keys(step.set)) if (!k.startsWith('customer.')) defined.add(k.replace(/^vars\./, ''));
+  }
+
+  let unknownTargets = 0;
+  const target = (path: (string | number)[], to: string) => {
+    if (to === 'end' || ids.has(to)) return;
+    unknownTargets += 1;
+    out.push(map.at(path, `unknown step "${to}"${didYouMean(to, [...stepIds, 'end'])}`));
+  };
+  const checkPaths = (path: (string | number)[], paths: string[][]) => {
+    for (const p of paths) {
+      const [root, name, field] = p;
+      if (root === 'customer') {
+        if (!name || !(CUSTOMER_FIELDS as readonly string[]).includes(name))
+          out.push(map.at(path, `unknown customer field "${p.join('.')}"${didYouMean(name ?? '', CUSTOMER_FIELDS.map((f) => f))}; use ${CUSTOMER_FIELDS.map((f) => `customer.${f}`).join(', ')}`));
+      } else if (root === 'vars') {
+        if (!name || !defined.has(name)) out.push(map.at(path, `unknown variable "${p.join('.')}"${didYouMean(name ?? '', defined)}: no ask, set or do of this flow sets it`));
+        else if (field && productVars.has(name) && !PRODUCT_FIELDS.includes(field))
+          out.push(map.at(path, `"${p.join('.')}": a product has ${PRODUCT_FIELDS.join(', ')}${didYouMean(field, PRODUCT_FIELDS)}`));
+      } else out.push(map.at(path, `"${p.join('.')}" is not a variable; write vars.<name> or customer.<field>`));
+    }
+  };
+  const text = (path: (string | number)[], ref: TextRef | undefined) => {
+    if (ref === undefined) return;
+    if (typeof ref === 'string') {
+      if (!locales.has('fr', ref)) {
+        out.push(map.at(path, `unknown locale key "${ref}"${didYouMean(ref, locales.keys())}; add it to locales/fr.yml, or write the text inline: { fr: "…", ar: "…" }`));
+        return;
+      }
+      for (const lang of LANGUAGES) {
+        if (lang !== 'fr' && !locales.has(lang, ref)) out.push(map.at(path, `locale key "${ref}" has no ${lang} text in locales/${lang}.yml; French is used`, 'warning'));
+        if (locales.has(lang, ref)) checkTemplate(path, locales.text(lang, ref));
+      }
+      return;
+    }
+    if (!ref.fr) out.push(map.at(path, 'inline text needs fr, the language used when another is missing'));
+    for (const lang of LANGUAGES) {
+      const value = ref[lang];
+      if (value) checkTemplate(path, value);
+      else if (lang !== 'fr') out.push(map.at(path, `inline text has no ${lang}; French is used`, 'warning'));
+    }
+  };
+  const checkTemplate = (path: (string | number)[], template: string) => {
+    try {
+      checkPaths(path, templatePaths(template));
+    } catch (err) {
+      out.push(map.at(path, `template: ${(err as Error).message}`));
+    }
+  };
+
+  flow.steps.forEach((step, i) => {
+    const at = (...rest: (string | number)[]) => ['steps', i, ...rest];
+    switch (step.kind) {
+      case 'say':
+        text(at('say'), step.say);
+        step.buttons?.forEach((b, j) => text(at('buttons', j, 'title'), b.title));
+        break;
+      case 'ask':
+        text(at('prompt'), step.prompt);
+        text(at('retry'), step.retry);
+        if (step.on_fail === undefined) out.push(map.at(at('ask'), `ask "${step.id}" has no way out: add on_fail: <step id or end>, where the customer goes after ${step.max_retries ?? 2} answers it cannot use`));
+        else target(at('on_fail'), step.on_fail);
+        if (step.ask === 'choice' && !step.choices) out.push(map.at(at('ask'), 'a choice needs choices: [{ value: …, label: … }]'));
+        if (step.ask !== 'choice' && step.choices) out.push(map.at(at('choices'), `choices are for ask: choice, not ask: ${step.ask}`));
+        step.choices?.forEach((c, j) => text(at('choices', j, 'label'), c.label));
+        if ((step.min !== undefined || step.max !== undefined) && step.ask !== 'number') out.push(map.at(at('min' in step && step.min !== undefined ? 'min' : 'max'), `min and max are for ask: number, not ask: ${step.ask}`));
+        if (step.min !== undefined && step.max !== undefined && step.min > step.max) out.push(map.at(at('min'), `min ${step.min} is above max ${step.max}`));
+        break;
+      case 'set':
+        for (const [key, value] of Object.entries(step.set)) {
+          if (key.startsWith('customer.') && !(CUSTOMER_FIELDS as readonly string[]).includes(key.slice(9)))
+            out.push(map.at(at('set', key), `cannot set "${key}"; a flow may set ${CUSTOMER_FIELDS.map((f) => `customer.${f}`).join(', ')}`, 'error', { key: true }));
+          if (typeof value === 'string') checkTemplate(at('set', key), value);
+        }
+        break;
+      case 'branch':
+        step.branch.forEach((b, j) => {
+          if ('if' in b) {
+            const c = parseCondition(b.if);
+            if ('error' in c) out.push(map.at(at('branch', j, 'if'), `condition: ${c.error}`));
+            else checkPaths(at('branch', j, 'if'), conditionPaths(c));
+            target(at('branch', j, 'goto'), b.goto);
+          } else {
+            target(at('branch', j, 'else'), b.else);
+            if (j !== step.branch.length - 1) out.push(map.at(at('branch', j), 'else must be the last choice of a branch'));
+          }
+        });
+        break;
+      case 'goto':
+        target(at('goto'), step.goto);
+        break;
+      case 'do': {
+        const action = actions.get(step.do);
+        if (!action) {
+          out.push(map.at(at('do'), `unknown action "${step.do}"${didYouMean(step.do, actions.names())}; known: ${actions.names().join(', ') || 'none'}`));
+          break;
+        }
+        const params = step.with ?? {};
+        for (const [name, value] of Object.entries(params)) {
+          if (!action.params[name]) out.push(map.at(at('with', name), `action "${step.do}" has no parameter "${name}"${didYouMean(name, Object.keys(action.params))}`, 'error', { key: true }));
+          if (typeof value === 'string') checkTemplate(at('with', name), value);
+        }
+        for (const [name, spec] of Object.entries(action.params)) {
+          if (spec.required && !(name in params)) out.push(map.at(at('do'), `action "${step.do}" needs the parameter "${name}" (${spec.description})`));
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  });
+
+  for (const intent of flow.triggers.intents) {
+    if (!(INTENTS as readonly string[]).includes(intent)) {
+      const i = flow.triggers.intents.indexOf(intent);
+      out.push(map.at(['triggers', 'intents', i], `unknown intent "${intent}"${didYouMean(intent, INTENTS)}`));
+    }
+  }
+
+  // With a broken goto, "never reached" would only repeat that error.
+  if (unknownTargets > 0) return out;
+  const reachable = reachableSteps(flow.steps, ids);
+  flow.steps.forEach((step, i) => {
+    if (!reachable.has(step.id)) out.push(map.at(['steps', i], `step "${step.id}" is never reached: no step leads to it`));
+  });
+  return out;
+}
+
+/** The steps reachable from the first one. */
+function reachableSteps(steps: Step[], ids: Map<string, number>): Set<string> {
+  const seen = new Set<string>();
+  const queue = [0];
+  while (queue.length > 0) {
+    const i = queue.pop()!;
+    const step = steps[i];
+    if (!step || seen.has(step.id)) continue;
+    seen.add(step.id);
+    const go = (id: string) => ids.has(id) && queue.push(ids.get(id)!);
+    switch (step.kind) {
+      case 'goto':
+        go(step.goto);
+        break;
+      case 'branch':
+        for (const b of step.branch) go('if' in b ? b.goto : b.else);
+        // A branch with no else goes on to the next step when nothing matches.
+        if (!step.branch.some((b) => 'else' in b)) queue.push(i + 1);
+        break;
+      case 'end':
+        break;
+      case 'ask':
+        if (step.on_fail) go(step.on_fail);
+        queue.push(i + 1);
+        break;
+      default:
+        queue.push(i + 1);
+    }
+  }
+  return seen;
+}
+
+function triggerConflicts(parsed: ParsedFlows): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const owners = new Map<string, { flow: Flow; where: string }>();
+  const claim = (flow: Flow, key: string, label: string, path: (string | number)[]) => {
+    const map = parsed.sources.get(flow)!;
+    const owner = owners.get(key);
+    const here = map.position(path);
+    if (owner && owner.flow !== flow) out.push(map.at(path, `${label} also triggers flow "${owner.flow.id}" (${owner.where}); one trigger starts one flow`));
+    else if (!owner) owners.set(key, { flow, where: `${flow.file}:${here.line}:${here.column}` });
+  };
+  for (const flow of parsed.flows) {
+    flow.triggers.intents.forEach((intent, i) => claim(flow, `intent:${intent}`, `intent "${intent}"`, ['triggers', 'intents', i]));
+    flow.triggers.payloads.forEach((p, i) => claim(flow, `payload:${p}`, `payload "${p}"`, ['triggers', 'payloads', i]));
+    for (const lang of LANGUAGES) {
+      (flow.triggers.keywords[lang] ?? []).forEach((word, i) =>
+        claim(flow, `keyword:${lang}:${normalizeText(word)}`, `keyword "${word}" (${lang})`, ['triggers', 'keywords', lang, i]),
+      );
+    }
+  }
+  return out;
+}
+
+function buttonTargets(parsed: ParsedFlows): Diagnostic[] {
+  const payloads = new Set(parsed.flows.flatMap((f) => f.triggers.payloads));
+  const out: Diagnostic[] = [];
+  for (const flow of parsed.flows) {
+    flow.steps.forEach((step, i) => {
+      if (step.kind !== 'say') return;
+      step.buttons?.forEach((b, j) => {
+        if (!payloads.has(b.payload))
+          out.push(parsed.sources.get(flow)!.at(['steps', i, 'buttons', j, 'payload'], `button payload "${b.payload}" starts no flow${didYouMean(b.payload, payloads)}; add it to a flow's triggers.payloads`));
+      });
+    });
+  }
+  return out;
+}
+
+/** Every diagnostic as a line, errors first. */
+export function formatDiagnostics(diagnostics: Diagnostic[]): string[] {
+  return [...diagnostics].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1)).map(formatDiagnostic);
+}
