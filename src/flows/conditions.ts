@@ -12,7 +12,7 @@ export interface Condition {
   right?: Operand;
 }
 
-const TOKEN = /\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|==|!=|>=|<=|>|<|[^\s=!<>]+)/y;
+const TOKEN = /\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|==|!=|>=|<=|>|<|[^\s=!<>]+|[=!])/y;
 
 /** Parses a condition, or returns what is wrong with it. */
 export function parseCondition(text: string): Condition | { error: string } {

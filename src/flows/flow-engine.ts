@@ -66,7 +66,7 @@ export class FlowEngine {
   async reload(): Promise<{ ok: boolean; diagnostics: Diagnostic[] }> {
     const { library, diagnostics } = loadFlowLibrary(this.paths, this.actions);
     if (!library) {
-      this.log.error({ errors: formatDiagnostics(diagnostics) }, 'flows not reloaded: the last good version stays live');
+      this.log.error({ errors: formatDiagnostics(diagnostics.filter((d) => d.severity === 'error')) }, 'flows not reloaded: the last good version stays live');
       return { ok: false, diagnostics };
     }
     await this.register(library);

@@ -72,7 +72,9 @@ export class FlowLibrary {
 
 /** Loads and validates everything; the library is absent when any error was found. */
 export function loadFlowLibrary(paths: FlowPaths, actions: ActionRegistry, displayRoot?: string): { library?: FlowLibrary; diagnostics: Diagnostic[] } {
-  const display = (p: string) => path.relative(displayRoot ?? process.cwd(), p) || p;
+  // Positions read "flows/order.yml:14:11", relative to the folder that holds flows/.
+  const root = displayRoot ?? path.dirname(paths.flowsDir);
+  const display = (p: string) => path.relative(root, p) || p;
   let locales: Locales;
   let catalog: Catalog;
   try {
@@ -88,7 +90,7 @@ export function loadFlowLibrary(paths: FlowPaths, actions: ActionRegistry, displ
   if (!fs.existsSync(paths.flowsDir)) {
     return { diagnostics: [{ severity: 'error', file: display(paths.flowsDir), line: 1, column: 1, message: 'no such folder' }] };
   }
-  const parsed = readFlowFiles(paths.flowsDir, displayRoot);
+  const parsed = readFlowFiles(paths.flowsDir, root);
   const diagnostics = [...parsed.diagnostics, ...validateFlows(parsed, locales, actions)];
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   return { library: new FlowLibrary(parsed.flows, locales, catalog), diagnostics };

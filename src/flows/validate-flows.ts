@@ -84,18 +84,15 @@ function validateFlow(flow: Flow, map: SourceMap, locales: Locales, actions: Act
         out.push(map.at(path, `unknown locale key "${ref}"${didYouMean(ref, locales.keys())}; add it to locales/fr.yml, or write the text inline: { fr: "…", ar: "…" }`));
         return;
       }
-      for (const lang of LANGUAGES) {
-        if (lang !== 'fr' && !locales.has(lang, ref)) out.push(map.at(path, `locale key "${ref}" has no ${lang} text in locales/${lang}.yml; French is used`, 'warning'));
-        if (locales.has(lang, ref)) checkTemplate(path, locales.text(lang, ref));
-      }
+      for (const lang of LANGUAGES) if (locales.has(lang, ref)) checkTemplate(path, locales.text(lang, ref));
+      const missing = LANGUAGES.filter((lang) => !locales.has(lang, ref));
+      if (missing.length > 0) out.push(map.at(path, `locale key "${ref}" has no ${missing.join(', ')} text in ${missing.map((l) => `locales/${l}.yml`).join(', ')}; French is used`, 'warning'));
       return;
     }
     if (!ref.fr) out.push(map.at(path, 'inline text needs fr, the language used when another is missing'));
-    for (const lang of LANGUAGES) {
-      const value = ref[lang];
-      if (value) checkTemplate(path, value);
-      else if (lang !== 'fr') out.push(map.at(path, `inline text has no ${lang}; French is used`, 'warning'));
-    }
+    const missing = LANGUAGES.filter((lang) => lang !== 'fr' && !ref[lang]);
+    for (const lang of LANGUAGES) if (ref[lang]) checkTemplate(path, ref[lang]!);
+    if (ref.fr && missing.length > 0) out.push(map.at(path, `inline text has no ${missing.join(', ')}; French is used`, 'warning'));
   };
   const checkTemplate = (path: (string | number)[], template: string) => {
     try {
