@@ -4,11 +4,7 @@ import readline from 'node:readline';
 import { LANGUAGES, loadConfig, type Language } from '../config';
 import { createLogger } from '../logger';
 import { startServer } from '../server';
-
-interface Reply {
-  text: string;
-  quick_replies?: { title: string; payload: string }[];
-}
+import { webhookCustomer } from './webhook-client';
 
 /**
  * `chat [--lang fr] [--as NAME]`: a terminal chat on the real flows and database, as a
@@ -30,9 +26,7 @@ export async function chatCommand(_root: string, args: string[]): Promise<number
   );
   const tokenFile = path.join(config.dataDir, `cli-chat-${who.replace(/\W/g, '_')}.token`);
   const stored = fs.existsSync(tokenFile) ? fs.readFileSync(tokenFile, 'utf8').trim() : undefined;
-  const session = (await (
-    await fetch(`${server.url}/webchat/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(stored ? { token: stored } : {}) })
-  ).json()) as { token: string; user: string };
+  const session = await webhookCustomer(server.url, stored);
   fs.mkdirSync(config.dataDir, { recursive: true });
   fs.writeFileSync(tokenFile, session.token);
 
@@ -45,14 +39,11 @@ export async function chatCommand(_root: string, args: string[]): Promise<number
     if (text === '/quit') break;
     if (text) {
       const tapped = /^\d+$/.test(text) ? buttons[Number(text) - 1] : undefined;
-      const res = await fetch(`${server.url}/webchat/messages`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ token: session.token, type: 'message', text: tapped?.title ?? text, ...(tapped ? { payload: tapped.payload } : {}) }),
+      const replies = await session.say(tapped?.title ?? text, tapped?.payload).catch((err: Error) => {
+        console.log(`  (${err.message})`);
+        return [];
       });
-      const body = (await res.json()) as { messages?: Reply[]; message?: string };
-      if (!res.ok) console.log(`  (refused: ${body.message})`);
-      for (const reply of body.messages ?? []) {
+      for (const reply of replies) {
         console.log(`bot> ${reply.text}`);
         if (reply.quick_replies?.length) {
           buttons = reply.quick_replies;

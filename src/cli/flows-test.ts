@@ -3,9 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../config';
 import { formatDiagnostic } from '../flows/diagnostics';
-import { readFlowTests, runFlowTest, type Reply } from '../flows/flow-tests';
+import { readFlowTests, runFlowTest } from '../flows/flow-tests';
 import { createLogger } from '../logger';
 import { startServer } from '../server';
+import { webhookCustomer } from './webhook-client';
 
 /**
  * `flows test [dir]`: runs the test conversations in <dir>/tests against the flows of
@@ -32,18 +33,8 @@ export async function flowsTestCommand(root: string, dir?: string, print: (line:
   let failed = 0;
   try {
     for (const test of tests) {
-      const session = (await (await fetch(`${server.url}/webchat/session`, { method: 'POST' })).json()) as { token: string };
-      const send = async (text: string, payload?: string): Promise<Reply[]> => {
-        const res = await fetch(`${server.url}/webchat/messages`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ token: session.token, type: 'message', text, ...(payload ? { payload } : {}) }),
-        });
-        const body = (await res.json()) as { messages?: Reply[]; message?: string };
-        if (!res.ok) throw new Error(`the bot refused "${text}": ${body.message ?? res.status}`);
-        return body.messages ?? [];
-      };
-      const failures = await runFlowTest(test, send).catch((err: Error) => [`${test.file} ${err.message}`]);
+      const customer = await webhookCustomer(server.url);
+      const failures = await runFlowTest(test, customer.say).catch((err: Error) => [`${test.file} ${err.message}`]);
       print(`${failures.length ? 'FAIL' : 'PASS'}  ${test.file}  ${test.name}`);
       for (const f of failures) print(`  ${f}`);
       if (failures.length) failed += 1;

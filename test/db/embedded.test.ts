@@ -2,20 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mongoose from 'mongoose';
+import { processAlive } from '../../src/db/embedded/child-process';
 import { startEmbeddedDatabase } from '../../src/db/embedded/start-embedded';
 import { DatabaseError } from '../../src/errors';
 
 const ferretdbBin = process.env.TAAWUN_TEST_FERRETDB_BIN;
 const onlyWithFerretdb = ferretdbBin ? describe : describe.skip;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 onlyWithFerretdb('embedded database (FerretDB)', () => {
   let dataDir: string;
@@ -51,11 +43,11 @@ onlyWithFerretdb('embedded database (FerretDB)', () => {
   it('stops an engine a crashed run left on the same folder before starting', async () => {
     const orphan = await startEmbeddedDatabase({ dataDir, ferretdbBin, progress: () => undefined });
     const orphanPid = (JSON.parse(fs.readFileSync(path.join(dataDir, 'ferretdb', 'engine.json'), 'utf8')) as { enginePid: number }).enginePid;
-    expect(alive(orphanPid)).toBe(true);
+    expect(processAlive(orphanPid)).toBe(true);
     const next = await startEmbeddedDatabase({ dataDir, ferretdbBin, progress: () => undefined });
     await new Promise<void>((resolve) => {
       const poll = setInterval(() => {
-        if (!alive(orphanPid)) {
+        if (!processAlive(orphanPid)) {
           clearInterval(poll);
           resolve();
         }

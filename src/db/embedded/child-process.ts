@@ -48,7 +48,8 @@ interface EngineState {
 
 const stateFile = (dataDir: string) => path.join(dataDir, 'engine.json');
 
-function alive(pid: number): boolean {
+/** Whether a process of that pid exists. */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -75,7 +76,7 @@ export function inspectDataDir(dataDir: string, binaryName: string): { state: 'f
   } catch {
     isEngine = false;
   }
-  if (isEngine && alive(saved.ownerPid) && saved.ownerPid !== process.pid) return { state: 'owned', port: saved.port, ownerPid: saved.ownerPid };
+  if (isEngine && processAlive(saved.ownerPid) && saved.ownerPid !== process.pid) return { state: 'owned', port: saved.port, ownerPid: saved.ownerPid };
   if (isEngine) process.kill(saved.enginePid, 'SIGTERM');
   fs.rmSync(stateFile(dataDir), { force: true });
   return { state: 'free' };
