@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { redactUri } from './db/redact-uri';
 import { ConfigError } from './errors';
 import { projectRoot } from './paths';
 
@@ -76,6 +77,16 @@ const variables = {
   }),
 } as const;
 
+const SECRETS = new Set(['ADMIN_TOKEN', 'WEBCHAT_SECRET']);
+
+/** A bad value as the error may show it: secrets by their length only, addresses without their password. */
+function shown(name: string, raw: string | undefined): string {
+  if (raw === undefined) return 'nothing';
+  if (SECRETS.has(name)) return `${raw.length} characters`;
+  if (name === 'MONGODB_URI') return JSON.stringify(redactUri(raw));
+  return JSON.stringify(raw);
+}
+
 type Parsed = { [K in keyof typeof variables]: z.output<(typeof variables)[K]> };
 
 /** Reads and validates the configuration from an environment; throws ConfigError listing every problem. */
@@ -86,7 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const raw = optional(env[name]);
     const result = schema.safeParse(raw);
     if (result.success) parsed[name] = result.data;
-    else problems.push(`${name} ${result.error.issues[0]?.message ?? 'is invalid'}, got ${JSON.stringify(raw)}`);
+    else problems.push(`${name} ${result.error.issues[0]?.message ?? 'is invalid'}, got ${shown(name, raw)}`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const p = parsed as Parsed;

@@ -12,7 +12,8 @@ import { WebChatIdentities } from './channels/web-chat/identity';
 import { historyFrame } from './channels/web-chat/history-frame';
 import { webChatRoutes } from './channels/web-chat/routes';
 import { loadConfig, type Config } from './config';
-import { connectDatabase, ensureIndexes, redactUri } from './db/connection';
+import { connectDatabase, ensureIndexes } from './db/connection';
+import { redactUri } from './db/redact-uri';
 import { startEmbeddedDatabase, type RunningEngine } from './db/embedded/start-embedded';
 import { settingOnce } from './db/models/setting';
 import { MongoStorage } from './db/mongo-storage';
@@ -75,7 +76,15 @@ export async function startServer(
       else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
     });
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (err: NodeJS.ErrnoException) => {
+        watcher.close();
+        void adapter.close();
+        reject(
+          err.code === 'EADDRINUSE'
+            ? new Error(`port ${config.port} on ${config.host} is already in use: stop the program using it, or set PORT to another port`)
+            : err,
+        );
+      });
       server.listen(config.port, config.host, () => resolve());
     });
     const port = (server.address() as AddressInfo).port;
@@ -87,8 +96,10 @@ export async function startServer(
       (stopping ??= (async () => {
         watcher.close();
         await adapter.close();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Idle keep-alive connections would hold close() open.
         server.closeAllConnections();
+        await closed;
         await bot.handleTurn.queue.drain();
         await db.close();
         await engine?.stop();

@@ -1,11 +1,7 @@
 import mongoose from 'mongoose';
 import { DatabaseError } from '../errors';
 import { registerModels } from './models';
-
-/** Hides the password of a MongoDB address so it can be logged. */
-export function redactUri(uri: string): string {
-  return uri.replace(/\/\/([^@/]*)@/, (_m, cred: string) => `//${cred.split(':')[0]}:***@`);
-}
+import { redactUri } from './redact-uri';
 
 /** Opens a mongoose connection and makes sure every model's indexes exist. */
 export async function connectDatabase(uri: string): Promise<mongoose.Connection> {
