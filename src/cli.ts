@@ -7,6 +7,7 @@ const USAGE = `usage: npm run cli -- <command>
 
   flows validate [dir]     check the flows (default flows/) and list every problem with its position
   flows test [dir]         run the YAML test conversations in <dir>/tests against the real flows
+  nlu --catalog FILE       read {"text": …} lines on stdin, write {"intent","product","lang"} lines (no database)
   chat [--lang fr|ar|ary|en] [--as NAME]
                            chat with the bot in this terminal, on the real flows and database`;
 
@@ -15,6 +16,7 @@ async function main(argv: string[]): Promise<number> {
   const [group, command, ...rest] = argv;
   if (group === 'flows' && command === 'validate') return validateCommand(projectRoot, rest[0]);
   if (group === 'flows' && command === 'test') return (await import('./cli/flows-test')).flowsTestCommand(projectRoot, rest[0]);
+  if (group === 'nlu') return (await import('./cli/nlu')).nluCommand([command, ...rest].filter((a): a is string => a !== undefined));
   if (group === 'chat') return (await import('./cli/chat')).chatCommand(projectRoot, [command, ...rest].filter((a): a is string => a !== undefined));
   console.error(group ? `unknown command "${argv.join(' ')}"\n\n${USAGE}` : USAGE);
   return group ? 2 : 0;

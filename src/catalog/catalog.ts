@@ -25,6 +25,8 @@ const catalogSchema = z.object({
         unit: perLanguage,
         stock: z.number().int().nonnegative(),
         description: perLanguage.optional(),
+        // More ways customers name it, in any language or spelling: "zit l3ochba", "argan oil for hair".
+        phrases: z.array(z.string()).optional(),
       }),
     )
     .min(1),

@@ -1,0 +1,58 @@
+import type { Catalog } from '../catalog/catalog';
+import type { Language } from '../config';
+import { IntentClassifier, PRODUCT_TOKEN } from './intent-classifier';
+import { detectLanguage } from './language';
+import { normalizeText } from './normalize';
+import { ProductMatcher } from './product-matcher';
+import type { Example } from './training-data';
+
+/** What Taawun understood of one message. */
+export interface Understood {
+  lang: Language;
+  intent: string;
+  product: string | null;
+  /** How much the intent is preferred over the others, 0-1. */
+  confidence: number;
+}
+
+// Below this, the best intent is hardly better than the rest: the message is not understood.
+const MIN_CONFIDENCE = 0.3;
+
+/**
+ * Language, intent and product of a customer's message, from the catalog and training
+ * examples. Built once (well under a second), then about a tenth of a millisecond a message.
+ */
+export class Understanding {
+  private constructor(
+    private readonly classifier: IntentClassifier,
+    private readonly products: ProductMatcher,
+  ) {}
+
+  /** Trains on the examples and indexes the catalog's products with every name and phrasing. */
+  static build(catalog: Catalog, examples: Example[]): Understanding {
+    const classifier = new IntentClassifier();
+    for (const example of examples) classifier.add(normalizeText(example.text.replace(/\{product\}/g, ` ${PRODUCT_TOKEN} `)), example.intent);
+    classifier.train();
+    const products = new ProductMatcher(
+      catalog.products.map((p) => ({ id: p.id, phrases: [...Object.values(p.names).flat(), ...(p.phrases ?? [])] })),
+    );
+    return new Understanding(classifier, products);
+  }
+
+  /** Understands one message; `fallback` is the language when the text does not tell (emoji, "ok"). */
+  understand(text: string, fallback: Language = 'fr'): Understood {
+    const normalized = normalizeText(text);
+    const lang = detectLanguage(text, normalized, fallback);
+    const product = this.products.match(normalized);
+    // The classifier sees "xproductx" where the product was named, as in its examples.
+    const tokens = normalized.split(' ');
+    const forIntent = tokens
+      .map((t, i) => (product?.tokens.has(i) ? PRODUCT_TOKEN : t))
+      .filter((t, i, all) => !(t === PRODUCT_TOKEN && all[i - 1] === PRODUCT_TOKEN))
+      .join(' ');
+    if (!forIntent.trim()) return { lang, intent: 'unknown', product: null, confidence: 0 };
+    const guess = this.classifier.classify(forIntent);
+    const intent = guess.confidence < MIN_CONFIDENCE ? 'unknown' : guess.intent;
+    return { lang, intent, product: product?.id ?? null, confidence: Number(guess.confidence.toFixed(3)) };
+  }
+}
