@@ -65,7 +65,9 @@ describe('Taawun server (real database)', () => {
       'out: متشرفين آ Khadija!',
       'out: أشنو نقدر نعاونك؟',
     ]);
-    expect(body.items[0]).toMatchObject({ channel: 'web', language: null, intent: null, product: null, flow: null, step: null });
+    // Understanding labels each inbound message; a reply carries none.
+    expect(body.items[0]).toMatchObject({ channel: 'web', language: 'ary', intent: 'greeting', product: null, flow: null, step: null });
+    expect(body.items[1]).toMatchObject({ direction: 'out', language: null, intent: null });
     // The answer and the replies carry the flow and step they belong to.
     expect(body.items[3]).toMatchObject({ direction: 'in', flow: 'welcome', step: 'ask_name' });
     expect(body.items[5]).toMatchObject({ direction: 'out', flow: 'welcome', step: 'menu', payload: { quick_replies: expect.arrayContaining([{ title: 'المنتوجات ديالنا', payload: 'PRODUCTS' }]) } });
@@ -288,7 +290,7 @@ describe('Taawun server lifecycle (real database)', () => {
       await c.close();
       const handled = await logs.waitFor((l) => l.msg === 'message handled');
       expect(handled).toEqual(
-        expect.objectContaining({ customer: expect.stringMatching(/^[0-9a-f]{24}$/), channel: 'web', intent: null, latencyMs: expect.any(Number) }),
+        expect.objectContaining({ customer: expect.stringMatching(/^[0-9a-f]{24}$/), channel: 'web', intent: 'greeting', latencyMs: expect.any(Number) }),
       );
       expect(logs.lines.filter((l) => l.msg === 'message handled')).toHaveLength(1);
       const all = JSON.stringify(logs.lines);

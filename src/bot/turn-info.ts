@@ -1,13 +1,18 @@
 import type { TurnContext } from 'botbuilder';
 import type { Customer } from '../history/customers';
 import type { Types } from 'mongoose';
+import type { Language } from '../config';
 
 /** What the middleware learns about a turn, kept in the turn state for handlers and the log line. */
 export interface TurnInfo {
   channel: string;
   customer?: Customer;
   inboundId?: Types.ObjectId;
+  /** What understanding made of the message (absent for events and until it ran). */
+  lang?: Language;
   intent?: string | null;
+  product?: string | null;
+  confidence?: number;
 }
 
 const KEY = Symbol('taawun.turnInfo');

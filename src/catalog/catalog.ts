@@ -1,7 +1,8 @@
 import fs from 'node:fs';
-import { parse } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import type { Language } from '../config';
+import { SourceMap, type Diagnostic } from '../flows/diagnostics';
 import { containsPhrase, normalizeText } from '../nlu/normalize';
 
 const perLanguage = z.object({ fr: z.string(), ar: z.string().optional(), ary: z.string().optional(), en: z.string().optional() });
@@ -53,19 +54,28 @@ const FALLBACK: Record<Language, Language[]> = { fr: ['fr'], ar: ['ar', 'fr'], a
 export class Catalog {
   private constructor(readonly data: CatalogData) {}
 
-  /** Reads and checks a catalog file; errors name the file and the field. */
-  static load(file: string): Catalog {
-    let raw: unknown;
-    try {
-      raw = parse(fs.readFileSync(file, 'utf8'));
-    } catch (err) {
-      throw new Error(`${file}: ${(err as Error).message}`);
+  /** Reads and checks a catalog file; throws CatalogError with every problem at its file:line:column. */
+  static load(file: string, displayName = file): Catalog {
+    const lines = new LineCounter();
+    const doc = parseDocument(fs.readFileSync(file, 'utf8'), { lineCounter: lines });
+    const map = new SourceMap(displayName, doc, lines);
+    if (doc.errors.length > 0) {
+      const { line, col } = lines.linePos(doc.errors[0]!.pos[0]);
+      throw new CatalogError([{ severity: 'error', file: displayName, line, column: col, message: `YAML: ${doc.errors[0]!.message.split('\n')[0]}` }]);
     }
-    const result = catalogSchema.safeParse(raw);
+    const result = catalogSchema.safeParse(doc.toJS());
     if (!result.success) {
-      const issue = result.error.issues[0]!;
-      throw new Error(`${file}: ${issue.path.join('.')} ${issue.message}`);
+      throw new CatalogError(
+        result.error.issues.map((issue) => map.at(issue.path as (string | number)[], `${issue.path.join('.') || 'catalog'}: ${issue.message}`)),
+      );
     }
+    const seen = new Map<string, number>();
+    const duplicates: Diagnostic[] = [];
+    result.data.products.forEach((p, i) => {
+      if (seen.has(p.id)) duplicates.push(map.at(['products', i, 'id'], `product id "${p.id}" is also product ${seen.get(p.id)! + 1}; ids must be unique`));
+      else seen.set(p.id, i);
+    });
+    if (duplicates.length > 0) throw new CatalogError(duplicates);
     return new Catalog(result.data);
   }
 
@@ -101,6 +111,12 @@ export class Catalog {
     return tie ? undefined : best?.product;
   }
 
+  /** The cooperative's delivery, payment or hours text in the customer's language, if the catalog has it. */
+  cooperativeText(field: 'delivery' | 'payment' | 'hours', lang: Language): string | undefined {
+    const values = this.data.cooperative[field];
+    return values ? this.pick(values, lang) : undefined;
+  }
+
   /** A product in the customer's language. */
   view(product: Product, lang: Language): ProductView {
     return {
@@ -117,5 +133,14 @@ export class Catalog {
   private pick<T>(values: Partial<Record<Language, T>>, lang: Language): T | undefined {
     for (const l of FALLBACK[lang]) if (values[l] !== undefined) return values[l];
     return undefined;
+  }
+}
+
+/** A catalog file with mistakes; each diagnostic says where. */
+export class CatalogError extends Error {
+  readonly code = 'TAAWUN_CATALOG';
+  constructor(readonly diagnostics: Diagnostic[]) {
+    super(diagnostics.map((d) => `${d.file}:${d.line}:${d.column} ${d.message}`).join('\n'));
+    this.name = 'CatalogError';
   }
 }

@@ -1,5 +1,7 @@
 import type { Connection } from 'mongoose';
+import type { Catalog } from '../catalog/catalog';
 import type { Language } from '../config';
+import type { Locales } from '../i18n/locales';
 import type { Customer } from '../history/customers';
 import type { Logger } from '../logger';
 
@@ -15,6 +17,9 @@ export interface ActionContext {
   vars: Record<string, unknown>;
   /** Sends a message to the customer. */
   say(text: string): Promise<void>;
+  /** The cooperative's catalog and the reply texts, as live now. */
+  catalog: Catalog;
+  locales: Locales;
   log: Logger;
 }
 

@@ -3,7 +3,7 @@ import { BotkitConversation, type Botkit, type BotkitDialogWrapper, type BotWork
 import type { Connection } from 'mongoose';
 import { turnInfo } from '../bot/turn-info';
 import type { Catalog } from '../catalog/catalog';
-import type { Language } from '../config';
+import { LANGUAGES, type Language } from '../config';
 import { updateCustomerProfile } from '../history/customers';
 import type { Locales } from '../i18n/locales';
 import type { Logger } from '../logger';
@@ -191,8 +191,10 @@ async function applySet(values: Record<string, unknown>, convo: BotkitDialogWrap
   if (Object.keys(profile).length === 0) return;
   const info = turnInfo(bot.getConfig('context') as TurnContext);
   convo.setVar('_customer', { ...vars._customer, ...profile });
+  // A language the flow sets is the customer's choice: understanding keeps it from then on.
+  if (profile.language && (LANGUAGES as readonly string[]).includes(profile.language)) convo.setVar('lang', profile.language);
   if (info.customer) {
-    await updateCustomerProfile(env.connection, info.customer._id, profile);
+    await updateCustomerProfile(env.connection, info.customer._id, { ...profile, ...(profile.language ? { languageChosen: true } : {}) });
     Object.assign(info.customer, profile);
   }
 }
@@ -221,6 +223,8 @@ async function runAction(flow: Flow, step: Extract<Step, { kind: 'do' }>, convo:
           await bot.say({ text: message, channelData: { taawun: { flow: flow.id, step: step.id } } });
         },
         log: env.log,
+        catalog: env.catalog(),
+        locales: env.locales(),
       },
       params,
     );

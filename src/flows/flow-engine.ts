@@ -7,6 +7,7 @@ import type { Language } from '../config';
 import { flowVersionModel } from '../db/models/flow-version';
 import { unansweredModel } from '../db/models/unanswered';
 import { updateCustomerProfile } from '../history/customers';
+import { annotateMessage } from '../history/messages';
 import type { Logger } from '../logger';
 import type { ActionRegistry } from './actions';
 import { compileFlow, dialogId, flowDialogOf, type FlowEnvironment, type FlowVars } from './compile-flow';
@@ -94,6 +95,9 @@ export class FlowEngine {
     controller.middleware.ingest.use((bot: BotWorker, _message: BotkitMessage, next: Next) => {
       this.restoreVersions(bot).then(() => next(), next);
     });
+    controller.middleware.ingest.use((bot: BotWorker, message: BotkitMessage, next: Next) => {
+      this.understand(bot, message).then(() => next(), next);
+    });
 
     // Commands and buttons act even in the middle of a flow.
     controller.interrupts(
@@ -103,7 +107,7 @@ export class FlowEngine {
         await bot.cancelAllDialogs();
         const command = this.library.command(message.text, this.customerLanguage(bot));
         if (command?.command === 'cancel') {
-          await bot.say(this.library.locales.text(await this.language(bot, command.lang), 'commands.cancelled'));
+          await bot.say(this.library.locales.text(this.language(bot, command.lang), 'commands.cancelled'));
           return;
         }
         const flow = command ? this.library.flows.get(command.command === 'menu' ? 'menu' : 'human')! : this.buttonFlow(message)!;
@@ -124,18 +128,46 @@ export class FlowEngine {
     });
   }
 
-  /** Starts a flow in the customer's language (the trigger's, if a keyword in some language matched). */
+  /**
+   * Language, intent and product of the message: kept on the turn for the flows, on the
+   * stored message, and (the language) on the customer, unless they chose one.
+   */
+  private async understand(bot: BotWorker, message: BotkitMessage): Promise<void> {
+    if (message.type !== 'message' || typeof message.text !== 'string' || !message.text.trim()) return;
+    const info = turnInfo(bot.getConfig('context') as TurnContext);
+    const customer = info.customer;
+    const known = (customer?.language as Language | undefined) ?? this.defaultLanguage;
+    const u = this.library.understanding.understand(message.text, (customer?.language as Language | undefined) ?? undefined, this.defaultLanguage);
+    info.intent = u.intent;
+    info.product = u.product;
+    info.confidence = u.confidence;
+    info.lang = customer?.languageChosen ? known : u.lang;
+    if (info.inboundId) await annotateMessage(this.connection, info.inboundId, { language: u.lang, intent: u.intent, product: u.product, confidence: u.confidence });
+    if (customer && !customer.languageChosen && customer.language !== u.lang) {
+      await updateCustomerProfile(this.connection, customer._id, { language: u.lang });
+      customer.language = u.lang;
+    }
+  }
+
+  /** Starts a flow in the customer's language, with what understanding found: `vars.intent`, `vars.product`. */
   private async begin(bot: BotWorker, flow: Flow, triggerLang?: Language): Promise<void> {
-    const lang = await this.language(bot, triggerLang);
-    const customer = turnInfo(bot.getConfig('context') as TurnContext).customer;
-    const vars: FlowVars = { lang, _customer: { name: customer?.name ?? undefined, phone: customer?.phone ?? undefined, language: lang } };
+    const lang = this.language(bot, triggerLang);
+    const info = turnInfo(bot.getConfig('context') as TurnContext);
+    const customer = info.customer;
+    const product = info.product ? this.library.catalog.product(info.product) : undefined;
+    const vars: FlowVars = {
+      lang,
+      intent: info.intent ?? null,
+      ...(product ? { product: this.library.catalog.view(product, lang) } : {}),
+      _customer: { name: customer?.name ?? undefined, phone: customer?.phone ?? undefined, language: lang },
+    };
     await bot.beginDialog(dialogId(flow.id, flow.version), vars);
   }
 
   /** Not understood: say so, keep the question for the cooperative, and show the menu. */
   private async fallback(bot: BotWorker, message: BotkitMessage): Promise<void> {
     const info = turnInfo(bot.getConfig('context') as TurnContext);
-    const lang = await this.language(bot);
+    const lang = this.language(bot);
     if (info.customer && message.text) {
       await unansweredModel(this.connection).create({ customer: info.customer._id, message: info.inboundId, channel: info.channel, text: message.text, language: lang, at: new Date() });
     }
@@ -155,15 +187,10 @@ export class FlowEngine {
     return (turnInfo(bot.getConfig('context') as TurnContext).customer?.language as Language | undefined) ?? undefined;
   }
 
-  /** The reply language: the trigger's, else the customer's, else the default; a new one is kept on the profile. */
-  private async language(bot: BotWorker, triggerLang?: Language): Promise<Language> {
-    const customer = turnInfo(bot.getConfig('context') as TurnContext).customer;
-    const lang = triggerLang ?? (customer?.language as Language | undefined) ?? this.defaultLanguage;
-    if (customer && triggerLang && customer.language !== triggerLang) {
-      await updateCustomerProfile(this.connection, customer._id, { language: triggerLang });
-      customer.language = triggerLang;
-    }
-    return lang;
+  /** The reply language: the one understood for this message (or chosen), else a command word's, else the customer's, else the default. */
+  private language(bot: BotWorker, commandLang?: Language): Language {
+    const info = turnInfo(bot.getConfig('context') as TurnContext);
+    return info.lang ?? commandLang ?? (info.customer?.language as Language | undefined) ?? this.defaultLanguage;
   }
 
   /**

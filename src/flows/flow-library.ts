@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Catalog } from '../catalog/catalog';
+import { Catalog, CatalogError } from '../catalog/catalog';
 import { LANGUAGES, type Language } from '../config';
 import { Locales } from '../i18n/locales';
 import { containsPhrase, normalizeText } from '../nlu/normalize';
+import { BUILTIN_TRAINING_DIR, readTrainingExamples } from '../nlu/training-data';
+import { Understanding } from '../nlu/understand';
 import type { ActionRegistry } from './actions';
 import type { Diagnostic } from './diagnostics';
 import type { Flow } from './flow-schema';
@@ -34,6 +36,7 @@ export class FlowLibrary {
     flows: Flow[],
     readonly locales: Locales,
     readonly catalog: Catalog,
+    readonly understanding: Understanding,
   ) {
     this.flows = new Map(flows.map((f) => [f.id, f]));
     // Longest phrase first, so "salam 3likom" wins over "salam".
@@ -83,9 +86,16 @@ export function loadFlowLibrary(paths: FlowPaths, actions: ActionRegistry, displ
     return { diagnostics: [{ severity: 'error', file: display(paths.localesDir), line: 1, column: 1, message: (err as Error).message }] };
   }
   try {
-    catalog = Catalog.load(paths.catalogFile);
+    catalog = Catalog.load(paths.catalogFile, display(paths.catalogFile));
   } catch (err) {
+    if (err instanceof CatalogError) return { diagnostics: err.diagnostics };
     return { diagnostics: [{ severity: 'error', file: display(paths.catalogFile), line: 1, column: 1, message: (err as Error).message }] };
+  }
+  let understanding: Understanding;
+  try {
+    understanding = Understanding.build(catalog, readTrainingExamples([BUILTIN_TRAINING_DIR, path.join(paths.flowsDir, 'training')]));
+  } catch (err) {
+    return { diagnostics: [{ severity: 'error', file: display(path.join(paths.flowsDir, 'training')), line: 1, column: 1, message: (err as Error).message }] };
   }
   if (!fs.existsSync(paths.flowsDir)) {
     return { diagnostics: [{ severity: 'error', file: display(paths.flowsDir), line: 1, column: 1, message: 'no such folder' }] };
@@ -93,5 +103,5 @@ export function loadFlowLibrary(paths: FlowPaths, actions: ActionRegistry, displ
   const parsed = readFlowFiles(paths.flowsDir, root);
   const diagnostics = [...parsed.diagnostics, ...validateFlows(parsed, locales, actions)];
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
-  return { library: new FlowLibrary(parsed.flows, locales, catalog), diagnostics };
+  return { library: new FlowLibrary(parsed.flows, locales, catalog, understanding), diagnostics };
 }

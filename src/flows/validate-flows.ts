@@ -14,7 +14,8 @@ import { templatePaths } from './texts';
 export const REQUIRED_FLOWS = ['menu', 'human'] as const;
 export const CUSTOMER_FIELDS = ['name', 'phone', 'language'] as const;
 const PRODUCT_FIELDS = ['id', 'name', 'price', 'currency', 'unit', 'description', 'stock'];
-const BUILTIN_VARS = ['lang'];
+// Set by the engine when a flow starts: the reply language, and what understanding found.
+const BUILTIN_VARS = ['lang', 'intent', 'product'];
 
 /** Checks flows against each other, the locales and the actions; returns every problem found. */
 export function validateFlows(parsed: ParsedFlows, locales: Locales, actions: ActionRegistry): Diagnostic[] {
@@ -51,7 +52,7 @@ function validateFlow(flow: Flow, map: SourceMap, locales: Locales, actions: Act
   });
   const stepIds = [...ids.keys()];
   const defined = new Set<string>(BUILTIN_VARS);
-  const productVars = new Set<string>();
+  const productVars = new Set<string>(['product']);
   for (const step of flow.steps) {
     if (step.kind === 'ask' || (step.kind === 'do' && step.var)) defined.add(step.var!);
     if (step.kind === 'ask' && step.ask === 'product') productVars.add(step.var);

@@ -26,7 +26,7 @@ export async function recordMessage(connection: Connection, record: MessageRecor
 export async function annotateMessage(
   connection: Connection,
   id: Types.ObjectId,
-  fields: Partial<Pick<MessageDoc, 'language' | 'intent' | 'product' | 'flow' | 'step'>>,
+  fields: Partial<Pick<MessageDoc, 'language' | 'intent' | 'product' | 'confidence' | 'flow' | 'step'>>,
 ): Promise<void> {
   await messageModel(connection).updateOne({ _id: id }, { $set: fields });
 }

@@ -38,11 +38,16 @@ export function featuresOf(normalized: string): string[] {
  * passes the sparse form (the indices of present features), which its Bayes model accepts.
  */
 class SparseBayesClassifier extends BayesClassifier {
-  private index = new Map<string, number>();
+  private index: Map<string, number> | undefined;
+
+  override addDocument(text: string | string[], classification: string): void {
+    super.addDocument(text, classification);
+    this.index = undefined;
+  }
 
   override textToFeatures(observation: string | string[]): unknown {
     const tokens = typeof observation === 'string' ? featuresOf(observation) : observation;
-    if (this.index.size !== Object.keys(this.features).length) this.index = new Map(Object.keys(this.features).map((f, i) => [f, i]));
+    this.index ??= new Map(Object.keys(this.features).map((f, i) => [f, i]));
     const sparse: Record<number, number> = {};
     let n = 0;
     for (const token of tokens) {

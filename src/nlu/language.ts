@@ -32,7 +32,7 @@ const DARIJA_LATIN = words(`
   hado rah rani rak machi walo chi hta ma diman bla nta nti ntoma hna kanqleb katbio katbi3o katsifto nkhles kankhles
   ana khoya khti lhaj khay zwin khayb chwia chwiya flos drahem dirham lkhedma dghya tilifoun nkomandi lkomand komand
   nqder tqder kaysla fih fiha ola wla ghir hna mnin jaya lbeldi beldi bach bghit3 yak zaama 3afak salamo alaykom alikom
-  ikhlik baraka lahy bslama mra bhal kima lyoum lyom ghda gheda tani aslan ndir ndiro kandir sme3t smeat kaydawi kaytiho
+  salam ikhlik baraka lahy bslama mra bhal kima lyoum lyom ghda gheda tani aslan ndir ndiro kandir sme3t smeat kaydawi kaytiho
   hadchi wahed jouj tlata bezaf mezyan lmghrib
   tahla frask bslama mosamaha smhli smh lia mochkil mcha ja jat atini atiwni khasni khsni kaywsel twsel wsalni wslat
   li dak bhal kifma mazal baqi ad hit hani fach kaa katkhdmo kathlo ghadin kaydir kandir dertu zidou nqtar3 kon
@@ -68,9 +68,16 @@ function words(list: string): Set<string> {
 }
 
 const ARABIC_LETTER = /[\u0600-\u06FF]/;
+// Evidence enough to change a customer's language: one Darija word, or two French or English ones.
+const STRONG = 2;
 
-/** The language of a message (raw and normalised): fr, ar, ary (Darija) or en; `fallback` when nothing tells. */
-export function detectLanguage(raw: string, normalized: string, fallback: Language = 'fr'): Language {
+/**
+ * The language of a message (raw and normalised): fr, ar, ary (Darija) or en. `current`,
+ * the customer's language so far, is kept unless the message says otherwise clearly: a
+ * lone "y" or "ok" does not make a Darija speaker French. Without it, `fallback` is the
+ * answer when nothing tells.
+ */
+export function detectLanguage(raw: string, normalized: string, fallback: Language = 'fr', current?: Language): Language {
   const tokens = normalized.split(' ').filter(Boolean);
   let arabicScript = 0;
   let latinScript = 0;
@@ -91,11 +98,16 @@ export function detectLanguage(raw: string, normalized: string, fallback: Langua
     }
   }
   if (hasArabizi(raw)) score.ary += 2;
-  // One Darija word is telling: Darija borrows MSA words freely, not the other way round.
-  if (arabicScript > latinScript) return score.ary > 0 && score.ary >= score.ar ? 'ary' : 'ar';
-  if (latinScript === 0) return fallback;
+  const clear = (lang: Language) => score[lang] >= STRONG;
+  if (arabicScript > latinScript) {
+    // One Darija word is telling: Darija borrows MSA words freely, not the other way round.
+    const lang = score.ary > 0 && score.ary >= score.ar ? 'ary' : 'ar';
+    return (current === 'ar' || current === 'ary') && lang !== current && !clear(lang) ? current : lang;
+  }
+  if (latinScript === 0) return current ?? fallback;
   const best = (['ary', 'fr', 'en'] as const).reduce((a, b) => (score[b] > score[a] ? b : a));
-  if (score[best] === 0) return fallback;
+  if (score[best] === 0) return current ?? fallback;
+  if (current && current !== best && !clear(best) && current !== 'ar') return current;
   return best;
 }
 

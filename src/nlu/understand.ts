@@ -39,10 +39,10 @@ export class Understanding {
     return new Understanding(classifier, products);
   }
 
-  /** Understands one message; `fallback` is the language when the text does not tell (emoji, "ok"). */
-  understand(text: string, fallback: Language = 'fr'): Understood {
+  /** Understands one message; `current` is the customer's language so far, kept when the text hardly tells ("ok", a name). */
+  understand(text: string, current?: Language, fallback: Language = 'fr'): Understood {
     const normalized = normalizeText(text);
-    const lang = detectLanguage(text, normalized, fallback);
+    const lang = detectLanguage(text, normalized, fallback, current);
     const product = this.products.match(normalized);
     // The classifier sees "xproductx" where the product was named, as in its examples.
     const tokens = normalized.split(' ');

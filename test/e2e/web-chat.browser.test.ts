@@ -62,9 +62,11 @@ describeWithBrowser('web chat in chromium', () => {
       expect((await customerOf(server, page))?.name).toBe('Amina');
       // Quick replies are buttons; tapping one sends its payload.
       await page.getByRole('button', { name: 'منتجاتنا' }).click();
-      await page.locator('.msg--out', { hasText: 'أي منتج يهمك؟' }).waitFor();
+      await page.locator('.msg--out', { hasText: '• أملو — 90 MAD' }).waitFor();
+      await page.getByRole('button', { name: 'طلب' }).click();
+      await page.locator('.msg--out', { hasText: 'أي منتج تريد أن تطلب؟' }).waitFor();
       await page.getByRole('button', { name: 'أملو' }).click();
-      await page.locator('.msg--out', { hasText: 'أملو: 90 MAD' }).waitFor();
+      await page.locator('.msg--out', { hasText: 'كم تريد؟' }).waitFor();
       await page.screenshot({ path: 'test-results/web-chat.png' });
     } finally {
       await browser.close();

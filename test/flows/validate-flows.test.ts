@@ -44,7 +44,7 @@ describe('flows validate', () => {
     [
       'an unknown action, with a suggestion',
       flow('  - do: handof\n'),
-      'flows/extra.yml:5:9 unknown action "handof" (did you mean "handoff"?); known: handoff, save_rating',
+      'flows/extra.yml:5:9 unknown action "handof" (did you mean "handoff"?); known: handoff, save_rating, answer_price, answer_availability, answer_description, list_products, answer_delivery, answer_payment, answer_hours',
     ],
     [
       'an unknown action parameter',
@@ -148,6 +148,6 @@ describe('flows validate', () => {
     const setup = flowsWith({});
     const en = path.join(setup.dir, 'locales', 'en.yml');
     fs.writeFileSync(en, fs.readFileSync(en, 'utf8').replace('  connected: "Noted: a person from the cooperative will answer you here as soon as possible."\n', ''));
-    expect(setup.run()).toEqual(['flows/human.yml:16:10 warning: locale key "human.connected" has no en text in locales/en.yml; French is used']);
+    expect(setup.run()).toEqual(['flows/human.yml:24:10 warning: locale key "human.connected" has no en text in locales/en.yml; French is used']);
   });
 });

@@ -8,6 +8,8 @@ const customerSchema = new Schema(
     name: { type: String },
     phone: { type: String },
     language: { type: String },
+    // The customer picked their language: understanding no longer changes it.
+    languageChosen: { type: Boolean, default: false },
     tags: { type: [String], default: [] },
     consent: { type: Boolean },
     firstSeenAt: { type: Date, required: true },

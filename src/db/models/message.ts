@@ -12,6 +12,8 @@ const messageSchema = new Schema(
     language: { type: String, default: null },
     intent: { type: String, default: null },
     product: { type: String, default: null },
+    // How sure understanding was of the intent, 0-1.
+    confidence: { type: Number, default: null },
     flow: { type: String, default: null },
     step: { type: String, default: null },
     at: { type: Date, required: true },
