@@ -46,8 +46,10 @@ function arabizi(token: string): string {
   return token.replace(/[23]/g, 'a').replace(/5/g, 'kh').replace(/7/g, 'h').replace(/9/g, 'q');
 }
 
+// Latin doubles carry no meaning customers agree on ("comande", "commande"); Arabic ones do
+// ("اللي" is not "إلى"), so there only a letter held three times or more is one letter.
 function collapseRepeats(token: string): string {
-  return token.replace(/(\p{L})\1+/gu, '$1');
+  return token.replace(/([a-z])\1+/g, '$1').replace(/([\u0600-\u06FF])\1{2,}/g, '$1');
 }
 
 // Keys are written as they look after the other folds (repeats collapsed).
