@@ -1,6 +1,7 @@
 process.env.DOTENV_CONFIG_QUIET ??= 'true';
 import 'dotenv/config';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 import { Router } from 'express';
 import type { AddressInfo } from 'node:net';
@@ -66,7 +67,9 @@ export async function startServer(
     const botRoutes = Router();
     const flowPaths = { flowsDir: config.flowsDir, localesDir: config.localesDir, catalogFile: path.join(config.flowsDir, 'catalog.yml') };
     const bot = await createBot({ adapter, webserver: botRoutes, webhookUri: '/webchat/messages', storage: new MongoStorage(db), connection: db, flowPaths, defaultLanguage: config.defaultLanguage, log });
-    const watcher = watchFolders([config.flowsDir, config.localesDir], () => bot.flows.reload(), log);
+    const trainingDir = path.join(config.flowsDir, 'training');
+    const watched = [config.flowsDir, config.localesDir, ...(fs.existsSync(trainingDir) ? [trainingDir] : [])];
+    const watcher = watchFolders(watched, () => bot.flows.reload(), log);
     adapter.createSocketServer(undefined, undefined, bot.handleTurn);
 
     const app = createApp({ connection: db, adminToken: config.adminToken, channelRoutes: [webChatRoutes(identities), botRoutes], log });
