@@ -10,6 +10,8 @@ export interface TurnInfo {
   inboundId?: Types.ObjectId;
   /** What understanding made of the message (absent for events and until it ran). */
   lang?: Language;
+  /** Whether the message's words told its language. */
+  langSure?: boolean;
   intent?: string | null;
   product?: string | null;
   confidence?: number;

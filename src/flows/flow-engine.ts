@@ -142,6 +142,7 @@ export class FlowEngine {
     info.product = u.product;
     info.confidence = u.confidence;
     info.lang = customer?.languageChosen ? known : u.lang;
+    info.langSure = u.langSure || Boolean(customer?.languageChosen);
     if (info.inboundId) await annotateMessage(this.connection, info.inboundId, { language: u.lang, intent: u.intent, product: u.product, confidence: u.confidence });
     if (customer && !customer.languageChosen && customer.language !== u.lang) {
       await updateCustomerProfile(this.connection, customer._id, { language: u.lang });
@@ -187,10 +188,14 @@ export class FlowEngine {
     return (turnInfo(bot.getConfig('context') as TurnContext).customer?.language as Language | undefined) ?? undefined;
   }
 
-  /** The reply language: the one understood for this message (or chosen), else a command word's, else the customer's, else the default. */
-  private language(bot: BotWorker, commandLang?: Language): Language {
+  /**
+   * The reply language: the one the message's words told (or the customer chose), else the
+   * language of the keyword or command word that matched, else the customer's, else the default.
+   */
+  private language(bot: BotWorker, wordLang?: Language): Language {
     const info = turnInfo(bot.getConfig('context') as TurnContext);
-    return info.lang ?? commandLang ?? (info.customer?.language as Language | undefined) ?? this.defaultLanguage;
+    if (info.lang && info.langSure) return info.lang;
+    return wordLang ?? info.lang ?? (info.customer?.language as Language | undefined) ?? this.defaultLanguage;
   }
 
   /**

@@ -45,20 +45,26 @@ export class FlowLibrary {
       .sort((a, b) => b.phrase.length - a.phrase.length);
   }
 
-  /** The flow a message starts: a button payload first, then the understood intent, then a keyword (in `preferred` language when a word is in several). */
+  /**
+   * The flow a message starts: a button payload first, then an admin's keyword (an explicit
+   * rule beats a statistical guess; `preferred` language when a word is in several), then
+   * the understood intent.
+   */
   match(message: { text?: string; payload?: string; intent?: string | null }, preferred?: Language): TriggerMatch | undefined {
     if (message.payload) {
       for (const flow of this.flows.values()) if (flow.triggers.payloads.includes(message.payload)) return { flow, by: 'payload' };
     }
+    const said = normalizeText(message.text ?? '');
+    const first = said ? this.keywords.find((k) => containsPhrase(said, k.phrase)) : undefined;
+    if (first) {
+      const same = this.keywords.filter((k) => k.phrase === first.phrase && k.flow === first.flow);
+      const hit = same.find((k) => k.lang === preferred) ?? first;
+      return { flow: hit.flow, by: 'keyword', lang: hit.lang };
+    }
     if (message.intent) {
       for (const flow of this.flows.values()) if (flow.triggers.intents.includes(message.intent)) return { flow, by: 'intent' };
     }
-    const said = normalizeText(message.text ?? '');
-    const first = said ? this.keywords.find((k) => containsPhrase(said, k.phrase)) : undefined;
-    if (!first) return undefined;
-    const same = this.keywords.filter((k) => k.phrase === first.phrase && k.flow === first.flow);
-    const hit = same.find((k) => k.lang === preferred) ?? first;
-    return { flow: hit.flow, by: 'keyword', lang: hit.lang };
+    return undefined;
   }
 
   /** The command (menu, cancel, human) the whole message is, and its language: `preferred` when the word is in several. */

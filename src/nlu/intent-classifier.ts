@@ -94,6 +94,10 @@ export class IntentClassifier {
       .sort((a, b) => b.value - a.value);
     const total = raw.reduce((sum, r) => sum + r.value, 0) || 1;
     const ranking = raw.map((r) => ({ intent: r.label, score: r.value / total }));
-    return { intent: ranking[0]?.intent ?? 'unknown', confidence: ranking[0]?.score ?? 0, ranking };
+    // Confidence is how far the best stands above the runner-up: 0.5 a tie, 1 alone. A
+    // share of the whole would punish short messages, whose words every intent has seen.
+    const [best, second] = ranking;
+    const confidence = best ? best.score / (best.score + (second?.score ?? 0) || 1) : 0;
+    return { intent: best?.intent ?? 'unknown', confidence, ranking };
   }
 }

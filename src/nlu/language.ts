@@ -78,6 +78,11 @@ const STRONG = 2;
  * answer when nothing tells.
  */
 export function detectLanguage(raw: string, normalized: string, fallback: Language = 'fr', current?: Language): Language {
+  return detectLanguageSurely(raw, normalized, fallback, current).lang;
+}
+
+/** detectLanguage, also saying whether any word told the language (else the answer is `current` or `fallback`). */
+export function detectLanguageSurely(raw: string, normalized: string, fallback: Language = 'fr', current?: Language): { lang: Language; sure: boolean } {
   const tokens = normalized.split(' ').filter(Boolean);
   let arabicScript = 0;
   let latinScript = 0;
@@ -102,13 +107,14 @@ export function detectLanguage(raw: string, normalized: string, fallback: Langua
   if (arabicScript > latinScript) {
     // One Darija word is telling: Darija borrows MSA words freely, not the other way round.
     const lang = score.ary > 0 && score.ary >= score.ar ? 'ary' : 'ar';
-    return (current === 'ar' || current === 'ary') && lang !== current && !clear(lang) ? current : lang;
+    // The script alone tells Arabic from the rest.
+    return { lang: (current === 'ar' || current === 'ary') && lang !== current && !clear(lang) ? current : lang, sure: true };
   }
-  if (latinScript === 0) return current ?? fallback;
+  if (latinScript === 0) return { lang: current ?? fallback, sure: false };
   const best = (['ary', 'fr', 'en'] as const).reduce((a, b) => (score[b] > score[a] ? b : a));
-  if (score[best] === 0) return current ?? fallback;
-  if (current && current !== best && !clear(best) && current !== 'ar') return current;
-  return best;
+  if (score[best] === 0) return { lang: current ?? fallback, sure: false };
+  if (current && current !== best && !clear(best) && current !== 'ar') return { lang: current, sure: false };
+  return { lang: best, sure: true };
 }
 
 /** Whether the raw text holds Arabizi: Latin letters and the digits 2, 3, 5, 7, 9 in one word. */

@@ -1,7 +1,7 @@
 import type { Catalog } from '../catalog/catalog';
 import type { Language } from '../config';
 import { IntentClassifier, PRODUCT_TOKEN } from './intent-classifier';
-import { detectLanguage } from './language';
+import { detectLanguageSurely } from './language';
 import { normalizeText } from './normalize';
 import { ProductMatcher } from './product-matcher';
 import type { Example } from './training-data';
@@ -9,14 +9,17 @@ import type { Example } from './training-data';
 /** What Taawun understood of one message. */
 export interface Understood {
   lang: Language;
+  /** Whether the words told the language; if not, `lang` is the customer's so far or the fallback. */
+  langSure: boolean;
   intent: string;
   product: string | null;
   /** How much the intent is preferred over the others, 0-1. */
   confidence: number;
 }
 
-// Below this, the best intent is hardly better than the rest: the message is not understood.
-const MIN_CONFIDENCE = 0.3;
+// The best intent must be half again as likely as the next (0.6 = 1.5 : 1), else the
+// message is not understood.
+const MIN_CONFIDENCE = 0.6;
 
 /**
  * Language, intent and product of a customer's message, from the catalog and training
@@ -42,7 +45,7 @@ export class Understanding {
   /** Understands one message; `current` is the customer's language so far, kept when the text hardly tells ("ok", a name). */
   understand(text: string, current?: Language, fallback: Language = 'fr'): Understood {
     const normalized = normalizeText(text);
-    const lang = detectLanguage(text, normalized, fallback, current);
+    const { lang, sure: langSure } = detectLanguageSurely(text, normalized, fallback, current);
     const product = this.products.match(normalized);
     // The classifier sees "xproductx" where the product was named, as in its examples.
     const tokens = normalized.split(' ');
@@ -50,9 +53,9 @@ export class Understanding {
       .map((t, i) => (product?.tokens.has(i) ? PRODUCT_TOKEN : t))
       .filter((t, i, all) => !(t === PRODUCT_TOKEN && all[i - 1] === PRODUCT_TOKEN))
       .join(' ');
-    if (!forIntent.trim()) return { lang, intent: 'unknown', product: null, confidence: 0 };
+    if (!forIntent.trim()) return { lang, langSure, intent: 'unknown', product: null, confidence: 0 };
     const guess = this.classifier.classify(forIntent);
     const intent = guess.confidence < MIN_CONFIDENCE ? 'unknown' : guess.intent;
-    return { lang, intent, product: product?.id ?? null, confidence: Number(guess.confidence.toFixed(3)) };
+    return { lang, langSure, intent, product: product?.id ?? null, confidence: Number(guess.confidence.toFixed(3)) };
   }
 }

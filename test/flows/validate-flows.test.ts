@@ -126,9 +126,9 @@ describe('flows validate', () => {
   });
 
   it('reports a trigger that two flows share, naming the other', () => {
-    const found = flowsWith({ 'flows/extra.yml': 'id: extra\ntriggers:\n  payloads: [ORDER]\n  keywords:\n    fr: [Commander]\nsteps:\n  - say: menu.text\n' }).run();
-    expect(found).toContain('flows/order.yml:11:14 payload "ORDER" also triggers flow "extra" (flows/extra.yml:3:14); one trigger starts one flow');
-    expect(found).toContain('flows/order.yml:7:10 keyword "commander" (fr) also triggers flow "extra" (flows/extra.yml:5:10); one trigger starts one flow');
+    const found = flowsWith({ 'flows/extra.yml': 'id: extra\ntriggers:\n  payloads: [ORDER]\n  keywords:\n    fr: [Langue]\nsteps:\n  - say: menu.text\n' }).run();
+    expect(found).toContain('flows/order.yml:6:14 payload "ORDER" also triggers flow "extra" (flows/extra.yml:3:14); one trigger starts one flow');
+    expect(found).toContain('flows/language.yml:6:29 keyword "langue" (fr) also triggers flow "extra" (flows/extra.yml:5:10); one trigger starts one flow');
   });
 
   it('reports a flow id used twice', () => {
@@ -148,6 +148,6 @@ describe('flows validate', () => {
     const setup = flowsWith({});
     const en = path.join(setup.dir, 'locales', 'en.yml');
     fs.writeFileSync(en, fs.readFileSync(en, 'utf8').replace('  connected: "Noted: a person from the cooperative will answer you here as soon as possible."\n', ''));
-    expect(setup.run()).toEqual(['flows/human.yml:24:10 warning: locale key "human.connected" has no en text in locales/en.yml; French is used']);
+    expect(setup.run()).toEqual(['flows/human.yml:19:10 warning: locale key "human.connected" has no en text in locales/en.yml; French is used']);
   });
 });
