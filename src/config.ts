@@ -23,6 +23,10 @@ export interface Config {
   defaultLanguage: Language;
   logLevel: (typeof LOG_LEVELS)[number];
   logFormat: 'json' | 'pretty';
+  /** Messenger, when its three variables are set. */
+  messenger: { pageToken: string; appSecret: string; verifyToken: string } | undefined;
+  graphApiUrl: string;
+  graphApiVersion: string;
 }
 
 const optional = (s: string | undefined) => (s === undefined || s.trim() === '' ? undefined : s.trim());
@@ -72,12 +76,23 @@ const variables = {
     .string()
     .optional()
     .refine((s) => s === undefined || s === 'json' || s === 'pretty', { message: 'must be json or pretty' }),
+  MESSENGER_PAGE_TOKEN: z.string().optional(),
+  MESSENGER_APP_SECRET: z.string().optional(),
+  MESSENGER_VERIFY_TOKEN: z.string().optional(),
+  GRAPH_API_URL: z
+    .string()
+    .default('https://graph.facebook.com')
+    .refine((s) => /^https?:\/\/[^\s/]+/.test(s), { message: 'must be an address with its scheme, such as "https://graph.facebook.com"' }),
+  GRAPH_API_VERSION: z
+    .string()
+    .default('v21.0')
+    .refine((s) => /^v\d+\.\d+$/.test(s), { message: 'must look like "v21.0"' }),
   LOG_LEVEL: z.string().default('info').refine((s) => (LOG_LEVELS as readonly string[]).includes(s), {
     message: `must be one of ${LOG_LEVELS.join(', ')}`,
   }),
 } as const;
 
-const SECRETS = new Set(['ADMIN_TOKEN', 'WEBCHAT_SECRET']);
+const SECRETS = new Set(['ADMIN_TOKEN', 'WEBCHAT_SECRET', 'MESSENGER_PAGE_TOKEN', 'MESSENGER_APP_SECRET', 'MESSENGER_VERIFY_TOKEN']);
 
 /** A bad value as the error may show it: secrets by their length only, addresses without their password. */
 function shown(name: string, raw: string | undefined): string {
@@ -99,6 +114,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (result.success) parsed[name] = result.data;
     else problems.push(`${name} ${result.error.issues[0]?.message ?? 'is invalid'}, got ${shown(name, raw)}`);
   }
+  // A channel is on with all its variables, off with none; half set is a mistake to say.
+  const messengerVars = ['MESSENGER_PAGE_TOKEN', 'MESSENGER_APP_SECRET', 'MESSENGER_VERIFY_TOKEN'] as const;
+  const messengerSet = messengerVars.filter((v) => optional(env[v]) !== undefined);
+  if (messengerSet.length > 0 && messengerSet.length < messengerVars.length) {
+    const missing = messengerVars.filter((v) => !messengerSet.includes(v));
+    problems.push(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} unset while ${messengerSet.join(' and ')} ${messengerSet.length > 1 ? 'are' : 'is'} set; set all three MESSENGER_* variables to turn Messenger on, or none to leave it off`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const p = parsed as Parsed;
   return {
@@ -116,5 +138,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: p.LOG_LEVEL as Config['logLevel'],
     // Readable lines for a person at a terminal; JSON for log collectors.
     logFormat: (p.LOG_FORMAT as Config['logFormat'] | undefined) ?? (process.stdout.isTTY ? 'pretty' : 'json'),
+    messenger:
+      p.MESSENGER_PAGE_TOKEN && p.MESSENGER_APP_SECRET && p.MESSENGER_VERIFY_TOKEN
+        ? { pageToken: p.MESSENGER_PAGE_TOKEN, appSecret: p.MESSENGER_APP_SECRET, verifyToken: p.MESSENGER_VERIFY_TOKEN }
+        : undefined,
+    graphApiUrl: p.GRAPH_API_URL.replace(/\/+$/, ''),
+    graphApiVersion: p.GRAPH_API_VERSION,
   };
 }

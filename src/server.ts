@@ -12,6 +12,10 @@ import { WebChatAdapter } from './channels/web-chat/adapter';
 import { WebChatIdentities } from './channels/web-chat/identity';
 import { historyFrame } from './channels/web-chat/history-frame';
 import { webChatRoutes } from './channels/web-chat/routes';
+import { Inbox } from './channels/inbox';
+import { GraphClient } from './channels/meta/graph-api';
+import { MESSENGER_CHANNEL, MessengerAdapter } from './channels/messenger/messenger-adapter';
+import { messengerWebhook } from './channels/messenger/messenger-webhook';
 import { loadConfig, type Config } from './config';
 import { connectDatabase, ensureIndexes } from './db/connection';
 import { redactUri } from './db/redact-uri';
@@ -31,6 +35,8 @@ export interface RunningServer {
   /** The database address in use (the embedded engine's, or MONGODB_URI). */
   databaseUri: string;
   engine: RunningEngine | undefined;
+  /** The durable inbox of the Meta channels. */
+  inbox: Inbox;
   stop(): Promise<void>;
 }
 
@@ -72,7 +78,17 @@ export async function startServer(
     const watcher = watchFolders(watched, () => bot.flows.reload(), log);
     adapter.createSocketServer(undefined, undefined, bot.handleTurn);
 
-    const app = createApp({ connection: db, adminToken: config.adminToken, channelRoutes: [webChatRoutes(identities), botRoutes], log });
+    const channelRoutes = [webChatRoutes(identities), botRoutes];
+    const inbox = new Inbox(db, log);
+    if (config.messenger) {
+      const graph = new GraphClient({ baseUrl: config.graphApiUrl, version: config.graphApiVersion, accessToken: config.messenger.pageToken, appSecret: config.messenger.appSecret, log });
+      const messenger = new MessengerAdapter(graph, db, log, bot.handleTurn);
+      inbox.handle(MESSENGER_CHANNEL, (event) => messenger.processEvent(event));
+      channelRoutes.push(messengerWebhook({ verifyToken: config.messenger.verifyToken, appSecret: config.messenger.appSecret, inbox, log }));
+      log.info(`Messenger is on: webhook at /webhooks/messenger, Graph API ${config.graphApiUrl}/${config.graphApiVersion}`);
+    } else log.info('Messenger is off: set MESSENGER_PAGE_TOKEN, MESSENGER_APP_SECRET and MESSENGER_VERIFY_TOKEN to turn it on');
+    inbox.start();
+    const app = createApp({ connection: db, adminToken: config.adminToken, channelRoutes, log });
     const server = http.createServer(app);
     server.on('upgrade', (req, socket, head) => {
       if (new URL(req.url ?? '/', 'http://localhost').pathname === '/ws') adapter.handleUpgrade(req, socket, head);
@@ -81,6 +97,7 @@ export async function startServer(
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
         watcher.close();
+        void inbox.stop();
         void adapter.close();
         reject(
           err.code === 'EADDRINUSE'
@@ -103,11 +120,12 @@ export async function startServer(
         // Idle keep-alive connections would hold close() open.
         server.closeAllConnections();
         await closed;
+        await inbox.stop();
         await bot.handleTurn.queue.drain();
         await db.close();
         await engine?.stop();
       })());
-    return { url, port, connection: db, databaseUri: uri, engine, stop };
+    return { url, port, connection: db, databaseUri: uri, engine, inbox, stop };
   } catch (err) {
     await connection?.close().catch(() => undefined);
     await engine?.stop().catch(() => undefined);

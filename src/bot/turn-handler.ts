@@ -12,10 +12,11 @@ import { turnInfo } from './turn-info';
  * is logged and the customer is told, instead of the process crashing.
  */
 export function createTurnHandler(controller: Botkit, locales: () => Locales, defaultLanguage: Language, log: Logger, queue = new KeyedSerialQueue()) {
-  const handle = async (context: TurnContext): Promise<void> => {
+  /** Runs the turn; resolves false when it failed (the customer was told), so a durable inbox can try again. */
+  const handle = async (context: TurnContext): Promise<boolean> => {
     const key = `${turnInfo(context).channel}:${context.activity.from?.id}`;
     const received = Date.now();
-    await queue.run(key, async () => {
+    return queue.run(key, async () => {
       const started = Date.now();
       try {
         await controller.handleTurn(context);
@@ -31,6 +32,7 @@ export function createTurnHandler(controller: Botkit, locales: () => Locales, de
           },
           'message handled',
         );
+        return true;
       } catch (err) {
         const info = turnInfo(context);
         log.error(
@@ -39,6 +41,7 @@ export function createTurnHandler(controller: Botkit, locales: () => Locales, de
         );
         const lang = (info.customer?.language as Language | undefined) ?? defaultLanguage;
         await context.sendActivity(locales().text(lang, 'errors.internal')).catch(() => undefined);
+        return false;
       }
     });
   };

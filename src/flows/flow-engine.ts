@@ -169,6 +169,11 @@ export class FlowEngine {
   private async fallback(bot: BotWorker, message: BotkitMessage): Promise<void> {
     const info = turnInfo(bot.getConfig('context') as TurnContext);
     const lang = this.language(bot);
+    // A photo, a voice note, a location: the bot reads text only, and says so kindly.
+    if (!message.text?.trim() && Array.isArray((message as { attachments?: unknown[] }).attachments)) {
+      await bot.say(this.library.locales.text(lang, 'fallback.attachment'));
+      return;
+    }
     if (info.customer && message.text) {
       await unansweredModel(this.connection).create({ customer: info.customer._id, message: info.inboundId, channel: info.channel, text: message.text, language: lang, at: new Date() });
     }

@@ -10,7 +10,15 @@ import { healthCheck } from './health';
 export function createApp(options: { connection: Connection; adminToken: string | undefined; channelRoutes: Router[]; log: Logger }) {
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '1mb' }));
+  // The raw bytes are kept for the webhooks whose signature covers them.
+  app.use(
+    express.json({
+      limit: '1mb',
+      verify: (req, _res, buf) => {
+        (req as { rawBody?: Buffer }).rawBody = buf;
+      },
+    }),
+  );
 
   app.get('/healthz', healthCheck(options.connection));
   for (const routes of options.channelRoutes) app.use(routes);

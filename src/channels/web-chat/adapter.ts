@@ -14,7 +14,7 @@ export const WEB_CHANNEL_ID = 'web';
 const HTTP_REPLIES = Symbol('taawun.webchat.httpReplies');
 const HEARTBEAT_MS = 30_000;
 
-type TurnLogic = (context: TurnContext) => Promise<void>;
+type TurnLogic = (context: TurnContext) => Promise<unknown>;
 
 /**
  * botbuilder-adapter-web, with the identity taken from a server-signed token instead of
@@ -98,7 +98,8 @@ export class WebChatAdapter extends WebAdapter {
       }
       const context = new TurnContext(this, this.activityFor(user, frame));
       context.turnState.set(HTTP_REPLIES, []);
-      await this.runMiddleware(context, this.logic);
+      const logic = this.logic;
+      await this.runMiddleware(context, async (c) => void (await logic(c)));
       res.status(200).json({ messages: context.turnState.get(HTTP_REPLIES) });
     } catch (err) {
       this.log.error({ channel: 'web', err: (err as Error).message }, 'web chat webhook failed');
@@ -109,7 +110,7 @@ export class WebChatAdapter extends WebAdapter {
   /** Resumes a conversation outside a customer's turn, for example to notify them. */
   override async continueConversation(reference: Partial<ConversationReference>, logic: TurnLogic): Promise<void> {
     const request = TurnContext.applyConversationReference({ type: 'event', name: 'continueConversation' }, reference, true);
-    await this.runMiddleware(new TurnContext(this, request), logic);
+    await this.runMiddleware(new TurnContext(this, request), async (c) => void (await logic(c)));
   }
 
   /** Closes every socket and stops accepting new ones. */
@@ -144,7 +145,7 @@ export class WebChatAdapter extends WebAdapter {
       return;
     }
     const activity = this.activityFor(user, frame);
-    this.runMiddleware(new TurnContext(this, activity), logic).catch((err: Error) =>
+    this.runMiddleware(new TurnContext(this, activity), async (c) => void (await logic(c))).catch((err: Error) =>
       this.log.error({ channel: 'web', err: err.message }, 'web chat turn failed'),
     );
   }

@@ -12,6 +12,10 @@ const customerSchema = new Schema(
     languageChosen: { type: Boolean, default: false },
     tags: { type: [String], default: [] },
     consent: { type: Boolean },
+    // Choices last offered as a numbered list (where buttons did not fit), so "2" can tap one.
+    offeredChoices: { type: [{ _id: false, title: String, payload: String }], default: undefined },
+    // The last error a channel gave for this customer that sending again cannot fix.
+    channelError: { type: { _id: false, code: Number, message: String, at: Date }, default: undefined },
     firstSeenAt: { type: Date, required: true },
     lastSeenAt: { type: Date, required: true },
   },

@@ -2,6 +2,8 @@ import type { Connection } from 'mongoose';
 import { customerModel } from './customer';
 import { dialogStateModel } from './dialog-state';
 import { flowVersionModel } from './flow-version';
+import { inboundEventModel } from './inbound-event';
+import { leaseModel } from './lease';
 import { messageModel } from './message';
 import { ratingModel } from './rating';
 import { settingModel } from './setting';
@@ -16,4 +18,6 @@ export function registerModels(connection: Connection): void {
   flowVersionModel(connection);
   unansweredModel(connection);
   ratingModel(connection);
+  inboundEventModel(connection);
+  leaseModel(connection);
 }

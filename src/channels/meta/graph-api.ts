@@ -1,0 +1,84 @@
+import type { Logger } from '../../logger';
+import { RateLimiter } from '../rate-limiter';
+import { appSecretProof } from './signature';
+
+// Meta's codes for "slow down" and "try later"; 5xx answers are retried too.
+const RETRY_CODES = new Set([4, 17, 32, 613, 80007, 130429, 131048, 131056]);
+// Codes after which sending again cannot help: the person cannot be reached this way now.
+const PERMANENT_CODES = new Set([10, 100, 190, 200, 551, 131026, 131047, 131051, 1545041, 2018001, 2018108]);
+
+/** An error the Graph API answered, with Meta's code, subcode and whether trying again can help. */
+export class GraphApiError extends Error {
+  readonly code = 'TAAWUN_GRAPH';
+  constructor(
+    readonly status: number,
+    readonly graphCode: number | undefined,
+    readonly subcode: number | undefined,
+    message: string,
+    readonly path: string,
+  ) {
+    super(`Graph API ${path} answered ${status}${graphCode !== undefined ? ` (code ${graphCode}${subcode ? `/${subcode}` : ''})` : ''}: ${message}`);
+    this.name = 'GraphApiError';
+  }
+
+  /** Whether the same call may succeed later (rate limits, Meta's own failures). */
+  get retryable(): boolean {
+    return this.status === 429 || this.status >= 500 || (this.graphCode !== undefined && RETRY_CODES.has(this.graphCode));
+  }
+
+  /** Whether the recipient cannot be reached this way (left the window, blocked, not on WhatsApp). */
+  get permanent(): boolean {
+    return !this.retryable && (this.graphCode === undefined || PERMANENT_CODES.has(this.graphCode) || this.status === 400 || this.status === 403);
+  }
+}
+
+/** What a Graph client needs; `baseUrl` includes the scheme so tests point it at a local fake. */
+export interface GraphClientOptions {
+  baseUrl: string;
+  version: string;
+  accessToken: string;
+  appSecret: string;
+  perSecond?: number;
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  fetch?: typeof fetch;
+  log: Logger;
+}
+
+/** Calls to Meta's Graph API: appsecret_proof on every call, a rate limit, retries with backoff on what may pass later. */
+export class GraphClient {
+  private readonly limiter: RateLimiter;
+  private readonly proof: string;
+
+  constructor(private readonly options: GraphClientOptions) {
+    this.limiter = new RateLimiter(options.perSecond ?? 50);
+    this.proof = appSecretProof(options.accessToken, options.appSecret);
+  }
+
+  /** POSTs JSON to `/{version}/{path}`; throws GraphApiError once retries are spent or the error is final. */
+  async post(path: string, body: unknown): Promise<unknown> {
+    const url = new URL(`${this.options.baseUrl.replace(/\/+$/, '')}/${this.options.version}/${path.replace(/^\/+/, '')}`);
+    url.searchParams.set('access_token', this.options.accessToken);
+    url.searchParams.set('appsecret_proof', this.proof);
+    const attempts = this.options.maxAttempts ?? 4;
+    const doFetch = this.options.fetch ?? fetch;
+    for (let attempt = 1; ; attempt += 1) {
+      await this.limiter.take();
+      let error: GraphApiError;
+      try {
+        const res = await doFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(15_000) });
+        const data = (await res.json().catch(() => ({}))) as { error?: { code?: number; error_subcode?: number; message?: string } };
+        if (res.ok) return data;
+        error = new GraphApiError(res.status, data.error?.code, data.error?.error_subcode, data.error?.message ?? res.statusText, path);
+      } catch (err) {
+        if (err instanceof GraphApiError) throw err;
+        // The network itself failed (timeout, refused): worth another try.
+        error = new GraphApiError(503, undefined, undefined, (err as Error).message, path);
+      }
+      if (!error.retryable || attempt >= attempts) throw error;
+      const wait = (this.options.baseDelayMs ?? 500) * 2 ** (attempt - 1);
+      this.options.log.warn({ path, attempt, retryInMs: wait, err: error.message }, 'Graph API call will be retried');
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}

@@ -1,0 +1,43 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+
+/** A short lease on a name (a customer's inbox, a scheduled job) held by one process at a time. */
+export interface LeaseDoc {
+  _id: string;
+  holder: string;
+  expiresAt: Date;
+}
+
+const leaseSchema = new Schema<LeaseDoc>(
+  {
+    _id: { type: String, required: true },
+    holder: { type: String, required: true },
+    expiresAt: { type: Date, required: true },
+  },
+  { collection: 'leases', versionKey: false },
+);
+
+/** The leases model bound to a connection. */
+export function leaseModel(connection: Connection): Model<LeaseDoc> {
+  return (connection.models.Lease as Model<LeaseDoc>) ?? connection.model('Lease', leaseSchema);
+}
+
+/**
+ * Takes the lease on `name` for `ms`, or says it is held. Decided by inserting `_id`, the
+ * one write FerretDB 1.24 and MongoDB both make atomic; an expired lease is removed first.
+ */
+export async function takeLease(connection: Connection, name: string, holder: string, ms: number): Promise<boolean> {
+  const Lease = leaseModel(connection);
+  await Lease.deleteOne({ _id: name, expiresAt: { $lt: new Date() } });
+  try {
+    await Lease.create({ _id: name, holder, expiresAt: new Date(Date.now() + ms) });
+    return true;
+  } catch (err) {
+    if ((err as { code?: number }).code === 11000) return false;
+    throw err;
+  }
+}
+
+/** Gives the lease back, if this holder still has it. */
+export async function releaseLease(connection: Connection, name: string, holder: string): Promise<void> {
+  await leaseModel(connection).deleteOne({ _id: name, holder });
+}
