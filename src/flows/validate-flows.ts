@@ -95,6 +95,14 @@ function validateFlow(flow: Flow, map: SourceMap, locales: Locales, actions: Act
     for (const lang of LANGUAGES) if (ref[lang]) checkTemplate(path, ref[lang]!);
     if (ref.fr && missing.length > 0) out.push(map.at(path, `inline text has no ${missing.join(', ')}; French is used`, 'warning'));
   };
+  // Messenger and WhatsApp show at most 20 characters on a button; longer choices arrive as a numbered list.
+  const buttonLength = (path: (string | number)[], ref: TextRef) => {
+    for (const lang of LANGUAGES) {
+      const title = typeof ref === 'string' ? (locales.has(lang, ref) ? locales.text(lang, ref) : undefined) : ref[lang];
+      if (title && [...title].length > 20)
+        out.push(map.at(path, `button title "${title}" (${lang}) has ${[...title].length} characters; Messenger and WhatsApp show 20, so the choices will come as a numbered list`, 'warning'));
+    }
+  };
   const checkTemplate = (path: (string | number)[], template: string) => {
     try {
       checkPaths(path, templatePaths(template));
@@ -108,7 +116,10 @@ function validateFlow(flow: Flow, map: SourceMap, locales: Locales, actions: Act
     switch (step.kind) {
       case 'say':
         text(at('say'), step.say);
-        step.buttons?.forEach((b, j) => text(at('buttons', j, 'title'), b.title));
+        step.buttons?.forEach((b, j) => {
+          text(at('buttons', j, 'title'), b.title);
+          buttonLength(at('buttons', j, 'title'), b.title);
+        });
         break;
       case 'ask':
         text(at('prompt'), step.prompt);

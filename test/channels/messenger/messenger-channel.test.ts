@@ -1,0 +1,137 @@
+import { customerModel } from '../../../src/db/models/customer';
+import { inboundEventModel } from '../../../src/db/models/inbound-event';
+import { messageModel } from '../../../src/db/models/message';
+import type { RunningServer } from '../../../src/server';
+import { FakeGraphApi, messengerText, signedWebhook } from '../../support/fake-graph-api';
+import { startTestServer } from '../../support/server';
+
+const SECRET = 'messenger-app-secret-for-tests';
+const TOKEN = 'page-token-for-tests';
+const VERIFY = 'verify-me';
+
+describe('Messenger channel against a local fake of the Graph API (real database)', () => {
+  let graph: FakeGraphApi;
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    graph = new FakeGraphApi({ accessToken: TOKEN, appSecret: SECRET, version: 'v21.0' });
+    const graphApiUrl = await graph.start();
+    server = await startTestServer({
+      label: 'messenger',
+      messenger: { pageToken: TOKEN, appSecret: SECRET, verifyToken: VERIFY },
+      graphApiUrl,
+      graphApiVersion: 'v21.0',
+    });
+  });
+  afterAll(async () => {
+    await server.connection.dropDatabase();
+    await server.stop();
+    await graph.stop();
+  });
+
+  /** Posts a body exactly as Meta would, signed, and waits until the bot has handled it. */
+  async function deliver(body: unknown, options: { secret?: string; signature?: string | null } = {}) {
+    const { raw, signature } = signedWebhook(body, options.secret ?? SECRET);
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (options.signature !== null) headers['x-hub-signature-256'] = options.signature ?? signature;
+    const res = await fetch(`${server.url}/webhooks/messenger`, { method: 'POST', headers, body: raw });
+    await server.inbox.idle();
+    return res;
+  }
+
+  /** Sends a text from `sender` and returns the texts the bot sent back. */
+  async function say(sender: string, text: string, payload?: string): Promise<string[]> {
+    const before = graph.sent.length;
+    const res = await deliver(messengerText(sender, text, payload));
+    expect(res.status).toBe(200);
+    return graph.sent.slice(before).map((m) => m.text);
+  }
+
+  it('answers the verification handshake for the right token only', async () => {
+    const ok = await fetch(`${server.url}/webhooks/messenger?hub.mode=subscribe&hub.verify_token=${VERIFY}&hub.challenge=1158201444`);
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toBe('1158201444');
+    const wrong = await fetch(`${server.url}/webhooks/messenger?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1`);
+    expect(wrong.status).toBe(403);
+  });
+
+  it('refuses an unsigned or wrongly signed webhook, malformed JSON, another object and an oversized body', async () => {
+    expect((await deliver(messengerText('x', 'hi'), { signature: null })).status).toBe(401);
+    expect((await deliver(messengerText('x', 'hi'), { secret: 'not-the-secret' })).status).toBe(403);
+    const bad = await fetch(`${server.url}/webhooks/messenger`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': 'sha256=00' }, body: '{oops' });
+    expect(bad.status).toBe(400);
+    const other = await deliver({ object: 'instagram', entry: [] });
+    expect(other.status).toBe(400);
+    expect(await other.json()).toEqual({ error: 'bad_webhook', message: 'unknown object "instagram"; this endpoint takes "page" webhooks' });
+    const huge = await fetch(`${server.url}/webhooks/messenger`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pad: 'x'.repeat(1_100_000) }) });
+    expect(huge.status).toBe(413);
+    expect(await customerModel(server.connection).countDocuments({ channel: 'messenger', externalId: 'x' })).toBe(0);
+  });
+
+  it('takes a whole order in Darija, with the product list as a numbered choice', async () => {
+    const u = 'psid-order-1';
+    expect(await say(u, 'salam')).toEqual(['مرحبا بيك! أنا المساعد ديال التعاونية.\n\nشنو سميتك؟']);
+    const menu = await say(u, 'Fatima');
+    expect(menu).toEqual(['متشرفين آ Fatima!\n\nأشنو نقدر نعاونك؟']);
+    expect(graph.sent[graph.sent.length - 1]!.quickReplies?.map((q) => q.payload)).toEqual(['PRODUCTS', 'ORDER', 'RATE', 'HUMAN']);
+    // A product name is longer than Messenger's 20 characters: the products come as a numbered list.
+    const [which] = await say(u, 'نكوموندي', 'ORDER');
+    expect(which).toMatch(/^أشمن منتوج بغيتي تكوموندي؟\n1\. zit argan\n2\. zit argan dyal lmakla\n3\. amlou/);
+    expect(await say(u, '3')).toEqual(['شحال بغيتي؟ (من 1 حتى 50)']);
+    expect(await say(u, 'jouj')).toEqual(['فين نوصلوها ليك؟ (المدينة، الحومة، الزنقة)']);
+    expect(await say(u, 'Agadir, hay salam')).toEqual(['شنو الرقم ديال التيليفون اللي يعيط ليه الليفرور؟']);
+    const [summary] = await say(u, '06 12 34 56 78');
+    expect(summary).toMatch(/^الخلاصة: 2 × amlou .*\+212612345678/);
+    expect(await say(u, 'wakha')).toEqual([expect.stringMatching(/^شكرا! الطلب ديالك وصل للتعاونية/)]);
+    const customer = await customerModel(server.connection).findOne({ channel: 'messenger', externalId: u }).lean();
+    expect(customer).toMatchObject({ name: 'Fatima', phone: '+212612345678', language: 'ary', tags: ['needs_human'] });
+    expect(await messageModel(server.connection).countDocuments({ customer: customer!._id, direction: 'in' })).toBe(8);
+    expect(graph.sent.every((m) => m.recipient.startsWith('psid') && m.messagingType === 'RESPONSE')).toBe(true);
+  });
+
+  it('drops a redelivered webhook by its message id', async () => {
+    const body = messengerText('psid-dup', 'hello', undefined, 'mid.same');
+    const before = graph.sent.length;
+    expect((await deliver(body)).status).toBe(200);
+    const again = await deliver(body);
+    expect(await again.json()).toMatchObject({ received: 0, duplicates: 1 });
+    expect(graph.sent.length - before).toBe(1);
+  });
+
+  it('retries a Send API call that Meta rate-limits, and delivers the reply', async () => {
+    graph.failNext({ status: 400, code: 613 });
+    expect(await say('psid-rate', 'hello')).toEqual(["Hello and welcome! I am the cooperative's assistant.\n\nWhat is your name?"]);
+  });
+
+  it('keeps an error that sending again cannot fix on the customer', async () => {
+    graph.failNext({ status: 400, code: 551 });
+    expect(await say('psid-gone', 'hello')).toEqual([]);
+    const customer = await customerModel(server.connection).findOne({ channel: 'messenger', externalId: 'psid-gone' }).lean();
+    expect(customer?.channelError).toMatchObject({ code: 551 });
+  });
+
+  it('answers a photo politely', async () => {
+    const body = messengerText('psid-photo', 'x');
+    const item = body.entry[0]!.messaging[0]!.message as Record<string, unknown>;
+    delete item.text;
+    item.attachments = [{ type: 'image', payload: { url: 'https://example.invalid/p.jpg' } }];
+    const before = graph.sent.length;
+    await deliver(body);
+    expect(graph.sent.slice(before).map((m) => m.text)).toEqual(["Merci ! Je ne sais lire que le texte pour l'instant ; l'équipe de la coopérative regardera votre envoi."]);
+  });
+
+  it('handles one customer\'s messages in order, even when the webhooks arrive together', async () => {
+    const u = 'psid-burst';
+    const bodies = [messengerText(u, 'Bonjour'), messengerText(u, 'Youssef')].map((b) => signedWebhook(b, SECRET));
+    const before = graph.sent.length;
+    await Promise.all(
+      bodies.map(({ raw, signature }) =>
+        fetch(`${server.url}/webhooks/messenger`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature }, body: raw }),
+      ),
+    );
+    await graph.waitForSent(before + 2);
+    await server.inbox.idle();
+    expect(graph.sent.slice(before).map((m) => m.text)).toEqual(["Bonjour et bienvenue ! Je suis l'assistant de la coopérative.\n\nComment vous appelez-vous ?", 'Enchanté, Youssef !\n\nQue puis-je faire pour vous ?']);
+    expect(await inboundEventModel(server.connection).countDocuments({ sender: u, status: 'done' })).toBe(2);
+  });
+});
