@@ -25,6 +25,8 @@ export interface Config {
   logFormat: 'json' | 'pretty';
   /** Messenger, when its three variables are set. */
   messenger: { pageToken: string; appSecret: string; verifyToken: string } | undefined;
+  /** WhatsApp through the Cloud API, when its four variables are set. */
+  whatsapp: { token: string; phoneNumberId: string; appSecret: string; verifyToken: string; template: { name: string; language: string } | undefined } | undefined;
   graphApiUrl: string;
   graphApiVersion: string;
 }
@@ -79,6 +81,17 @@ const variables = {
   MESSENGER_PAGE_TOKEN: z.string().optional(),
   MESSENGER_APP_SECRET: z.string().optional(),
   MESSENGER_VERIFY_TOKEN: z.string().optional(),
+  WHATSAPP_TOKEN: z.string().optional(),
+  WHATSAPP_PHONE_NUMBER_ID: z
+    .string()
+    .optional()
+    .refine((s) => s === undefined || /^\d+$/.test(s), { message: 'must be the digits of the phone number id from the Meta app (not the phone number)' }),
+  WHATSAPP_APP_SECRET: z.string().optional(),
+  WHATSAPP_VERIFY_TOKEN: z.string().optional(),
+  WHATSAPP_TEMPLATE: z
+    .string()
+    .optional()
+    .refine((s) => s === undefined || /^[a-z0-9_]+:[a-z]{2}(_[A-Z]{2})?$/.test(s), { message: 'must be an approved template name and its language, such as "order_update:fr"' }),
   GRAPH_API_URL: z
     .string()
     .default('https://graph.facebook.com')
@@ -92,7 +105,7 @@ const variables = {
   }),
 } as const;
 
-const SECRETS = new Set(['ADMIN_TOKEN', 'WEBCHAT_SECRET', 'MESSENGER_PAGE_TOKEN', 'MESSENGER_APP_SECRET', 'MESSENGER_VERIFY_TOKEN']);
+const SECRETS = new Set(['ADMIN_TOKEN', 'WEBCHAT_SECRET', 'MESSENGER_PAGE_TOKEN', 'MESSENGER_APP_SECRET', 'MESSENGER_VERIFY_TOKEN', 'WHATSAPP_TOKEN', 'WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN']);
 
 /** A bad value as the error may show it: secrets by their length only, addresses without their password. */
 function shown(name: string, raw: string | undefined): string {
@@ -115,11 +128,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     else problems.push(`${name} ${result.error.issues[0]?.message ?? 'is invalid'}, got ${shown(name, raw)}`);
   }
   // A channel is on with all its variables, off with none; half set is a mistake to say.
-  const messengerVars = ['MESSENGER_PAGE_TOKEN', 'MESSENGER_APP_SECRET', 'MESSENGER_VERIFY_TOKEN'] as const;
-  const messengerSet = messengerVars.filter((v) => optional(env[v]) !== undefined);
-  if (messengerSet.length > 0 && messengerSet.length < messengerVars.length) {
-    const missing = messengerVars.filter((v) => !messengerSet.includes(v));
-    problems.push(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} unset while ${messengerSet.join(' and ')} ${messengerSet.length > 1 ? 'are' : 'is'} set; set all three MESSENGER_* variables to turn Messenger on, or none to leave it off`);
+  const groups = [
+    { name: 'Messenger', vars: ['MESSENGER_PAGE_TOKEN', 'MESSENGER_APP_SECRET', 'MESSENGER_VERIFY_TOKEN'] },
+    { name: 'WhatsApp', vars: ['WHATSAPP_TOKEN', 'WHATSAPP_PHONE_NUMBER_ID', 'WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN'] },
+  ];
+  for (const group of groups) {
+    const set = group.vars.filter((v) => optional(env[v]) !== undefined);
+    if (set.length === 0 || set.length === group.vars.length) continue;
+    const missing = group.vars.filter((v) => !set.includes(v));
+    problems.push(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} unset while ${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'} set; set all ${group.vars.length} to turn ${group.name} on, or none to leave it off`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const p = parsed as Parsed;
@@ -141,6 +158,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     messenger:
       p.MESSENGER_PAGE_TOKEN && p.MESSENGER_APP_SECRET && p.MESSENGER_VERIFY_TOKEN
         ? { pageToken: p.MESSENGER_PAGE_TOKEN, appSecret: p.MESSENGER_APP_SECRET, verifyToken: p.MESSENGER_VERIFY_TOKEN }
+        : undefined,
+    whatsapp:
+      p.WHATSAPP_TOKEN && p.WHATSAPP_PHONE_NUMBER_ID && p.WHATSAPP_APP_SECRET && p.WHATSAPP_VERIFY_TOKEN
+        ? {
+            token: p.WHATSAPP_TOKEN,
+            phoneNumberId: p.WHATSAPP_PHONE_NUMBER_ID,
+            appSecret: p.WHATSAPP_APP_SECRET,
+            verifyToken: p.WHATSAPP_VERIFY_TOKEN,
+            template: p.WHATSAPP_TEMPLATE ? { name: p.WHATSAPP_TEMPLATE.split(':')[0]!, language: p.WHATSAPP_TEMPLATE.split(':')[1]! } : undefined,
+          }
         : undefined,
     graphApiUrl: p.GRAPH_API_URL.replace(/\/+$/, ''),
     graphApiVersion: p.GRAPH_API_VERSION,

@@ -15,7 +15,10 @@ import { webChatRoutes } from './channels/web-chat/routes';
 import { Inbox } from './channels/inbox';
 import { GraphClient } from './channels/meta/graph-api';
 import { MESSENGER_CHANNEL, MessengerAdapter } from './channels/messenger/messenger-adapter';
-import { messengerWebhook } from './channels/messenger/messenger-webhook';
+import { metaWebhook } from './channels/meta/meta-webhook';
+import { parseMessengerWebhook } from './channels/messenger/messenger-events';
+import { WHATSAPP_CHANNEL, WhatsAppCloudAdapter } from './channels/whatsapp/whatsapp-cloud-adapter';
+import { parseWhatsAppWebhook } from './channels/whatsapp/whatsapp-events';
 import { loadConfig, type Config } from './config';
 import { connectDatabase, ensureIndexes } from './db/connection';
 import { redactUri } from './db/redact-uri';
@@ -84,9 +87,32 @@ export async function startServer(
       const graph = new GraphClient({ baseUrl: config.graphApiUrl, version: config.graphApiVersion, accessToken: config.messenger.pageToken, appSecret: config.messenger.appSecret, log });
       const messenger = new MessengerAdapter(graph, db, log, bot.handleTurn);
       inbox.handle(MESSENGER_CHANNEL, (event) => messenger.processEvent(event));
-      channelRoutes.push(messengerWebhook({ verifyToken: config.messenger.verifyToken, appSecret: config.messenger.appSecret, inbox, log }));
+      channelRoutes.push(
+        metaWebhook({ path: '/webhooks/messenger', channel: MESSENGER_CHANNEL, verifyToken: config.messenger.verifyToken, appSecret: config.messenger.appSecret, parse: parseMessengerWebhook, inbox, log }),
+      );
       log.info(`Messenger is on: webhook at /webhooks/messenger, Graph API ${config.graphApiUrl}/${config.graphApiVersion}`);
     } else log.info('Messenger is off: set MESSENGER_PAGE_TOKEN, MESSENGER_APP_SECRET and MESSENGER_VERIFY_TOKEN to turn it on');
+    if (config.whatsapp) {
+      const wa = config.whatsapp;
+      const graph = new GraphClient({ baseUrl: config.graphApiUrl, version: config.graphApiVersion, accessToken: wa.token, appSecret: wa.appSecret, perSecond: 80, log });
+      const whatsapp = new WhatsAppCloudAdapter(graph, wa.phoneNumberId, wa.template, db, log, bot.handleTurn);
+      inbox.handle(WHATSAPP_CHANNEL, (event) => whatsapp.processEvent(event));
+      channelRoutes.push(
+        metaWebhook({
+          path: '/webhooks/whatsapp',
+          channel: WHATSAPP_CHANNEL,
+          verifyToken: wa.verifyToken,
+          appSecret: wa.appSecret,
+          parse: (body) => {
+            const parsed = parseWhatsAppWebhook(body);
+            return { ...parsed, record: () => whatsapp.recordStatuses(parsed.statuses) };
+          },
+          inbox,
+          log,
+        }),
+      );
+      log.info(`WhatsApp (Cloud API) is on: webhook at /webhooks/whatsapp, phone number id ${wa.phoneNumberId}`);
+    } else log.info('WhatsApp (Cloud API) is off: set WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN to turn it on');
     inbox.start();
     const app = createApp({ connection: db, adminToken: config.adminToken, channelRoutes, log });
     const server = http.createServer(app);

@@ -35,12 +35,13 @@ export function conversationRecorder(connection: Connection, log: Logger) {
           ...flowPosition(stack),
         });
       }
+      // Stored before it is sent, so nothing the bot said is lost if sending fails; the
+      // message id rides on the activity, for channels that report delivery.
       context.onSendActivities(async (_ctx, activities, sendNext) => {
-        const responses = await sendNext();
         await storeOutbound(connection, customer._id, info.channel, activities).catch((err: Error) =>
           log.error({ customer: String(customer._id), err: err.message }, 'could not store an outbound message'),
         );
-        return responses;
+        return sendNext();
       });
       next();
     } catch (err) {
@@ -54,7 +55,7 @@ async function storeOutbound(connection: Connection, customer: Parameters<typeof
     if (activity.type !== 'message') continue;
     const quickReplies = quickRepliesOf(activity);
     const at = activity.channelData?.taawun as { flow?: string; step?: string } | undefined;
-    await recordMessage(connection, {
+    const id = await recordMessage(connection, {
       customer,
       channel,
       direction: 'out',
@@ -63,5 +64,6 @@ async function storeOutbound(connection: Connection, customer: Parameters<typeof
       flow: at?.flow ?? null,
       step: at?.step ?? null,
     });
+    activity.channelData = { ...(activity.channelData ?? {}), taawunMessageId: String(id) };
   }
 }

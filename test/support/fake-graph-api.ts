@@ -5,9 +5,10 @@ import type { AddressInfo } from 'node:net';
 /** A message the fake accepted, as Meta would have delivered it. */
 export interface SentMessage {
   recipient: string;
+  /** Messenger's messaging_type, or WhatsApp's message type (text, interactive:button, interactive:list, template). */
   messagingType: string;
   text: string;
-  quickReplies?: { content_type: string; title: string; payload: string }[];
+  quickReplies?: { content_type?: string; title: string; payload: string }[];
 }
 
 /**
@@ -18,11 +19,13 @@ export interface SentMessage {
 export class FakeGraphApi {
   readonly sent: SentMessage[] = [];
   readonly refused: { status: number; message: string }[] = [];
+  /** WhatsApp messages marked read. */
+  readonly reads: string[] = [];
   private readonly failures: { status: number; code: number; subcode?: number }[] = [];
   private server: http.Server | undefined;
   private waiters: (() => void)[] = [];
 
-  constructor(private readonly options: { accessToken: string; appSecret: string; version: string }) {}
+  constructor(private readonly options: { accessToken: string; appSecret: string; version: string; phoneNumberId?: string }) {}
 
   /** Starts on a free loopback port; resolves with the base URL to configure. */
   async start(): Promise<string> {
@@ -57,6 +60,29 @@ export class FakeGraphApi {
     return this.sent;
   }
 
+  private whatsapp(raw: string, res: http.ServerResponse, fail: (status: number, code: number, message: string) => void): void {
+    let body: Record<string, any>;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      return fail(400, 100, 'body is not JSON');
+    }
+    if (body.status === 'read') {
+      if (body.messaging_product !== 'whatsapp' || typeof body.message_id !== 'string') return fail(400, 100, 'a read receipt needs messaging_product and message_id');
+      this.reads.push(body.message_id);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"success":true}');
+      return;
+    }
+    const checked = whatsappCheck(body);
+    if (typeof checked === 'string') return fail(400, 131009, checked);
+    const failure = this.failures.shift();
+    if (failure) return fail(failure.status, failure.code, `fake failure ${failure.code}`);
+    this.sent.push(checked);
+    for (const wake of this.waiters.splice(0)) wake();
+    const id = `wamid.fake${this.sent.length}`;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ messaging_product: 'whatsapp', contacts: [{ input: body.to, wa_id: body.to }], messages: [{ id }] }));
+  }
+
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     let raw = '';
     req.on('data', (c) => (raw += c));
@@ -66,10 +92,12 @@ export class FakeGraphApi {
         this.refused.push({ status, message });
         res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message, type: 'OAuthException', code, fbtrace_id: 'fake' } }));
       };
-      if (req.method !== 'POST' || url.pathname !== `/${this.options.version}/me/messages`) return fail(404, 803, `unknown path ${req.method} ${url.pathname}`);
+      const whatsapp = this.options.phoneNumberId !== undefined && url.pathname === `/${this.options.version}/${this.options.phoneNumberId}/messages`;
+      if (req.method !== 'POST' || (url.pathname !== `/${this.options.version}/me/messages` && !whatsapp)) return fail(404, 803, `unknown path ${req.method} ${url.pathname}`);
       if (url.searchParams.get('access_token') !== this.options.accessToken) return fail(400, 190, 'Invalid OAuth access token');
       const proof = createHmac('sha256', this.options.appSecret).update(this.options.accessToken).digest('hex');
       if (url.searchParams.get('appsecret_proof') !== proof) return fail(400, 100, 'Invalid appsecret_proof provided in the API argument');
+      if (whatsapp) return this.whatsapp(raw, res, fail);
       let body: { recipient?: { id?: unknown }; messaging_type?: unknown; message?: { text?: unknown; quick_replies?: { content_type?: unknown; title?: unknown; payload?: unknown }[] } };
       try {
         body = JSON.parse(raw);
@@ -99,6 +127,44 @@ export class FakeGraphApi {
   }
 }
 
+/** Checks and records a Cloud API call the way Meta documents it (message types and their limits). */
+function whatsappCheck(body: Record<string, any>): string | SentMessage {
+  if (body.messaging_product !== 'whatsapp') return 'messaging_product must be "whatsapp"';
+  if (typeof body.to !== 'string' || !/^\d{8,15}$/.test(body.to)) return '"to" must be a phone number in digits';
+  const chars = (s: unknown) => (typeof s === 'string' ? [...s].length : -1);
+  if (body.type === 'text') {
+    const t = body.text?.body;
+    if (chars(t) < 1 || chars(t) > 4096) return 'text.body must have 1 to 4096 characters';
+    return { recipient: body.to, messagingType: 'text', text: t };
+  }
+  if (body.type === 'template') {
+    if (typeof body.template?.name !== 'string' || typeof body.template?.language?.code !== 'string') return 'template needs a name and language.code';
+    return { recipient: body.to, messagingType: 'template', text: `template:${body.template.name}:${body.template.language.code}` };
+  }
+  if (body.type !== 'interactive') return `unsupported type ${JSON.stringify(body.type)}`;
+  const i = body.interactive ?? {};
+  if (chars(i.body?.text) < 1 || chars(i.body?.text) > 1024) return 'interactive.body.text must have 1 to 1024 characters';
+  if (i.type === 'button') {
+    const buttons = i.action?.buttons;
+    if (!Array.isArray(buttons) || buttons.length < 1 || buttons.length > 3) return 'an interactive button message has 1 to 3 buttons';
+    for (const b of buttons) {
+      if (b.type !== 'reply' || chars(b.reply?.title) < 1 || chars(b.reply?.title) > 20 || chars(b.reply?.id) < 1 || chars(b.reply?.id) > 256) return 'each button is a reply with a title of at most 20 characters and an id of at most 256';
+    }
+    return { recipient: body.to, messagingType: 'interactive:button', text: i.body.text, quickReplies: buttons.map((b: any) => ({ title: b.reply.title, payload: b.reply.id })) };
+  }
+  if (i.type === 'list') {
+    if (chars(i.action?.button) < 1 || chars(i.action?.button) > 20) return 'a list button label has 1 to 20 characters';
+    const rows = (i.action?.sections ?? []).flatMap((s: any) => s.rows ?? []);
+    if (rows.length < 1 || rows.length > 10) return 'a list has 1 to 10 rows';
+    for (const r of rows) {
+      if (chars(r.title) < 1 || chars(r.title) > 24 || chars(r.id) < 1 || chars(r.id) > 200) return 'each row has a title of at most 24 characters and an id of at most 200';
+      if (r.description !== undefined && chars(r.description) > 72) return 'a row description has at most 72 characters';
+    }
+    return { recipient: body.to, messagingType: 'interactive:list', text: i.body.text, quickReplies: rows.map((r: any) => ({ title: r.title, payload: r.id })) };
+  }
+  return `unsupported interactive type ${JSON.stringify(i.type)}`;
+}
+
 /** A webhook body as Meta sends it: JSON with every non-ASCII character escaped as \uXXXX, and its signature. */
 export function signedWebhook(body: unknown, appSecret: string): { raw: string; signature: string } {
   const raw = JSON.stringify(body).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
@@ -125,5 +191,36 @@ export function messengerText(sender: string, text: string, payload?: string, id
         ],
       },
     ],
+  };
+}
+
+/** A WhatsApp Cloud API webhook body with one message from `from` (text, or any message object). */
+export function whatsappMessage(from: string, message: Record<string, unknown>, id = `wamid.in${++mid}`) {
+  return {
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: 'WABA_ID',
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '212600000000', phone_number_id: 'PHONE_ID' },
+              contacts: [{ profile: { name: 'Client' }, wa_id: from }],
+              messages: [{ from, id, timestamp: String(Math.floor(Date.now() / 1000)), ...message }],
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** A WhatsApp status webhook for a sent message. */
+export function whatsappStatus(wamid: string, status: string, recipient: string, error?: { code: number; title: string }) {
+  return {
+    object: 'whatsapp_business_account',
+    entry: [{ id: 'WABA_ID', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', statuses: [{ id: wamid, status, timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: recipient, ...(error ? { errors: [error] } : {}) }] } }] }],
   };
 }

@@ -1,9 +1,5 @@
 import type { ChannelEvent } from '../inbox';
-
-/** A webhook body that is not what Meta sends for a page; said to the sender as a 400. */
-export class BadWebhookError extends Error {
-  readonly code = 'TAAWUN_BAD_WEBHOOK';
-}
+import { BadWebhookError } from '../meta/meta-webhook';
 
 interface MessagingItem {
   sender?: { id?: unknown };
@@ -68,8 +64,8 @@ export function parseMessengerWebhook(body: unknown): { events: ChannelEvent[]; 
   return { events, ignored };
 }
 
-/** Text as the bot should read it: NFC, no control characters, bounded. */
-function clean(text: string): string {
+/** Text as the bot should read it: NFC, no control or direction-override characters, bounded. */
+export function clean(text: string): string {
   return text
     .normalize('NFC')
     .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/g, '')

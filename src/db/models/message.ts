@@ -14,6 +14,9 @@ const messageSchema = new Schema(
     product: { type: String, default: null },
     // How sure understanding was of the intent, 0-1.
     confidence: { type: Number, default: null },
+    // For channels that report delivery: the platform's id of the sent message, and its fate.
+    externalId: { type: String, default: null },
+    delivery: { type: { _id: false, status: String, at: Date, error: String }, default: undefined },
     flow: { type: String, default: null },
     step: { type: String, default: null },
     at: { type: Date, required: true },
@@ -23,6 +26,8 @@ const messageSchema = new Schema(
 
 // A customer's history in time order; _id breaks ties within one millisecond.
 messageSchema.index({ customer: 1, at: 1, _id: 1 });
+// Delivery statuses find their message by the platform's id.
+messageSchema.index({ channel: 1, externalId: 1 });
 
 export type MessageDoc = InferSchemaType<typeof messageSchema> & { _id: Types.ObjectId };
 

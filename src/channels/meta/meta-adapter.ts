@@ -1,0 +1,135 @@
+import { ActivityTypes, BotAdapter, TurnContext, type Activity, type ConversationReference, type ResourceResponse } from 'botbuilder';
+import type { Connection } from 'mongoose';
+import type { QuickReply } from '../../bot/quick-replies';
+import { customerModel } from '../../db/models/customer';
+import { messageModel } from '../../db/models/message';
+import type { Logger } from '../../logger';
+import type { ChannelEvent } from '../inbox';
+import { GraphApiError } from './graph-api';
+
+const OUTBOX = Symbol('taawun.meta.outbox');
+/** Meta's customer-service window: free-form messages only within 24 hours of the customer's last message. */
+export const WINDOW_MS = 24 * 60 * 60 * 1000;
+
+type TurnLogic = (context: TurnContext) => Promise<boolean>;
+
+/** One message a channel sent: its platform id, the stored messages it carried, and numbered choices it offered. */
+export interface Delivered {
+  externalId: string | undefined;
+  messageIds: string[];
+  numbered?: QuickReply[];
+}
+
+/**
+ * What Messenger and WhatsApp adapters share: a recorded event becomes a turn whose
+ * replies are gathered and sent when it ends; a digit answers choices offered as a
+ * numbered list; sent messages get their platform id and delivery state; errors that
+ * sending again cannot fix are kept on the customer; proactive messages respect the window.
+ */
+export abstract class MetaChannelAdapter extends BotAdapter {
+  constructor(
+    readonly channel: string,
+    protected readonly connection: Connection,
+    protected readonly log: Logger,
+    private readonly logic: TurnLogic,
+  ) {
+    super();
+  }
+
+  /** Sends one turn's activities to a recipient; `proactive` means outside a customer's turn. */
+  protected abstract deliver(recipient: string, activities: Partial<Activity>[], proactive: boolean, inWindow: boolean): Promise<Delivered[]>;
+
+  /** Runs one recorded event through the bot and sends the replies; false asks the inbox to retry. */
+  async processEvent(event: ChannelEvent, channelData: Record<string, unknown> = {}): Promise<boolean> {
+    const payload = event.payload ?? (await this.numberedChoice(event));
+    const activity: Partial<Activity> = {
+      type: ActivityTypes.Message,
+      id: event.id,
+      timestamp: new Date(event.timestamp),
+      channelId: this.channel,
+      conversation: { id: event.sender, isGroup: false, conversationType: 'personal', name: '' },
+      from: { id: event.sender, name: '' },
+      recipient: { id: 'business', name: 'business' },
+      text: event.text,
+      value: payload,
+      channelData: { ...channelData, ...(event.attachments ? { attachments: event.attachments } : {}) },
+    };
+    const context = new TurnContext(this, activity);
+    context.turnState.set(OUTBOX, []);
+    let ok = false;
+    await this.runMiddleware(context, async (c) => {
+      ok = await this.logic(c);
+    });
+    const outbox = context.turnState.get(OUTBOX) as Partial<Activity>[];
+    if (outbox.length > 0) await this.send(event.sender, outbox, false);
+    return ok;
+  }
+
+  /** Gathers the turn's replies; outside a turn (a proactive message) sends at once. */
+  override async sendActivities(context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
+    const outbox = context.turnState.get(OUTBOX) as Partial<Activity>[] | undefined;
+    if (outbox) outbox.push(...activities);
+    else await this.send(activities[0]?.recipient?.id ?? context.activity.from.id, activities, true);
+    return activities.map(() => ({ id: '' }));
+  }
+
+  /** A sent message cannot be edited on Meta's channels. */
+  override async updateActivity(): Promise<void> {
+    throw new Error(`${this.channel} cannot update a sent message`);
+  }
+
+  /** A sent message cannot be deleted on Meta's channels. */
+  override async deleteActivity(): Promise<void> {
+    throw new Error(`${this.channel} cannot delete a sent message`);
+  }
+
+  /** Runs logic outside a customer's turn, for a notification. */
+  override async continueConversation(reference: Partial<ConversationReference>, logic: (context: TurnContext) => Promise<void>): Promise<void> {
+    const request = TurnContext.applyConversationReference({ type: 'event', name: 'continueConversation' }, reference, true);
+    await this.runMiddleware(new TurnContext(this, request), logic);
+  }
+
+  /** Keeps an error that sending again cannot fix on the customer, for the staff. */
+  protected async recordError(recipient: string, code: number, message: string): Promise<void> {
+    this.log.warn({ channel: this.channel, code, err: message }, 'cannot reach this customer now');
+    await customerModel(this.connection).updateOne({ channel: this.channel, externalId: recipient }, { $set: { channelError: { code, message, at: new Date() } } });
+  }
+
+  /** The stored message ids an activity carries (set by the recorder). */
+  protected static messageIdOf(activity: Partial<Activity>): string[] {
+    const id = activity.channelData?.taawunMessageId;
+    return typeof id === 'string' ? [id] : [];
+  }
+
+  private async send(recipient: string, activities: Partial<Activity>[], proactive: boolean): Promise<void> {
+    const Customer = customerModel(this.connection);
+    const Message = messageModel(this.connection);
+    const customer = await Customer.findOne({ channel: this.channel, externalId: recipient }, { lastSeenAt: 1 }).lean();
+    const inWindow = Boolean(customer && Date.now() - customer.lastSeenAt.getTime() <= WINDOW_MS);
+    const ids = activities.flatMap((a) => MetaChannelAdapter.messageIdOf(a));
+    let delivered: Delivered[];
+    try {
+      delivered = await this.deliver(recipient, activities, proactive, inWindow);
+    } catch (err) {
+      const permanent = err instanceof GraphApiError && err.permanent;
+      await Message.updateMany({ _id: { $in: ids } }, { $set: { delivery: { status: 'failed', at: new Date(), error: (err as Error).message } } });
+      if (permanent) {
+        await this.recordError(recipient, (err as GraphApiError).graphCode ?? (err as GraphApiError).status, (err as Error).message);
+        return;
+      }
+      this.log.error({ channel: this.channel, err: (err as Error).message }, 'sending failed');
+      throw err;
+    }
+    for (const d of delivered) {
+      if (d.messageIds.length > 0) await Message.updateMany({ _id: { $in: d.messageIds } }, { $set: { externalId: d.externalId ?? null, delivery: { status: 'sent', at: new Date() } } });
+      if (d.numbered) await Customer.updateOne({ channel: this.channel, externalId: recipient }, { $set: { offeredChoices: d.numbered } });
+    }
+  }
+
+  /** A bare number answers the numbered choices last offered, when buttons could not carry them. */
+  private async numberedChoice(event: ChannelEvent): Promise<string | undefined> {
+    if (!/^\d{1,2}$/.test(event.text.trim())) return undefined;
+    const customer = await customerModel(this.connection).findOne({ channel: this.channel, externalId: event.sender }, { offeredChoices: 1 }).lean();
+    return customer?.offeredChoices?.[Number(event.text.trim()) - 1]?.payload ?? undefined;
+  }
+}

@@ -1,0 +1,80 @@
+import type { Activity } from 'botbuilder';
+import { quickRepliesOf, type QuickReply } from '../../bot/quick-replies';
+
+/** WhatsApp Cloud API limits for one message. */
+export const WHATSAPP_LIMITS = { text: 4096, interactiveBody: 1024, buttons: 3, buttonTitle: 20, rows: 10, rowTitle: 24, rowDescription: 72, listButton: 20, id: 200 };
+
+/** A message body for POST /{phone-number-id}/messages (without messaging_product and to), and numbered choices it offered. */
+export interface CloudMessage {
+  body: Record<string, unknown>;
+  numbered?: QuickReply[];
+}
+
+/**
+ * One turn's activities as WhatsApp messages: consecutive texts combined; choices as reply
+ * buttons (3 at most, 20 characters), else as a list (10 rows, 24 characters), else as a
+ * numbered text the customer answers with a digit.
+ */
+export function toCloudMessages(activities: Partial<Activity>[], listButton: string): CloudMessage[] {
+  const out: CloudMessage[] = [];
+  let pending: string[] = [];
+  const text = (t: string) => split(t).forEach((body) => out.push({ body: { type: 'text', text: { body, preview_url: false } } }));
+  const flush = (last?: { text: string; replies: QuickReply[] }) => {
+    const joined = [...pending, ...(last ? [last.text] : [])].filter((t) => t.trim()).join('\n\n');
+    pending = [];
+    if (!last) {
+      if (joined) text(joined);
+      return;
+    }
+    const r = last.replies;
+    const chars = (s: string) => [...s].length;
+    const idsFit = r.every((q) => (q.payload || q.title).length <= WHATSAPP_LIMITS.id);
+    const kind =
+      idsFit && r.length <= WHATSAPP_LIMITS.buttons && r.every((q) => chars(q.title) <= WHATSAPP_LIMITS.buttonTitle)
+        ? 'button'
+        : idsFit && r.length <= WHATSAPP_LIMITS.rows && r.every((q) => chars(q.title) <= WHATSAPP_LIMITS.rowDescription)
+          ? 'list'
+          : 'numbered';
+    if (kind === 'numbered') {
+      const pieces = split(`${joined}\n${r.map((q, i) => `${i + 1}. ${q.title}`).join('\n')}`);
+      pieces.forEach((body, i) => out.push({ body: { type: 'text', text: { body, preview_url: false } }, ...(i === pieces.length - 1 ? { numbered: r } : {}) }));
+      return;
+    }
+    // The interactive body holds 1,024 characters: what is longer goes first as text.
+    let body = joined || '…';
+    if (chars(body) > WHATSAPP_LIMITS.interactiveBody) {
+      const cut = body.lastIndexOf('\n\n', WHATSAPP_LIMITS.interactiveBody);
+      const head = cut > 0 ? body.slice(0, cut) : body.slice(0, body.length - WHATSAPP_LIMITS.interactiveBody);
+      text(head);
+      body = body.slice(head.length).trim().slice(0, WHATSAPP_LIMITS.interactiveBody) || '…';
+    }
+    const action =
+      kind === 'button'
+        ? { buttons: r.map((q) => ({ type: 'reply', reply: { id: q.payload || q.title, title: q.title } })) }
+        : { button: [...listButton].slice(0, WHATSAPP_LIMITS.listButton).join(''), sections: [{ rows: r.map((q) => listRow(q)) }] };
+    out.push({ body: { type: 'interactive', interactive: { type: kind, body: { text: body }, action } } });
+  };
+  for (const activity of activities) {
+    if (activity.type !== 'message') continue;
+    const replies = quickRepliesOf(activity);
+    if (replies) flush({ text: activity.text ?? '', replies });
+    else pending.push(activity.text ?? '');
+  }
+  flush();
+  return out;
+}
+
+/** A list row: a title over 24 characters is shortened, and said whole in the description. */
+function listRow(q: QuickReply): { id: string; title: string; description?: string } {
+  const chars = [...q.title];
+  if (chars.length <= WHATSAPP_LIMITS.rowTitle) return { id: q.payload || q.title, title: q.title };
+  return { id: q.payload || q.title, title: `${chars.slice(0, WHATSAPP_LIMITS.rowTitle - 1).join('')}…`, description: q.title };
+}
+
+function split(text: string): string[] {
+  const chars = [...text];
+  if (chars.length <= WHATSAPP_LIMITS.text) return [text];
+  const pieces: string[] = [];
+  for (let i = 0; i < chars.length; i += WHATSAPP_LIMITS.text) pieces.push(chars.slice(i, i + WHATSAPP_LIMITS.text).join(''));
+  return pieces;
+}

@@ -1,0 +1,78 @@
+import type { Activity, TurnContext } from 'botbuilder';
+import type { Connection } from 'mongoose';
+import { customerModel } from '../../db/models/customer';
+import { messageModel } from '../../db/models/message';
+import type { Logger } from '../../logger';
+import type { ChannelEvent } from '../inbox';
+import type { GraphClient } from '../meta/graph-api';
+import { MetaChannelAdapter, type Delivered } from '../meta/meta-adapter';
+import { toCloudMessages } from './cloud-messages';
+import type { WhatsAppStatus } from './whatsapp-events';
+
+/** The channel id of WhatsApp Cloud API activities and customers. */
+export const WHATSAPP_CHANNEL = 'whatsapp';
+
+// The label of the button that opens a list, in the customer's language.
+const LIST_BUTTON: Record<string, string> = { fr: 'Choisir', ar: 'اختر', ary: 'ختار', en: 'Choose' };
+// Codes of failed statuses that mean the customer cannot be reached this way now.
+const UNREACHABLE = new Set([131026, 131047, 131051, 131052]);
+
+/**
+ * WhatsApp through Meta's Cloud API, as a botbuilder adapter of ours: marks each inbound
+ * message read, replies with text, reply buttons or lists, and outside the 24-hour window
+ * sends only the configured approved template.
+ */
+export class WhatsAppCloudAdapter extends MetaChannelAdapter {
+  constructor(
+    private readonly graph: GraphClient,
+    private readonly phoneNumberId: string,
+    private readonly template: { name: string; language: string } | undefined,
+    connection: Connection,
+    log: Logger,
+    logic: (context: TurnContext) => Promise<boolean>,
+  ) {
+    super(WHATSAPP_CHANNEL, connection, log, logic);
+  }
+
+  /** Marks the message read (the customer sees blue ticks), then runs it through the bot. */
+  override async processEvent(event: ChannelEvent): Promise<boolean> {
+    await this.graph
+      .post(`${this.phoneNumberId}/messages`, { messaging_product: 'whatsapp', status: 'read', message_id: event.id })
+      .catch((err: Error) => this.log.warn({ channel: WHATSAPP_CHANNEL, err: err.message }, 'could not mark a WhatsApp message read'));
+    return super.processEvent(event);
+  }
+
+  /** Keeps delivery reports on the sent messages, and unreachable customers on their record. */
+  async recordStatuses(statuses: WhatsAppStatus[]): Promise<void> {
+    const Message = messageModel(this.connection);
+    for (const s of statuses) {
+      await Message.updateMany({ channel: WHATSAPP_CHANNEL, externalId: s.id }, { $set: { delivery: { status: s.status, at: s.at, ...(s.error ? { error: `${s.error.code} ${s.error.title}` } : {}) } } });
+      if (s.status === 'failed' && s.error && UNREACHABLE.has(s.error.code)) await this.recordError(s.recipient, s.error.code, s.error.title);
+    }
+  }
+
+  protected async deliver(recipient: string, activities: Partial<Activity>[], proactive: boolean, inWindow: boolean): Promise<Delivered[]> {
+    const ids = activities.flatMap((a) => MetaChannelAdapter.messageIdOf(a));
+    if (proactive && !inWindow) {
+      if (!this.template) {
+        await this.recordError(recipient, 131047, 'outside the 24-hour window: only an approved template may be sent; set WHATSAPP_TEMPLATE');
+        return [];
+      }
+      const res = await this.post(recipient, { type: 'template', template: { name: this.template.name, language: { code: this.template.language } } });
+      return [{ externalId: res, messageIds: ids }];
+    }
+    const customer = await customerModel(this.connection).findOne({ channel: WHATSAPP_CHANNEL, externalId: recipient }, { language: 1 }).lean();
+    const messages = toCloudMessages(activities, LIST_BUTTON[customer?.language ?? 'fr'] ?? LIST_BUTTON.fr!);
+    const out: Delivered[] = [];
+    for (const [i, m] of messages.entries()) {
+      const externalId = await this.post(recipient, m.body);
+      out.push({ externalId, messageIds: i === messages.length - 1 ? ids : [], ...(m.numbered ? { numbered: m.numbered } : {}) });
+    }
+    return out;
+  }
+
+  private async post(to: string, body: Record<string, unknown>): Promise<string | undefined> {
+    const res = (await this.graph.post(`${this.phoneNumberId}/messages`, { messaging_product: 'whatsapp', recipient_type: 'individual', to, ...body })) as { messages?: { id?: string }[] };
+    return res.messages?.[0]?.id;
+  }
+}
