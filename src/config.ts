@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { redactUri } from './db/redact-uri';
@@ -29,6 +30,8 @@ export interface Config {
   whatsapp: { token: string; phoneNumberId: string; appSecret: string; verifyToken: string; template: { name: string; language: string } | undefined } | undefined;
   graphApiUrl: string;
   graphApiVersion: string;
+  /** WhatsApp through whatsapp-web.js, when WHATSAPP_WEB=true. */
+  whatsappWeb: { chromePath: string; groups: boolean } | undefined;
 }
 
 const optional = (s: string | undefined) => (s === undefined || s.trim() === '' ? undefined : s.trim());
@@ -92,6 +95,9 @@ const variables = {
     .string()
     .optional()
     .refine((s) => s === undefined || /^[a-z0-9_]+:[a-z]{2}(_[A-Z]{2})?$/.test(s), { message: 'must be an approved template name and its language, such as "order_update:fr"' }),
+  WHATSAPP_WEB: z.string().default('false').refine((s) => s === 'true' || s === 'false', { message: 'must be true or false' }),
+  WHATSAPP_WEB_GROUPS: z.string().default('false').refine((s) => s === 'true' || s === 'false', { message: 'must be true or false' }),
+  CHROME_PATH: z.string().default('/usr/bin/chromium'),
   GRAPH_API_URL: z
     .string()
     .default('https://graph.facebook.com')
@@ -138,6 +144,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const missing = group.vars.filter((v) => !set.includes(v));
     problems.push(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} unset while ${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'} set; set all ${group.vars.length} to turn ${group.name} on, or none to leave it off`);
   }
+  if (parsed.WHATSAPP_WEB === 'true' && typeof parsed.CHROME_PATH === 'string' && !fs.existsSync(parsed.CHROME_PATH)) {
+    problems.push(`CHROME_PATH points to ${parsed.CHROME_PATH}, which does not exist; WhatsApp Web needs Chromium: apt-get install chromium, or set CHROME_PATH`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const p = parsed as Parsed;
   return {
@@ -171,5 +180,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : undefined,
     graphApiUrl: p.GRAPH_API_URL.replace(/\/+$/, ''),
     graphApiVersion: p.GRAPH_API_VERSION,
+    whatsappWeb: p.WHATSAPP_WEB === 'true' ? { chromePath: p.CHROME_PATH, groups: p.WHATSAPP_WEB_GROUPS === 'true' } : undefined,
   };
 }

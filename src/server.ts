@@ -19,6 +19,9 @@ import { metaWebhook } from './channels/meta/meta-webhook';
 import { parseMessengerWebhook } from './channels/messenger/messenger-events';
 import { WHATSAPP_CHANNEL, WhatsAppCloudAdapter } from './channels/whatsapp/whatsapp-cloud-adapter';
 import { parseWhatsAppWebhook } from './channels/whatsapp/whatsapp-events';
+import { whatsappWebAdminRoutes } from './channels/whatsapp-web/admin-page';
+import { WHATSAPP_WEB_CHANNEL, WhatsAppWebChannel } from './channels/whatsapp-web/whatsapp-web-channel';
+import { realWebClient, type WebClient } from './channels/whatsapp-web/whatsapp-web-client';
 import { loadConfig, type Config } from './config';
 import { connectDatabase, ensureIndexes } from './db/connection';
 import { redactUri } from './db/redact-uri';
@@ -40,6 +43,8 @@ export interface RunningServer {
   engine: RunningEngine | undefined;
   /** The durable inbox of the Meta channels. */
   inbox: Inbox;
+  /** The WhatsApp Web channel, when on. */
+  whatsappWeb: WhatsAppWebChannel | undefined;
   stop(): Promise<void>;
 }
 
@@ -47,7 +52,7 @@ export interface RunningServer {
 export async function startServer(
   config: Config,
   log: Logger = createLogger(config.logLevel, config.logFormat),
-  options: { shareDatabase?: boolean } = {},
+  options: { shareDatabase?: boolean; whatsappWebClient?: () => Promise<WebClient> } = {},
 ): Promise<RunningServer> {
   let engine: RunningEngine | undefined;
   let uri = config.mongodbUri;
@@ -113,6 +118,17 @@ export async function startServer(
       );
       log.info(`WhatsApp (Cloud API) is on: webhook at /webhooks/whatsapp, phone number id ${wa.phoneNumberId}`);
     } else log.info('WhatsApp (Cloud API) is off: set WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN to turn it on');
+    let whatsappWeb: WhatsAppWebChannel | undefined;
+    if (config.whatsappWeb) {
+      const chromePath = config.whatsappWeb.chromePath;
+      const makeClient = options.whatsappWebClient ?? (() => realWebClient({ dataPath: path.join(config.dataDir, 'whatsapp-web'), chromePath }));
+      whatsappWeb = new WhatsAppWebChannel(makeClient, inbox, { groups: config.whatsappWeb.groups, printQr: !options.whatsappWebClient }, db, log, bot.handleTurn);
+      const channel = whatsappWeb;
+      inbox.handle(WHATSAPP_WEB_CHANNEL, (event) => channel.processEvent(event));
+      if (config.adminToken) channelRoutes.push(whatsappWebAdminRoutes(channel, config.adminToken));
+      void channel.start();
+      log.info(`WhatsApp Web is on: session kept in ${path.join(config.dataDir, 'whatsapp-web')}${config.adminToken ? '; QR code at /admin/whatsapp-web' : ''}`);
+    } else log.info('WhatsApp Web is off: set WHATSAPP_WEB=true to link a phone');
     inbox.start();
     const app = createApp({ connection: db, adminToken: config.adminToken, channelRoutes, log });
     const server = http.createServer(app);
@@ -146,12 +162,13 @@ export async function startServer(
         // Idle keep-alive connections would hold close() open.
         server.closeAllConnections();
         await closed;
+        await whatsappWeb?.stop();
         await inbox.stop();
         await bot.handleTurn.queue.drain();
         await db.close();
         await engine?.stop();
       })());
-    return { url, port, connection: db, databaseUri: uri, engine, inbox, stop };
+    return { url, port, connection: db, databaseUri: uri, engine, inbox, whatsappWeb, stop };
   } catch (err) {
     await connection?.close().catch(() => undefined);
     await engine?.stop().catch(() => undefined);

@@ -1,3 +1,4 @@
+import type { WebClient } from '../../src/channels/whatsapp-web/whatsapp-web-client';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { startServer, type RunningServer } from '../../src/server';
@@ -35,8 +36,10 @@ export class LogLines {
 }
 
 /** Starts a whole Taawun on a free port against the given (or a fresh) database; logs are silent. */
-export async function startTestServer(overrides: Partial<Config> & { label?: string; logLines?: LogLines } = {}): Promise<RunningServer> {
-  const { label = 'server', logLines, ...rest } = overrides;
+export async function startTestServer(
+  overrides: Partial<Config> & { label?: string; logLines?: LogLines; whatsappWebClient?: () => Promise<WebClient> } = {},
+): Promise<RunningServer> {
+  const { label = 'server', logLines, whatsappWebClient, ...rest } = overrides;
   const config: Config = {
     ...loadConfig({}),
     port: 0,
@@ -47,7 +50,7 @@ export async function startTestServer(overrides: Partial<Config> & { label?: str
     ...rest,
   };
   const destination = logLines ? { write: (line: string) => logLines.write(line) } : undefined;
-  return startServer(config, createLogger(config.logLevel, 'json', destination));
+  return startServer(config, createLogger(config.logLevel, 'json', destination), { whatsappWebClient });
 }
 
 /** GET or POST against the admin API with the test token. */

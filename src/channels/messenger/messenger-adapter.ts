@@ -2,7 +2,7 @@ import type { Activity, TurnContext } from 'botbuilder';
 import type { Connection } from 'mongoose';
 import type { Logger } from '../../logger';
 import type { GraphClient } from '../meta/graph-api';
-import { MetaChannelAdapter, type Delivered } from '../meta/meta-adapter';
+import { OutboxAdapter, type Delivered } from '../outbox-adapter';
 import { toSendApiMessages } from './send-api-messages';
 
 /** The channel id of Messenger activities and customers. */
@@ -13,7 +13,7 @@ export const MESSENGER_CHANNEL = 'messenger';
  * swallows Send API errors and has a fixed Graph URL): replies through the Send API,
  * combined where Messenger allows, and no proactive message outside the 24-hour window.
  */
-export class MessengerAdapter extends MetaChannelAdapter {
+export class MessengerAdapter extends OutboxAdapter {
   constructor(
     private readonly graph: GraphClient,
     connection: Connection,
@@ -28,7 +28,7 @@ export class MessengerAdapter extends MetaChannelAdapter {
       await this.recordError(recipient, 10, 'outside the 24-hour window: Messenger accepts no message until the customer writes again');
       return [];
     }
-    const ids = activities.flatMap((a) => MetaChannelAdapter.messageIdOf(a));
+    const ids = activities.flatMap((a) => OutboxAdapter.messageIdOf(a));
     const out: Delivered[] = [];
     const messages = toSendApiMessages(activities);
     for (const [i, { message, numbered }] of messages.entries()) {

@@ -5,7 +5,7 @@ import { messageModel } from '../../db/models/message';
 import type { Logger } from '../../logger';
 import type { ChannelEvent } from '../inbox';
 import type { GraphClient } from '../meta/graph-api';
-import { MetaChannelAdapter, type Delivered } from '../meta/meta-adapter';
+import { OutboxAdapter, type Delivered } from '../outbox-adapter';
 import { toCloudMessages } from './cloud-messages';
 import type { WhatsAppStatus } from './whatsapp-events';
 
@@ -22,7 +22,7 @@ const UNREACHABLE = new Set([131026, 131047, 131051, 131052]);
  * message read, replies with text, reply buttons or lists, and outside the 24-hour window
  * sends only the configured approved template.
  */
-export class WhatsAppCloudAdapter extends MetaChannelAdapter {
+export class WhatsAppCloudAdapter extends OutboxAdapter {
   constructor(
     private readonly graph: GraphClient,
     private readonly phoneNumberId: string,
@@ -52,7 +52,7 @@ export class WhatsAppCloudAdapter extends MetaChannelAdapter {
   }
 
   protected async deliver(recipient: string, activities: Partial<Activity>[], proactive: boolean, inWindow: boolean): Promise<Delivered[]> {
-    const ids = activities.flatMap((a) => MetaChannelAdapter.messageIdOf(a));
+    const ids = activities.flatMap((a) => OutboxAdapter.messageIdOf(a));
     if (proactive && !inWindow) {
       if (!this.template) {
         await this.recordError(recipient, 131047, 'outside the 24-hour window: only an approved template may be sent; set WHATSAPP_TEMPLATE');

@@ -1,13 +1,13 @@
 import { ActivityTypes, BotAdapter, TurnContext, type Activity, type ConversationReference, type ResourceResponse } from 'botbuilder';
 import type { Connection } from 'mongoose';
-import type { QuickReply } from '../../bot/quick-replies';
-import { customerModel } from '../../db/models/customer';
-import { messageModel } from '../../db/models/message';
-import type { Logger } from '../../logger';
-import type { ChannelEvent } from '../inbox';
-import { GraphApiError } from './graph-api';
+import type { QuickReply } from '../bot/quick-replies';
+import { customerModel } from '../db/models/customer';
+import { messageModel } from '../db/models/message';
+import type { Logger } from '../logger';
+import type { ChannelEvent } from './inbox';
+import { GraphApiError } from './meta/graph-api';
 
-const OUTBOX = Symbol('taawun.meta.outbox');
+const OUTBOX = Symbol('taawun.outbox');
 /** Meta's customer-service window: free-form messages only within 24 hours of the customer's last message. */
 export const WINDOW_MS = 24 * 60 * 60 * 1000;
 
@@ -21,12 +21,12 @@ export interface Delivered {
 }
 
 /**
- * What Messenger and WhatsApp adapters share: a recorded event becomes a turn whose
+ * What the Messenger, WhatsApp Cloud and WhatsApp Web adapters share: a recorded event becomes a turn whose
  * replies are gathered and sent when it ends; a digit answers choices offered as a
  * numbered list; sent messages get their platform id and delivery state; errors that
  * sending again cannot fix are kept on the customer; proactive messages respect the window.
  */
-export abstract class MetaChannelAdapter extends BotAdapter {
+export abstract class OutboxAdapter extends BotAdapter {
   constructor(
     readonly channel: string,
     protected readonly connection: Connection,
@@ -106,7 +106,7 @@ export abstract class MetaChannelAdapter extends BotAdapter {
     const Message = messageModel(this.connection);
     const customer = await Customer.findOne({ channel: this.channel, externalId: recipient }, { lastSeenAt: 1 }).lean();
     const inWindow = Boolean(customer && Date.now() - customer.lastSeenAt.getTime() <= WINDOW_MS);
-    const ids = activities.flatMap((a) => MetaChannelAdapter.messageIdOf(a));
+    const ids = activities.flatMap((a) => OutboxAdapter.messageIdOf(a));
     let delivered: Delivered[];
     try {
       delivered = await this.deliver(recipient, activities, proactive, inWindow);

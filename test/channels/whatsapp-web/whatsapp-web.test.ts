@@ -1,0 +1,85 @@
+import type { RunningServer } from '../../../src/server';
+import { FakeWebClient } from '../../support/fake-whatsapp-web';
+import { ADMIN_TOKEN, adminGet, startTestServer } from '../../support/server';
+
+describe('WhatsApp Web channel with a fake whatsapp-web.js client (real database)', () => {
+  let server: RunningServer;
+  const saved = { session: false };
+  const clients: FakeWebClient[] = [];
+  const client = () => clients[clients.length - 1]!;
+
+  beforeAll(async () => {
+    server = await startTestServer({
+      label: 'waweb',
+      whatsappWeb: { chromePath: '/usr/bin/chromium', groups: false },
+      whatsappWebClient: async () => {
+        const c = new FakeWebClient(saved);
+        clients.push(c);
+        return c;
+      },
+    });
+  });
+  afterAll(async () => {
+    await server.connection.dropDatabase();
+    await server.stop();
+  });
+
+  /** A customer writes; resolves with the texts the bot sent back once the event is handled. */
+  async function say(from: string, body: string): Promise<string[]> {
+    const events = server.connection.collection('inbound_events');
+    const handled = () => events.countDocuments({ channel: 'whatsapp-web', sender: from, status: { $ne: 'pending' } });
+    const before = { sent: client().sent.length, handled: await handled() };
+    client().receive(from, body);
+    // The client's callback records the event on its own; wait (by polling the database, bounded) until it is handled.
+    for (let i = 0; i < 200 && (await handled()) === before.handled; i += 1) await new Promise((r) => setTimeout(r, 10));
+    await server.inbox.idle();
+    return client().sent.slice(before.sent).map((m) => m.text);
+  }
+
+  it('shows the QR code on the admin API until the phone is linked', async () => {
+    const res = await adminGet(server, '/api/whatsapp-web');
+    expect(res.body.state).toBe('qr');
+    expect(res.body.qrSvg).toMatch(/^<svg/);
+    const page = await fetch(`${server.url}/admin/whatsapp-web`);
+    expect(await page.text()).toContain('/api/whatsapp-web');
+    expect((await adminGet(server, '/api/whatsapp-web', null)).status).toBe(401);
+    client().link();
+    expect((await adminGet(server, '/api/whatsapp-web')).body).toEqual({ state: 'ready', qrSvg: null });
+    expect(ADMIN_TOKEN).toBeTruthy();
+  });
+
+  it('takes a whole order in English, choices as numbered lists', async () => {
+    const u = '212633333333@c.us';
+    expect(await say(u, 'hello')).toEqual(["Hello and welcome! I am the cooperative's assistant.\n\nWhat is your name?"]);
+    expect(await say(u, 'Sam')).toEqual(['Nice to meet you, Sam!\n\nWhat can I do for you?\n1. Our products\n2. Order\n3. Give feedback\n4. Talk to a person']);
+    const [which] = await say(u, '2');
+    expect(which).toMatch(/^Which product would you like to order\?\n1\. cosmetic argan oil\n/);
+    expect(await say(u, '3')).toEqual(['How many would you like? (1 to 50)']);
+    expect(await say(u, 'two')).toEqual(['Where should we deliver? (city, district, street)']);
+    expect(await say(u, 'Casablanca, Maarif')).toEqual(['Which phone number should the courier call?']);
+    const [summary] = await say(u, '+212 6 33 33 33 33');
+    expect(summary).toMatch(/^Summary: 2 × amlou .* phone \+212633333333\. Cash on delivery\. Shall I confirm\?\n1\. Yes\n2\. No$/);
+    expect(await say(u, '1')).toEqual([expect.stringMatching(/^Thank you! Your request is with the cooperative/)]);
+  });
+
+  it('ignores status broadcasts, its own messages and groups', async () => {
+    const before = client().sent.length;
+    client().receive('status@broadcast', 'a story', { isStatus: true });
+    client().receive('212644444444@c.us', 'sent from the phone', { fromMe: true });
+    client().receive('120363000000000000@g.us', 'hello group');
+    // A message after them is answered; nothing before it was.
+    expect(await say('212666666666@c.us', 'hi')).toHaveLength(1);
+    expect(client().sent.length).toBe(before + 1);
+    expect(await server.connection.collection('inbound_events').countDocuments({ sender: { $in: ['status@broadcast', '120363000000000000@g.us', '212644444444@c.us'] } })).toBe(0);
+  });
+
+  it('reconnects after a disconnect, with the saved session and no new QR code', async () => {
+    const first = client();
+    first.emit('disconnected', 'NAVIGATION');
+    for (let i = 0; i < 100 && clients.length < 2; i += 1) await new Promise((r) => setTimeout(r, 50));
+    expect(clients.length).toBe(2);
+    expect(first.destroyed).toBe(true);
+    expect((await adminGet(server, '/api/whatsapp-web')).body.state).toBe('ready');
+    expect(await say('212655555555@c.us', 'bonjour')).toEqual(["Bonjour et bienvenue ! Je suis l'assistant de la coopérative.\n\nComment vous appelez-vous ?"]);
+  });
+});
