@@ -21,6 +21,8 @@ export class FakeGraphApi {
   readonly refused: { status: number; message: string }[] = [];
   /** WhatsApp messages marked read. */
   readonly reads: string[] = [];
+  /** Called for each accepted message (the benchmark times replies with it). */
+  onSent: ((message: SentMessage) => void) | undefined;
   private readonly failures: { status: number; code: number; subcode?: number }[] = [];
   private server: http.Server | undefined;
   private waiters: (() => void)[] = [];
@@ -121,6 +123,7 @@ export class FakeGraphApi {
       const failure = this.failures.shift();
       if (failure) return fail(failure.status, failure.code, `fake failure ${failure.code}`);
       this.sent.push({ recipient: body.recipient.id, messagingType: String(body.messaging_type), text, ...(qr ? { quickReplies: qr as SentMessage['quickReplies'] } : {}) });
+      this.onSent?.(this.sent[this.sent.length - 1]!);
       for (const wake of this.waiters.splice(0)) wake();
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ recipient_id: body.recipient.id, message_id: `m_${this.sent.length}` }));
     });
