@@ -127,6 +127,8 @@ async function main(): Promise<void> {
   if (!uri) {
     engine = await startFerretdb(await findOrBuildFerretdb(process.env.FERRETDB_BIN, (l) => console.error(l)), path.join(scratch, 'db'));
     uri = engine.uri;
+    const log = path.join(scratch, 'db', 'ferretdb.log');
+    process.on('exit', () => fs.existsSync(log) && fs.copyFileSync(log, path.join(os.tmpdir(), 'taawun-bench-last-ferretdb.log')));
   }
   const base = new URL(uri);
   const dbUri = (name: string) => ((base.pathname = `/${name}`), base.toString());
@@ -170,6 +172,9 @@ main().then(
   () => process.exit(0),
   (err: Error) => {
     console.error(err);
+    // The engine's own words, when it is the one that failed.
+    const log = path.join(os.tmpdir(), 'taawun-bench-last-ferretdb.log');
+    if (fs.existsSync(log)) console.error(`FerretDB log: ${log}`);
     process.exit(1);
   },
 );

@@ -36,15 +36,18 @@ export async function createBot(options: {
     webhook_uri: options.webhookUri,
     disable_console: true,
   });
-  controller.middleware.ingest.use(conversationRecorder(options.connection, options.log));
+  // Understanding comes from the flows (their catalog and examples reload with them); it is
+  // bound once the engine exists, and runs inside the recorder so labels are stored at once.
+  let engine: FlowEngine | undefined;
+  controller.middleware.ingest.use(conversationRecorder(options.connection, options.log, async (info, text) => (engine ? engine.understand(info, text) : {})));
   await new Promise<void>((resolve) => controller.ready(() => resolve()));
-  const flows = await FlowEngine.start({
+  const flows = (engine = await FlowEngine.start({
     controller,
     connection: options.connection,
     paths: options.flowPaths,
     actions: builtinActions(),
     defaultLanguage: options.defaultLanguage,
     log: options.log,
-  });
+  }));
   return { controller, flows, handleTurn: createTurnHandler(controller, () => flows.current.locales, options.defaultLanguage, options.log) };
 }

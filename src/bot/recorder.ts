@@ -4,10 +4,10 @@ import type { DialogContext } from 'botbuilder-dialogs';
 import type { Connection } from 'mongoose';
 import { flowPosition } from '../flows/compile-flow';
 import { touchCustomer } from '../history/customers';
-import { recordMessage } from '../history/messages';
+import { recordMessage, type MessageRecord } from '../history/messages';
 import { quickRepliesOf } from './quick-replies';
 import type { Logger } from '../logger';
-import { turnInfo } from './turn-info';
+import { turnInfo, type TurnInfo } from './turn-info';
 
 type Next = (err?: Error) => void;
 
@@ -16,7 +16,12 @@ type Next = (err?: Error) => void;
  * before anything else can fail, and stores every outbound message once the channel
  * has accepted it. Channel-agnostic: it sees only botbuilder activities.
  */
-export function conversationRecorder(connection: Connection, log: Logger) {
+export function conversationRecorder(
+  connection: Connection,
+  log: Logger,
+  /** Understanding of the text, run before the message is stored so the labels go in with it. */
+  understand: (info: TurnInfo, text: string) => Promise<Partial<MessageRecord>> = async () => ({}),
+) {
   return async (bot: BotWorker, message: BotkitMessage, next: Next): Promise<void> => {
     try {
       const context = bot.getConfig('context') as TurnContext;
@@ -26,6 +31,7 @@ export function conversationRecorder(connection: Connection, log: Logger) {
       if (message.type === 'message') {
         // The flow and step this message answers, if a flow is waiting for it.
         const stack = (bot.getConfig('dialogContext') as DialogContext | undefined)?.stack;
+        const labels = typeof message.text === 'string' && message.text.trim() ? await understand(info, message.text) : {};
         info.inboundId = await recordMessage(connection, {
           customer: customer._id,
           channel: info.channel,
@@ -33,6 +39,7 @@ export function conversationRecorder(connection: Connection, log: Logger) {
           text: message.text ?? '',
           payload: message.value ?? undefined,
           ...flowPosition(stack),
+          ...labels,
         });
       }
       // Stored before it is sent, so nothing the bot said is lost if sending fails; the

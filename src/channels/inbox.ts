@@ -35,6 +35,9 @@ export class Inbox {
   private readonly handlers = new Map<string, EventHandler>();
   private readonly running = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
+  // Events this process recorded and has not finished, per sender: the flood guard (kept
+  // in memory, so it costs no query on the webhook's path; each process guards its own).
+  private readonly pending = new Map<string, number>();
 
   constructor(
     private readonly connection: Connection,
@@ -53,14 +56,12 @@ export class Inbox {
     let recorded = 0;
     let duplicates = 0;
     const now = new Date();
-    const pending = new Map<string, number>();
     for (const event of events) {
-      if (!pending.has(event.sender)) pending.set(event.sender, await Event.countDocuments({ channel, sender: event.sender, status: 'pending' }));
-      if (pending.get(event.sender)! >= MAX_PENDING_PER_SENDER) {
+      const key = `${channel}:${event.sender}`;
+      if ((this.pending.get(key) ?? 0) >= MAX_PENDING_PER_SENDER) {
         this.log.warn({ channel, sender: event.sender, event: event.id }, 'inbox: flood from one sender, event dropped');
         continue;
       }
-      pending.set(event.sender, pending.get(event.sender)! + 1);
       try {
         await Event.create({
           _id: `${channel}:${event.id}`,
@@ -73,6 +74,7 @@ export class Inbox {
           nextAttemptAt: now,
         });
         recorded += 1;
+        this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
       } catch (err) {
         if ((err as { code?: number }).code !== 11000) throw err;
         duplicates += 1;
@@ -97,6 +99,12 @@ export class Inbox {
   /** Resolves when nothing is being handled in this process. */
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.all([...this.running]);
+  }
+
+  private settled(key: string): void {
+    const left = (this.pending.get(key) ?? 1) - 1;
+    if (left > 0) this.pending.set(key, left);
+    else this.pending.delete(key);
   }
 
   private kick(channel: string, sender: string): void {
@@ -138,6 +146,7 @@ export class Inbox {
             error = (err as Error).message;
           }
         }
+        if (ok || next.attempts + 1 >= (this.options.maxAttempts ?? BACKOFF_MS.length + 1)) this.settled(`${channel}:${sender}`);
         if (ok) {
           await Event.updateOne({ _id: next._id }, { $set: { status: 'done', doneAt: new Date(), lastError: null }, $inc: { attempts: 1 } });
           continue;

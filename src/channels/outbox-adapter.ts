@@ -104,8 +104,13 @@ export abstract class OutboxAdapter extends BotAdapter {
   private async send(recipient: string, activities: Partial<Activity>[], proactive: boolean): Promise<void> {
     const Customer = customerModel(this.connection);
     const Message = messageModel(this.connection);
-    const customer = await Customer.findOne({ channel: this.channel, externalId: recipient }, { lastSeenAt: 1 }).lean();
-    const inWindow = Boolean(customer && Date.now() - customer.lastSeenAt.getTime() <= WINDOW_MS);
+    // A reply inside the customer's own turn is in the window by definition; only a
+    // proactive message needs the last time they wrote.
+    let inWindow = !proactive;
+    if (proactive) {
+      const customer = await Customer.findOne({ channel: this.channel, externalId: recipient }, { lastSeenAt: 1 }).lean();
+      inWindow = Boolean(customer && Date.now() - customer.lastSeenAt.getTime() <= WINDOW_MS);
+    }
     const ids = activities.flatMap((a) => OutboxAdapter.messageIdOf(a));
     let delivered: Delivered[];
     try {

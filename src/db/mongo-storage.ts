@@ -16,6 +16,9 @@ const isDuplicate = (err: unknown) => (err as { code?: number }).code === DUPLIC
  */
 export class MongoStorage implements Storage {
   private readonly model: Model<DialogStateDoc>;
+  // The version each key had when last read or written here: a forced write tries the next
+  // one at once, and looks the latest up only if another writer took it.
+  private readonly known = new Map<string, number>();
 
   constructor(connection: Connection) {
     this.model = dialogStateModel(connection);
@@ -30,6 +33,7 @@ export class MongoStorage implements Storage {
     for (const doc of docs) {
       if (seen.has(doc.key)) continue;
       seen.add(doc.key);
+      this.known.set(doc.key, doc.v);
       if (doc.item !== null) items[doc.key] = { ...JSON.parse(doc.item), eTag: String(doc.v) };
     }
     return items;
@@ -55,9 +59,10 @@ export class MongoStorage implements Storage {
 
   private async writeForced(key: string, item: string | null): Promise<void> {
     for (let attempt = 0; attempt < MAX_FORCED_ATTEMPTS; attempt += 1) {
-      const latest = await this.latest(key);
+      const known = attempt === 0 ? this.known.get(key) : undefined;
+      const base = known ?? (await this.latest(key))?.v ?? 0;
       try {
-        await this.insertVersion(key, (latest?.v ?? 0) + 1, item);
+        await this.insertVersion(key, base + 1, item);
         return;
       } catch (err) {
         // Another writer took that version first; an unconditional write just goes after it.
@@ -90,8 +95,10 @@ export class MongoStorage implements Storage {
 
   private async insertVersion(key: string, v: number, item: string | null): Promise<void> {
     await this.model.create({ _id: versionId(key, v), key, v, item, updatedAt: new Date() });
-    // Keep the previous version so a reader racing this write still finds one.
-    await this.model.deleteMany({ key, v: { $lt: v - 1 } });
+    this.known.set(key, v);
+    // Keep the previous version so a reader racing this write still finds one. Cleaning is
+    // not on the turn's path: a version left over a little longer is harmless.
+    this.model.deleteMany({ key, v: { $lt: v - 1 } }).catch(() => undefined);
   }
 
   private latest(key: string): Promise<DialogStateDoc | null> {

@@ -2,12 +2,11 @@ import type { TurnContext } from 'botbuilder';
 import type { Botkit, BotkitMessage, BotWorker } from 'botkit';
 import type { DialogContext } from 'botbuilder-dialogs';
 import type { Connection } from 'mongoose';
-import { turnInfo } from '../bot/turn-info';
+import { turnInfo, type TurnInfo } from '../bot/turn-info';
 import type { Language } from '../config';
 import { flowVersionModel } from '../db/models/flow-version';
 import { unansweredModel } from '../db/models/unanswered';
 import { updateCustomerProfile } from '../history/customers';
-import { annotateMessage } from '../history/messages';
 import type { Logger } from '../logger';
 import type { ActionRegistry } from './actions';
 import { compileFlow, dialogId, flowDialogOf, type FlowEnvironment, type FlowVars } from './compile-flow';
@@ -95,9 +94,6 @@ export class FlowEngine {
     controller.middleware.ingest.use((bot: BotWorker, _message: BotkitMessage, next: Next) => {
       this.restoreVersions(bot).then(() => next(), next);
     });
-    controller.middleware.ingest.use((bot: BotWorker, message: BotkitMessage, next: Next) => {
-      this.understand(bot, message).then(() => next(), next);
-    });
 
     // Commands and buttons act even in the middle of a flow.
     controller.interrupts(
@@ -129,25 +125,23 @@ export class FlowEngine {
   }
 
   /**
-   * Language, intent and product of the message: kept on the turn for the flows, on the
-   * stored message, and (the language) on the customer, unless they chose one.
+   * Language, intent and product of a message: kept on the turn for the flows, returned for
+   * the stored message, and (the language) kept on the customer, unless they chose one.
    */
-  private async understand(bot: BotWorker, message: BotkitMessage): Promise<void> {
-    if (message.type !== 'message' || typeof message.text !== 'string' || !message.text.trim()) return;
-    const info = turnInfo(bot.getConfig('context') as TurnContext);
+  async understand(info: TurnInfo, text: string): Promise<{ language: Language; intent: string; product: string | null; confidence: number }> {
     const customer = info.customer;
     const known = (customer?.language as Language | undefined) ?? this.defaultLanguage;
-    const u = this.library.understanding.understand(message.text, (customer?.language as Language | undefined) ?? undefined, this.defaultLanguage);
+    const u = this.library.understanding.understand(text, (customer?.language as Language | undefined) ?? undefined, this.defaultLanguage);
     info.intent = u.intent;
     info.product = u.product;
     info.confidence = u.confidence;
     info.lang = customer?.languageChosen ? known : u.lang;
     info.langSure = u.langSure || Boolean(customer?.languageChosen);
-    if (info.inboundId) await annotateMessage(this.connection, info.inboundId, { language: u.lang, intent: u.intent, product: u.product, confidence: u.confidence });
     if (customer && !customer.languageChosen && customer.language !== u.lang) {
       await updateCustomerProfile(this.connection, customer._id, { language: u.lang });
       customer.language = u.lang;
     }
+    return { language: u.lang, intent: u.intent, product: u.product, confidence: u.confidence };
   }
 
   /** Starts a flow in the customer's language, with what understanding found: `vars.intent`, `vars.product`. */

@@ -11,6 +11,7 @@ export interface MessageRecord {
   language?: string | null;
   intent?: string | null;
   product?: string | null;
+  confidence?: number | null;
   flow?: string | null;
   step?: string | null;
   at?: Date;

@@ -27,14 +27,19 @@ export function leaseModel(connection: Connection): Model<LeaseDoc> {
  */
 export async function takeLease(connection: Connection, name: string, holder: string, ms: number): Promise<boolean> {
   const Lease = leaseModel(connection);
-  await Lease.deleteOne({ _id: name, expiresAt: { $lt: new Date() } });
-  try {
-    await Lease.create({ _id: name, holder, expiresAt: new Date(Date.now() + ms) });
-    return true;
-  } catch (err) {
-    if ((err as { code?: number }).code === 11000) return false;
-    throw err;
-  }
+  const insert = async () => {
+    try {
+      await Lease.create({ _id: name, holder, expiresAt: new Date(Date.now() + ms) });
+      return true;
+    } catch (err) {
+      if ((err as { code?: number }).code === 11000) return false;
+      throw err;
+    }
+  };
+  if (await insert()) return true;
+  // Held: by a live holder, or left by one that died. Only an expired lease is taken over.
+  const removed = await Lease.deleteOne({ _id: name, expiresAt: { $lt: new Date() } });
+  return removed.deletedCount === 1 && (await insert());
 }
 
 /** Gives the lease back, if this holder still has it. */

@@ -1,0 +1,64 @@
+import type { Connection } from 'mongoose';
+import { Inbox, type ChannelEvent } from '../../src/channels/inbox';
+import { inboundEventModel } from '../../src/db/models/inbound-event';
+import { createLogger } from '../../src/logger';
+import { dropDatabase, freshDatabase } from '../support/database';
+
+const log = createLogger('silent');
+const event = (sender: string, n: number): ChannelEvent => ({ id: `${sender}-${n}`, sender, text: `m${n}`, timestamp: n });
+
+describe('Inbox (real database)', () => {
+  let connection: Connection;
+  beforeEach(async () => {
+    connection = await freshDatabase('inbox');
+  });
+  afterEach(() => dropDatabase(connection));
+
+  it('handles one sender in order across two inboxes sharing the database (as two processes would), never two at once', async () => {
+    const a = new Inbox(connection, log, { pollMs: 20 });
+    const b = new Inbox(connection, log, { pollMs: 20 });
+    const seen: string[] = [];
+    let running = 0;
+    let overlap = false;
+    const handler = async (e: ChannelEvent) => {
+      running += 1;
+      if (running > 1) overlap = true;
+      await new Promise((r) => setTimeout(r, 5));
+      seen.push(e.text);
+      running -= 1;
+      return true;
+    };
+    a.handle('test', handler);
+    b.handle('test', handler);
+    a.start();
+    b.start();
+    // Webhooks for one customer land on both processes, interleaved.
+    for (let n = 1; n <= 10; n += 1) await (n % 2 ? a : b).record('test', [event('c1', n)]);
+    for (let i = 0; i < 300 && seen.length < 10; i += 1) await new Promise((r) => setTimeout(r, 10));
+    await a.stop();
+    await b.stop();
+    expect(seen).toEqual(Array.from({ length: 10 }, (_, i) => `m${i + 1}`));
+    expect(overlap).toBe(false);
+  });
+
+  it('drops a redelivery, retries a failure with backoff, and keeps what never succeeds as failed', async () => {
+    const inbox = new Inbox(connection, log, { maxAttempts: 2 });
+    let calls = 0;
+    inbox.handle('test', async () => {
+      calls += 1;
+      throw new Error('database hiccup');
+    });
+    expect(await inbox.record('test', [event('c2', 1)])).toEqual({ recorded: 1, duplicates: 0 });
+    expect(await inbox.record('test', [event('c2', 1)])).toEqual({ recorded: 0, duplicates: 1 });
+    await inbox.idle();
+    const Event = inboundEventModel(connection);
+    expect(await Event.findById('test:c2-1').lean()).toMatchObject({ status: 'pending', attempts: 1, lastError: 'database hiccup' });
+    // Make the retry due now, instead of waiting for the backoff.
+    await Event.updateOne({ _id: 'test:c2-1' }, { $set: { nextAttemptAt: new Date(0) } });
+    await inbox.record('test', []);
+    await (inbox as unknown as { poll(): Promise<void> }).poll();
+    await inbox.idle();
+    expect(await Event.findById('test:c2-1').lean()).toMatchObject({ status: 'failed', attempts: 2 });
+    expect(calls).toBe(2);
+  });
+});
