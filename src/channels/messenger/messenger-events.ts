@@ -1,5 +1,5 @@
 import type { ChannelEvent } from '../inbox';
-import { BadWebhookError } from '../meta/meta-webhook';
+import { webhookEntries } from '../meta/meta-webhook';
 
 interface MessagingItem {
   sender?: { id?: unknown };
@@ -16,10 +16,7 @@ interface MessagingItem {
  * ignored. Throws BadWebhookError for a body that is not a page webhook.
  */
 export function parseMessengerWebhook(body: unknown): { events: ChannelEvent[]; ignored: number } {
-  if (typeof body !== 'object' || body === null) throw new BadWebhookError('the body must be a JSON object');
-  const { object, entry } = body as { object?: unknown; entry?: unknown };
-  if (object !== 'page') throw new BadWebhookError(`unknown object ${JSON.stringify(object)}; this endpoint takes "page" webhooks`);
-  if (!Array.isArray(entry)) throw new BadWebhookError('"entry" must be a list');
+  const entry = webhookEntries(body, 'page');
   const events: ChannelEvent[] = [];
   let ignored = 0;
   for (const e of entry) {

@@ -11,6 +11,16 @@ export class BadWebhookError extends Error {
   readonly code = 'TAAWUN_BAD_WEBHOOK';
 }
 
+/** The `entry` list of a Meta webhook body for `object` ("page", "whatsapp_business_account"); BadWebhookError otherwise. */
+export function webhookEntries(body: unknown, object: string): unknown[] {
+  if (typeof body !== 'object' || body === null) throw new BadWebhookError('the body must be a JSON object');
+  const given = (body as { object?: unknown }).object;
+  if (given !== object) throw new BadWebhookError(`unknown object ${JSON.stringify(given)}; this endpoint takes "${object}" webhooks`);
+  const entry = (body as { entry?: unknown }).entry;
+  if (!Array.isArray(entry)) throw new BadWebhookError('"entry" must be a list');
+  return entry;
+}
+
 /** What a channel's parser makes of a webhook body; `record` keeps anything else the body says (delivery statuses). */
 export interface ParsedWebhook {
   events: ChannelEvent[];

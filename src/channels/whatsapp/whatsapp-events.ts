@@ -1,6 +1,6 @@
 import type { ChannelEvent } from '../inbox';
 import { clean } from '../messenger/messenger-events';
-import { BadWebhookError } from '../meta/meta-webhook';
+import { webhookEntries } from '../meta/meta-webhook';
 
 /** A delivery report of a message the business sent. */
 export interface WhatsAppStatus {
@@ -31,10 +31,7 @@ const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
  * like attachments. Throws BadWebhookError for a body that is not a WhatsApp webhook.
  */
 export function parseWhatsAppWebhook(body: unknown): { events: ChannelEvent[]; statuses: WhatsAppStatus[]; ignored: number } {
-  if (typeof body !== 'object' || body === null) throw new BadWebhookError('the body must be a JSON object');
-  const { object, entry } = body as { object?: unknown; entry?: unknown };
-  if (object !== 'whatsapp_business_account') throw new BadWebhookError(`unknown object ${JSON.stringify(object)}; this endpoint takes "whatsapp_business_account" webhooks`);
-  if (!Array.isArray(entry)) throw new BadWebhookError('"entry" must be a list');
+  const entry = webhookEntries(body, 'whatsapp_business_account');
   const events: ChannelEvent[] = [];
   const statuses: WhatsAppStatus[] = [];
   let ignored = 0;
