@@ -89,6 +89,8 @@ async function play(url: string, graph: FakeGraphApi, prefix: string, rate: numb
 /** The baseline: verify, parse, and the same writes (event, customer, message in, message out), then one Send API call. */
 async function baseline(uri: string, graphUrl: string): Promise<{ url: string; close(): Promise<void> }> {
   const db = await mongoose.createConnection(uri).asPromise();
+  // The same layout as the bot: webhook events in a database of their own.
+  const inboxDb = db.useDb(`${db.name}_inbox`);
   const app = express();
   app.use(express.json({ limit: '1mb', verify: (req, _res, buf) => ((req as { rawBody?: Buffer }).rawBody = buf) }));
   app.post('/webhooks/messenger', async (req, res) => {
@@ -96,12 +98,12 @@ async function baseline(uri: string, graphUrl: string): Promise<{ url: string; c
     const expected = `sha256=${createHmac('sha256', SECRET).update(raw).digest('hex')}`;
     if (req.get('x-hub-signature-256') !== expected) return void res.sendStatus(403);
     const item = req.body.entry[0].messaging[0];
-    await db.collection('inbound_events').insertOne({ _id: `messenger:${item.message.mid}` as never, sender: item.sender.id, status: 'pending', at: new Date() });
+    await inboxDb.collection('inbound_events').insertOne({ _id: `messenger:${item.message.mid}` as never, sender: item.sender.id, status: 'pending', at: new Date() });
     res.sendStatus(200);
     const customer = await db.collection('customers').findOneAndUpdate({ channel: 'messenger', externalId: item.sender.id }, { $set: { lastSeenAt: new Date() } }, { upsert: true, returnDocument: 'after' });
     await db.collection('messages').insertOne({ customer: customer?._id, direction: 'in', text: item.message.text, at: new Date() });
     await db.collection('messages').insertOne({ customer: customer?._id, direction: 'out', text: 'ok', at: new Date() });
-    await db.collection('inbound_events').updateOne({ _id: `messenger:${item.message.mid}` as never }, { $set: { status: 'done' } });
+    await inboxDb.collection('inbound_events').updateOne({ _id: `messenger:${item.message.mid}` as never }, { $set: { status: 'done' } });
     const proof = createHmac('sha256', SECRET).update(TOKEN).digest('hex');
     await fetch(`${graphUrl}/v21.0/me/messages?access_token=${TOKEN}&appsecret_proof=${proof}`, {
       method: 'POST',
@@ -141,7 +143,7 @@ async function main(): Promise<void> {
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
 
   const server = await startServer(
-    { ...loadConfig({}), port: 0, host: '127.0.0.1', mongodbUri: dbUri(`bench_${process.pid}`), logLevel: 'error', logFormat: 'json', messenger: { pageToken: TOKEN, appSecret: SECRET, verifyToken: 'v' }, graphApiUrl: graphUrl, graphApiVersion: 'v21.0' },
+    { ...loadConfig({}), port: 0, host: '127.0.0.1', mongodbUri: dbUri(`bench_${process.pid}`), inboxDatabase: process.env.INBOX_DATABASE ?? `bench_${process.pid}_inbox`, logLevel: 'error', logFormat: 'json', messenger: { pageToken: TOKEN, appSecret: SECRET, verifyToken: 'v' }, graphApiUrl: graphUrl, graphApiVersion: 'v21.0' },
     createLogger('error', 'json'),
   );
   const full = await play(server.url, graph, 'full', 0);

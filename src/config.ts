@@ -16,6 +16,8 @@ export interface Config {
   publicUrl: string | undefined;
   mongodbUri: string | undefined;
   dataDir: string;
+  /** A database of its own for the channels' inbox, or undefined for the main one. */
+  inboxDatabase: string | undefined;
   flowsDir: string;
   localesDir: string;
   ferretdbBin: string | undefined;
@@ -59,6 +61,10 @@ const variables = {
       message: 'must start with mongodb:// or mongodb+srv://',
     }),
   DATA_DIR: z.string().default('data'),
+  INBOX_DATABASE: z
+    .string()
+    .optional()
+    .refine((s) => s === undefined || /^[A-Za-z0-9_-]{1,60}$/.test(s), { message: 'must be a database name (letters, digits, _ and -)' }),
   FLOWS_DIR: z.string().default('flows'),
   LOCALES_DIR: z.string().default('locales'),
   FERRETDB_BIN: z.string().optional(),
@@ -155,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: p.PUBLIC_URL?.replace(/\/+$/, ''),
     mongodbUri: p.MONGODB_URI,
     dataDir: path.resolve(projectRoot, p.DATA_DIR),
+    inboxDatabase: p.INBOX_DATABASE,
     flowsDir: path.resolve(projectRoot, p.FLOWS_DIR),
     localesDir: path.resolve(projectRoot, p.LOCALES_DIR),
     ferretdbBin: p.FERRETDB_BIN,

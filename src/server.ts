@@ -87,7 +87,9 @@ export async function startServer(
     adapter.createSocketServer(undefined, undefined, bot.handleTurn);
 
     const channelRoutes = [webChatRoutes(identities), botRoutes];
-    const inbox = new Inbox(db, log);
+    // The embedded engine is ours: its inbox gets a database (a file) of its own by default.
+    const inbox = new Inbox(db, log, { database: config.inboxDatabase ?? (engine ? `${db.name}_inbox` : undefined) });
+    await inbox.ensureIndexes();
     if (config.messenger) {
       const graph = new GraphClient({ baseUrl: config.graphApiUrl, version: config.graphApiVersion, accessToken: config.messenger.pageToken, appSecret: config.messenger.appSecret, log });
       const messenger = new MessengerAdapter(graph, db, log, bot.handleTurn);

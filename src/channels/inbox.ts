@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { inboundEventModel } from '../db/models/inbound-event';
-import { releaseLease, takeLease } from '../db/models/lease';
+import { leaseModel, releaseLease, takeLease } from '../db/models/lease';
 import type { Logger } from '../logger';
 
 /** One customer event from a channel, as its parser made it. */
@@ -39,11 +39,31 @@ export class Inbox {
   // in memory, so it costs no query on the webhook's path; each process guards its own).
   private readonly pending = new Map<string, number>();
 
+  private readonly connection: Connection;
+
+  /**
+   * `database` names another database for the inbox's events and leases: with FerretDB's
+   * SQLite engine each database is its own file with its own write lock, so a webhook's
+   * acknowledgement does not wait behind the bot's writes.
+   */
   constructor(
-    private readonly connection: Connection,
+    connection: Connection,
     private readonly log: Logger,
-    private readonly options: { pollMs?: number; maxAttempts?: number } = {},
-  ) {}
+    private readonly options: { pollMs?: number; maxAttempts?: number; database?: string } = {},
+  ) {
+    this.connection = options.database ? connection.useDb(options.database, { useCache: true }) : connection;
+  }
+
+  /** The events, for the staff and for tests. */
+  get events() {
+    return inboundEventModel(this.connection);
+  }
+
+  /** Creates the indexes of the inbox's collections (needed when it has a database of its own). */
+  async ensureIndexes(): Promise<void> {
+    await inboundEventModel(this.connection).createIndexes();
+    await leaseModel(this.connection).createIndexes();
+  }
 
   /** Sets the handler of a channel's events. */
   handle(channel: string, handler: EventHandler): void {

@@ -1,5 +1,4 @@
 import { customerModel } from '../../../src/db/models/customer';
-import { inboundEventModel } from '../../../src/db/models/inbound-event';
 import { messageModel } from '../../../src/db/models/message';
 import type { RunningServer } from '../../../src/server';
 import { FakeGraphApi, messengerText, signedWebhook } from '../../support/fake-graph-api';
@@ -132,6 +131,6 @@ describe('Messenger channel against a local fake of the Graph API (real database
     await graph.waitForSent(before + 2);
     await server.inbox.idle();
     expect(graph.sent.slice(before).map((m) => m.text)).toEqual(["Bonjour et bienvenue ! Je suis l'assistant de la coopérative.\n\nComment vous appelez-vous ?", 'Enchanté, Youssef !\n\nQue puis-je faire pour vous ?']);
-    expect(await inboundEventModel(server.connection).countDocuments({ sender: u, status: 'done' })).toBe(2);
+    expect(await server.inbox.events.countDocuments({ sender: u, status: 'done' })).toBe(2);
   });
 });

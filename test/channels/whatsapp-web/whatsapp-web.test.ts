@@ -26,7 +26,7 @@ describe('WhatsApp Web channel with a fake whatsapp-web.js client (real database
 
   /** A customer writes; resolves with the texts the bot sent back once the event is handled. */
   async function say(from: string, body: string): Promise<string[]> {
-    const events = server.connection.collection('inbound_events');
+    const events = server.inbox.events;
     const handled = () => events.countDocuments({ channel: 'whatsapp-web', sender: from, status: { $ne: 'pending' } });
     const before = { sent: client().sent.length, handled: await handled() };
     client().receive(from, body);
@@ -70,7 +70,7 @@ describe('WhatsApp Web channel with a fake whatsapp-web.js client (real database
     // A message after them is answered; nothing before it was.
     expect(await say('212666666666@c.us', 'hi')).toHaveLength(1);
     expect(client().sent.length).toBe(before + 1);
-    expect(await server.connection.collection('inbound_events').countDocuments({ sender: { $in: ['status@broadcast', '120363000000000000@g.us', '212644444444@c.us'] } })).toBe(0);
+    expect(await server.inbox.events.countDocuments({ sender: { $in: ['status@broadcast', '120363000000000000@g.us', '212644444444@c.us'] } })).toBe(0);
   });
 
   it('reconnects after a disconnect, with the saved session and no new QR code', async () => {
