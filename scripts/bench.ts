@@ -148,14 +148,23 @@ async function main(): Promise<void> {
   );
   const full = await play(server.url, graph, 'full', 0);
   const paced = await play(server.url, graph, 'paced', RATE);
-  await server.connection.dropDatabase();
   await server.stop();
+  // Dropped after the stop: FerretDB can crash (SIGBUS) when a database in use is dropped.
+  for (const name of [`bench_${process.pid}`, `bench_${process.pid}_inbox`]) {
+    const c = await mongoose.createConnection(dbUri(name)).asPromise();
+    await c.dropDatabase();
+    await c.close();
+  }
   const botPeak = peakRss;
 
   const bare = await baseline(dbUri(`bench_base_${process.pid}`), graphUrl);
   const bareRun = await play(bare.url, graph, 'base', 0);
-  await mongoose.createConnection(dbUri(`bench_base_${process.pid}`)).asPromise().then(async (c) => (await c.dropDatabase(), await c.close()));
   await bare.close();
+  for (const name of [`bench_base_${process.pid}`, `bench_base_${process.pid}_inbox`]) {
+    const c = await mongoose.createConnection(dbUri(name)).asPromise();
+    await c.dropDatabase();
+    await c.close();
+  }
   clearInterval(sampler);
 
   report('Taawun, as fast as it goes', full);

@@ -2,7 +2,7 @@ import WebSocket from 'ws';
 import { customerModel } from '../src/db/models/customer';
 import type { RunningServer } from '../src/server';
 import { ChatClient } from './support/chat-client';
-import { ADMIN_TOKEN, adminGet, LogLines, startTestServer } from './support/server';
+import { ADMIN_TOKEN, adminGet, LogLines, startTestServer, stopAndDrop } from './support/server';
 
 describe('Taawun server (real database)', () => {
   let server: RunningServer;
@@ -18,8 +18,7 @@ describe('Taawun server (real database)', () => {
   });
   afterAll(async () => {
     await Promise.all(chats.map((c) => c.close()));
-    await server.connection.dropDatabase();
-    await server.stop();
+    await stopAndDrop(server);
   });
 
   it('answers /healthz while the database is up', async () => {
@@ -273,8 +272,7 @@ describe('Taawun server lifecycle (real database)', () => {
       await again.expectReply(/Enchanté, Salma/);
       await again.close();
     } finally {
-      await second.connection.dropDatabase();
-      await second.stop();
+      await stopAndDrop(second);
     }
   });
 
@@ -297,19 +295,17 @@ describe('Taawun server lifecycle (real database)', () => {
       expect(all).not.toContain(ADMIN_TOKEN);
       expect(all).not.toContain(c.token.split('.')[1]);
     } finally {
-      await server.connection.dropDatabase();
-      await server.stop();
+      await stopAndDrop(server);
     }
   });
 
   it('answers /healthz with 503 and the reason when the database is gone', async () => {
     const server = await startTestServer({ label: 'health' });
-    await server.connection.dropDatabase();
     await server.connection.close();
     const res = await fetch(`${server.url}/healthz`);
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ status: 'unavailable', db: 'down', reason: expect.stringMatching(/disconnected/) });
-    await server.stop();
+    await stopAndDrop(server);
   });
 
   it('keeps the admin API off without ADMIN_TOKEN and says how to turn it on', async () => {
@@ -319,8 +315,7 @@ describe('Taawun server lifecycle (real database)', () => {
       expect(res.status).toBe(404);
       expect(res.body).toEqual({ error: 'admin_api_off', message: 'the admin API is off: set ADMIN_TOKEN in .env and restart' });
     } finally {
-      await server.connection.dropDatabase();
-      await server.stop();
+      await stopAndDrop(server);
     }
   });
 });

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import mongoose from 'mongoose';
 import { loadConfig } from '../config';
 import { formatDiagnostic } from '../flows/diagnostics';
 import { readFlowTests, runFlowTest } from '../flows/flow-tests';
@@ -40,8 +41,13 @@ export async function flowsTestCommand(root: string, dir?: string, print: (line:
       if (failures.length) failed += 1;
     }
   } finally {
-    if (mongodbUri) await server.connection.dropDatabase().catch(() => undefined);
     await server.stop();
+    // Dropped after the stop: FerretDB can crash when a database in use is dropped.
+    if (mongodbUri) {
+      const connection = await mongoose.createConnection(mongodbUri).asPromise();
+      await connection.dropDatabase().catch(() => undefined);
+      await connection.close();
+    }
     fs.rmSync(scratch, { recursive: true, force: true });
   }
   print(`${tests.length - failed} passed, ${failed} failed`);

@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import type { RunningServer } from '../../src/server';
 import { chromiumPath, openBrowser } from '../support/browser';
-import { adminGet, startTestServer } from '../support/server';
+import { adminGet, startTestServer, stopAndDrop } from '../support/server';
 
 const executablePath = chromiumPath();
 // CI installs chromium (.ci/run); a developer without it is told why this is skipped.
@@ -70,8 +70,7 @@ describeWithBrowser('web chat in chromium', () => {
       await page.screenshot({ path: 'test-results/web-chat.png' });
     } finally {
       await browser.close();
-      await server.connection.dropDatabase().catch(() => undefined);
-      await server.stop();
+      await stopAndDrop(server);
     }
   });
 });

@@ -6,7 +6,7 @@ import { unansweredModel } from '../../src/db/models/unanswered';
 import { projectRoot } from '../../src/paths';
 import type { RunningServer } from '../../src/server';
 import { httpChat } from '../support/http-chat';
-import { LogLines, startTestServer } from '../support/server';
+import { LogLines, startTestServer, stopAndDrop } from '../support/server';
 
 const CONSTRUCTS = `
 id: constructs
@@ -80,8 +80,7 @@ describe('flow engine (real database)', () => {
     server = await startTestServer({ label: 'engine', flowsDir: ws.flowsDir, localesDir: ws.localesDir, logLines: logs });
   });
   afterEach(async () => {
-    await server.connection.dropDatabase();
-    await server.stop();
+    await stopAndDrop(server);
     fs.rmSync(ws.root, { recursive: true, force: true });
   });
 

@@ -2,7 +2,7 @@ import { messageModel } from '../../src/db/models/message';
 import { customerModel } from '../../src/db/models/customer';
 import type { RunningServer } from '../../src/server';
 import { ChatClient } from '../support/chat-client';
-import { startTestServer } from '../support/server';
+import { startTestServer, stopAndDrop } from '../support/server';
 
 // A customer asks a price, then about delivery, through the web chat, in each language.
 describe('questions answered from the catalog, through the web chat (real database)', () => {
@@ -11,8 +11,7 @@ describe('questions answered from the catalog, through the web chat (real databa
     server = await startTestServer({ label: 'answers' });
   });
   afterAll(async () => {
-    await server.connection.dropDatabase();
-    await server.stop();
+    await stopAndDrop(server);
   });
 
   it.each([

@@ -1,3 +1,4 @@
+import mongoose from 'mongoose';
 import type { WebClient } from '../../src/channels/whatsapp-web/whatsapp-web-client';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
@@ -51,6 +52,18 @@ export async function startTestServer(
   };
   const destination = logLines ? { write: (line: string) => logLines.write(line) } : undefined;
   return startServer(config, createLogger(config.logLevel, 'json', destination), { whatsappWebClient });
+}
+
+/**
+ * Stops a test server, then drops its database from a fresh connection. In that order:
+ * FerretDB's SQLite engine can crash (SIGBUS in its WAL) when a database is dropped while
+ * the server still reads it.
+ */
+export async function stopAndDrop(server: RunningServer): Promise<void> {
+  await server.stop();
+  const connection = await mongoose.createConnection(server.databaseUri).asPromise();
+  await connection.dropDatabase();
+  await connection.close();
 }
 
 /** GET or POST against the admin API with the test token. */

@@ -2,7 +2,7 @@ import { customerModel } from '../../../src/db/models/customer';
 import { messageModel } from '../../../src/db/models/message';
 import type { RunningServer } from '../../../src/server';
 import { FakeGraphApi, messengerText, signedWebhook } from '../../support/fake-graph-api';
-import { startTestServer } from '../../support/server';
+import { startTestServer, stopAndDrop } from '../../support/server';
 
 const SECRET = 'messenger-app-secret-for-tests';
 const TOKEN = 'page-token-for-tests';
@@ -23,8 +23,7 @@ describe('Messenger channel against a local fake of the Graph API (real database
     });
   });
   afterAll(async () => {
-    await server.connection.dropDatabase();
-    await server.stop();
+    await stopAndDrop(server);
     await graph.stop();
   });
 

@@ -1,6 +1,6 @@
 import type { RunningServer } from '../../../src/server';
 import { FakeWebClient } from '../../support/fake-whatsapp-web';
-import { ADMIN_TOKEN, adminGet, startTestServer } from '../../support/server';
+import { ADMIN_TOKEN, adminGet, startTestServer, stopAndDrop } from '../../support/server';
 
 describe('WhatsApp Web channel with a fake whatsapp-web.js client (real database)', () => {
   let server: RunningServer;
@@ -20,8 +20,7 @@ describe('WhatsApp Web channel with a fake whatsapp-web.js client (real database
     });
   });
   afterAll(async () => {
-    await server.connection.dropDatabase();
-    await server.stop();
+    await stopAndDrop(server);
   });
 
   /** A customer writes; resolves with the texts the bot sent back once the event is handled. */

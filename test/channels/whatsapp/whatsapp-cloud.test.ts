@@ -4,7 +4,7 @@ import { customerModel } from '../../../src/db/models/customer';
 import { messageModel } from '../../../src/db/models/message';
 import type { RunningServer } from '../../../src/server';
 import { FakeGraphApi, signedWebhook, whatsappMessage, whatsappStatus } from '../../support/fake-graph-api';
-import { startTestServer } from '../../support/server';
+import { startTestServer, stopAndDrop } from '../../support/server';
 
 const SECRET = 'whatsapp-app-secret-for-tests';
 const TOKEN = 'whatsapp-token-for-tests';
@@ -67,8 +67,7 @@ describe('WhatsApp Cloud API channel against a local fake of the Graph API (real
     });
   });
   afterAll(async () => {
-    await server.connection.dropDatabase();
-    await server.stop();
+    await stopAndDrop(server);
     await graph.stop();
   });
 
