@@ -1,11 +1,19 @@
-/** Spaces calls so that at most `perSecond` start in any second (a token bucket refilled continuously). */
+/** Spaces calls: `perSecond` on average, with bursts of up to `burst` (a token bucket refilled continuously). */
 export class RateLimiter {
   private tokens: number;
   private last = Date.now();
   private chain: Promise<void> = Promise.resolve();
 
-  constructor(private readonly perSecond: number) {
-    this.tokens = perSecond;
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst = Math.max(1, perSecond),
+  ) {
+    this.tokens = this.burst;
+  }
+
+  /** When this limiter was last used, to forget idle ones. */
+  get lastUsed(): number {
+    return this.last;
   }
 
   /** Resolves when the caller may go. */
@@ -13,7 +21,7 @@ export class RateLimiter {
     const turn = this.chain.then(async () => {
       for (;;) {
         const now = Date.now();
-        this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+        this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
         this.last = now;
         if (this.tokens >= 1) {
           this.tokens -= 1;

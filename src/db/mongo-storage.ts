@@ -5,6 +5,7 @@ import { dialogStateModel, type DialogStateDoc } from './models/dialog-state';
 
 const DUPLICATE_KEY = 11000;
 const MAX_FORCED_ATTEMPTS = 20;
+const CLEAN_EVERY = 8;
 
 const isDuplicate = (err: unknown) => (err as { code?: number }).code === DUPLICATE_KEY;
 
@@ -96,9 +97,9 @@ export class MongoStorage implements Storage {
   private async insertVersion(key: string, v: number, item: string | null): Promise<void> {
     await this.model.create({ _id: versionId(key, v), key, v, item, updatedAt: new Date() });
     this.known.set(key, v);
-    // Keep the previous version so a reader racing this write still finds one. Cleaning is
-    // not on the turn's path: a version left over a little longer is harmless.
-    this.model.deleteMany({ key, v: { $lt: v - 1 } }).catch(() => undefined);
+    // Old versions are cleaned every few writes, off the turn's path, keeping the previous
+    // one so a reader racing this write still finds a version; a few left over are harmless.
+    if (v % CLEAN_EVERY === 0) this.model.deleteMany({ key, v: { $lt: v - 1 } }).catch(() => undefined);
   }
 
   private latest(key: string): Promise<DialogStateDoc | null> {

@@ -6,6 +6,7 @@ import type { Logger } from '../../logger';
 import type { ChannelEvent } from '../inbox';
 import type { GraphClient } from '../meta/graph-api';
 import { OutboxAdapter, type Delivered } from '../outbox-adapter';
+import { RateLimiter } from '../rate-limiter';
 import { toCloudMessages } from './cloud-messages';
 import type { WhatsAppStatus } from './whatsapp-events';
 
@@ -14,6 +15,8 @@ export const WHATSAPP_CHANNEL = 'whatsapp';
 
 // The label of the button that opens a list, in the customer's language.
 const LIST_BUTTON: Record<string, string> = { fr: 'Choisir', ar: 'اختر', ary: 'ختار', en: 'Choose' };
+// Meta's pair rate limit: about one message every 6 seconds to one person, in bursts of up to 45.
+const PAIR_RATE = { perSecond: 1 / 6, burst: 45 };
 // Codes of failed statuses that mean the customer cannot be reached this way now.
 const UNREACHABLE = new Set([131026, 131047, 131051, 131052]);
 
@@ -23,6 +26,8 @@ const UNREACHABLE = new Set([131026, 131047, 131051, 131052]);
  * sends only the configured approved template.
  */
 export class WhatsAppCloudAdapter extends OutboxAdapter {
+  private readonly perRecipient = new Map<string, RateLimiter>();
+
   constructor(
     private readonly graph: GraphClient,
     private readonly phoneNumberId: string,
@@ -71,7 +76,21 @@ export class WhatsAppCloudAdapter extends OutboxAdapter {
     return out;
   }
 
+  /** Waits for the recipient's turn under Meta's pair rate limit; idle recipients are forgotten. */
+  private async pace(to: string): Promise<void> {
+    let limiter = this.perRecipient.get(to);
+    if (!limiter) {
+      if (this.perRecipient.size > 10_000) {
+        for (const [key, l] of this.perRecipient) if (Date.now() - l.lastUsed > 5 * 60_000) this.perRecipient.delete(key);
+      }
+      limiter = new RateLimiter(PAIR_RATE.perSecond, PAIR_RATE.burst);
+      this.perRecipient.set(to, limiter);
+    }
+    await limiter.take();
+  }
+
   private async post(to: string, body: Record<string, unknown>): Promise<string | undefined> {
+    await this.pace(to);
     const res = (await this.graph.post(`${this.phoneNumberId}/messages`, { messaging_product: 'whatsapp', recipient_type: 'individual', to, ...body })) as { messages?: { id?: string }[] };
     return res.messages?.[0]?.id;
   }
