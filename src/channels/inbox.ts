@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
-import { inboundEventModel } from '../db/models/inbound-event';
+import { inboundEventModel, pendingEventModel } from '../db/models/inbound-event';
 import { leaseModel, releaseLease, takeLease } from '../db/models/lease';
 import type { Logger } from '../logger';
 
@@ -22,6 +22,8 @@ export type EventHandler = (event: ChannelEvent) => Promise<boolean>;
 const BACKOFF_MS = [1000, 5000, 30_000, 120_000];
 // More than this many unhandled events from one sender is a flood: the rest is dropped, with a log line.
 const MAX_PENDING_PER_SENDER = 50;
+// Every this many polls, archived events left without a queue entry are queued again.
+const SWEEP_EVERY = 60;
 const LEASE_MS = 30_000;
 
 /**
@@ -62,6 +64,7 @@ export class Inbox {
   /** Creates the indexes of the inbox's collections (needed when it has a database of its own). */
   async ensureIndexes(): Promise<void> {
     await inboundEventModel(this.connection).createIndexes();
+    await pendingEventModel(this.connection).createIndexes();
     await leaseModel(this.connection).createIndexes();
   }
 
@@ -83,16 +86,11 @@ export class Inbox {
         continue;
       }
       try {
-        await Event.create({
-          _id: `${channel}:${event.id}`,
-          channel,
-          sender: event.sender,
-          event: JSON.stringify(event),
-          receivedAt: now,
-          status: 'pending',
-          attempts: 0,
-          nextAttemptAt: now,
-        });
+        const doc = { _id: `${channel}:${event.id}`, channel, sender: event.sender, event: JSON.stringify(event), receivedAt: now, attempts: 0, nextAttemptAt: now };
+        // The archive first: its _id decides whether this is a redelivery. A crash between
+        // the two inserts leaves an archived event with no queue entry; the sweep finds it.
+        await Event.create({ ...doc, status: 'pending' });
+        await pendingEventModel(this.connection).create(doc);
         recorded += 1;
         this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
       } catch (err) {
@@ -133,9 +131,13 @@ export class Inbox {
     void work.finally(() => this.running.delete(work));
   }
 
+  private polls = 0;
+
   private async poll(): Promise<void> {
-    const due = await inboundEventModel(this.connection)
-      .find({ status: 'pending', nextAttemptAt: { $lte: new Date() } }, { channel: 1, sender: 1 })
+    this.polls += 1;
+    if (this.polls % SWEEP_EVERY === 0) await this.sweep().catch((err: Error) => this.log.error({ err: err.message }, 'inbox: sweep failed'));
+    const due = await pendingEventModel(this.connection)
+      .find({ nextAttemptAt: { $lte: new Date() } }, { channel: 1, sender: 1 })
       .limit(200)
       .lean()
       .catch(() => []);
@@ -145,14 +147,29 @@ export class Inbox {
     }
   }
 
+  /** Queues again archived events that are pending but not queued (a crash between the two inserts). */
+  private async sweep(): Promise<void> {
+    const old = new Date(Date.now() - 60_000);
+    const stranded = await inboundEventModel(this.connection).find({ status: 'pending', receivedAt: { $lt: old } }).limit(100).lean();
+    for (const e of stranded) {
+      await pendingEventModel(this.connection)
+        .create({ _id: e._id, channel: e.channel, sender: e.sender, event: e.event, receivedAt: e.receivedAt, attempts: e.attempts, nextAttemptAt: new Date() })
+        .then(() => this.log.warn({ event: e._id }, 'inbox: stranded event queued again'))
+        .catch((err: { code?: number }) => {
+          if (err.code !== 11000) throw err;
+        });
+    }
+  }
+
   /** Handles a sender's pending events in order while holding their lease. */
   private async drain(channel: string, sender: string): Promise<void> {
     const lease = `inbox:${channel}:${sender}`;
     if (!(await takeLease(this.connection, lease, this.holder, LEASE_MS))) return;
     const Event = inboundEventModel(this.connection);
+    const Pending = pendingEventModel(this.connection);
     try {
       for (;;) {
-        const next = await Event.findOne({ channel, sender, status: 'pending' }).sort({ receivedAt: 1, _id: 1 }).lean();
+        const next = await Pending.findOne({ channel, sender }).sort({ receivedAt: 1, _id: 1 }).lean();
         // The oldest waits for its retry time; the later ones wait behind it, to keep the order.
         if (!next || next.nextAttemptAt > new Date()) return;
         const handler = this.handlers.get(channel);
@@ -167,19 +184,22 @@ export class Inbox {
           }
         }
         if (ok || next.attempts + 1 >= (this.options.maxAttempts ?? BACKOFF_MS.length + 1)) this.settled(`${channel}:${sender}`);
+        const attempts = next.attempts + 1;
         if (ok) {
-          await Event.updateOne({ _id: next._id }, { $set: { status: 'done', doneAt: new Date(), lastError: null }, $inc: { attempts: 1 } });
+          await Event.updateOne({ _id: next._id }, { $set: { status: 'done', doneAt: new Date(), lastError: null, attempts } });
+          await Pending.deleteOne({ _id: next._id });
           continue;
         }
-        const attempts = next.attempts + 1;
         if (attempts >= (this.options.maxAttempts ?? BACKOFF_MS.length + 1)) {
           this.log.error({ channel, event: next._id, attempts, err: error }, 'inbox: event failed for good; kept as failed');
           await Event.updateOne({ _id: next._id }, { $set: { status: 'failed', lastError: error, attempts } });
+          await Pending.deleteOne({ _id: next._id });
           continue;
         }
         const wait = BACKOFF_MS[Math.min(attempts - 1, BACKOFF_MS.length - 1)]!;
         this.log.warn({ channel, event: next._id, attempts, retryInMs: wait, err: error }, 'inbox: event will be retried');
         await Event.updateOne({ _id: next._id }, { $set: { lastError: error, attempts, nextAttemptAt: new Date(Date.now() + wait) } });
+        await Pending.updateOne({ _id: next._id }, { $set: { attempts, nextAttemptAt: new Date(Date.now() + wait) } });
         return;
       }
     } finally {

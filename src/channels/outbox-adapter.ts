@@ -117,7 +117,7 @@ export abstract class OutboxAdapter extends BotAdapter {
       delivered = await this.deliver(recipient, activities, proactive, inWindow);
     } catch (err) {
       const permanent = err instanceof GraphApiError && err.permanent;
-      await Message.updateMany({ _id: { $in: ids } }, { $set: { delivery: { status: 'failed', at: new Date(), error: (err as Error).message } } });
+      for (const id of ids) await Message.updateOne({ _id: id }, { $set: { delivery: { status: 'failed', at: new Date(), error: (err as Error).message } } });
       if (permanent) {
         await this.recordError(recipient, (err as GraphApiError).graphCode ?? (err as GraphApiError).status, (err as Error).message);
         return;
@@ -126,7 +126,8 @@ export abstract class OutboxAdapter extends BotAdapter {
       throw err;
     }
     for (const d of delivered) {
-      if (d.messageIds.length > 0) await Message.updateMany({ _id: { $in: d.messageIds } }, { $set: { externalId: d.externalId ?? null, delivery: { status: 'sent', at: new Date() } } });
+      // One update per id: FerretDB finds a document by _id equality directly, but scans for $in.
+      for (const id of d.messageIds) await Message.updateOne({ _id: id }, { $set: { externalId: d.externalId ?? null, delivery: { status: 'sent', at: new Date() } } });
       if (d.numbered) await Customer.updateOne({ channel: this.channel, externalId: recipient }, { $set: { offeredChoices: d.numbered } });
     }
   }

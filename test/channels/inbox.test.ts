@@ -1,6 +1,6 @@
 import type { Connection } from 'mongoose';
 import { Inbox, type ChannelEvent } from '../../src/channels/inbox';
-import { inboundEventModel } from '../../src/db/models/inbound-event';
+import { inboundEventModel, pendingEventModel } from '../../src/db/models/inbound-event';
 import { createLogger } from '../../src/logger';
 import { dropDatabase, freshDatabase } from '../support/database';
 
@@ -54,11 +54,25 @@ describe('Inbox (real database)', () => {
     const Event = inboundEventModel(connection);
     expect(await Event.findById('test:c2-1').lean()).toMatchObject({ status: 'pending', attempts: 1, lastError: 'database hiccup' });
     // Make the retry due now, instead of waiting for the backoff.
-    await Event.updateOne({ _id: 'test:c2-1' }, { $set: { nextAttemptAt: new Date(0) } });
+    await pendingEventModel(connection).updateOne({ _id: 'test:c2-1' }, { $set: { nextAttemptAt: new Date(0) } });
     await inbox.record('test', []);
     await (inbox as unknown as { poll(): Promise<void> }).poll();
     await inbox.idle();
     expect(await Event.findById('test:c2-1').lean()).toMatchObject({ status: 'failed', attempts: 2 });
     expect(calls).toBe(2);
+    expect(await pendingEventModel(connection).countDocuments()).toBe(0);
+  });
+
+  it('queues again an event archived but never queued (a crash between the two writes)', async () => {
+    const inbox = new Inbox(connection, log);
+    const handled: string[] = [];
+    inbox.handle('test', async (e) => (handled.push(e.id), true));
+    const e = event('c3', 1);
+    await inboundEventModel(connection).create({ _id: 'test:c3-1', channel: 'test', sender: 'c3', event: JSON.stringify(e), receivedAt: new Date(Date.now() - 120_000), status: 'pending', attempts: 0, nextAttemptAt: new Date() });
+    await (inbox as unknown as { sweep(): Promise<void> }).sweep();
+    await (inbox as unknown as { poll(): Promise<void> }).poll();
+    await inbox.idle();
+    expect(handled).toEqual(['c3-1']);
+    expect(await inboundEventModel(connection).findById('test:c3-1').lean()).toMatchObject({ status: 'done' });
   });
 });

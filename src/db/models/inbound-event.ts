@@ -42,3 +42,38 @@ inboundEventSchema.index({ channel: 1, sender: 1, status: 1, receivedAt: 1 });
 export function inboundEventModel(connection: Connection): Model<InboundEventDoc> {
   return (connection.models.InboundEvent as Model<InboundEventDoc>) ?? connection.model('InboundEvent', inboundEventSchema);
 }
+
+/**
+ * The events still to handle: a copy of each pending event, removed once it is handled.
+ * Kept apart from the archive so the processor's queries read a few documents, not every
+ * event ever received (FerretDB scans a collection for anything but an _id lookup).
+ */
+export interface PendingEventDoc {
+  _id: string;
+  channel: string;
+  sender: string;
+  event: string;
+  receivedAt: Date;
+  attempts: number;
+  nextAttemptAt: Date;
+}
+
+const pendingEventSchema = new Schema<PendingEventDoc>(
+  {
+    _id: { type: String, required: true },
+    channel: { type: String, required: true },
+    sender: { type: String, required: true },
+    event: { type: String, required: true },
+    receivedAt: { type: Date, required: true },
+    attempts: { type: Number, default: 0 },
+    nextAttemptAt: { type: Date, required: true },
+  },
+  { collection: 'inbox_pending', versionKey: false },
+);
+pendingEventSchema.index({ channel: 1, sender: 1, receivedAt: 1 });
+pendingEventSchema.index({ nextAttemptAt: 1 });
+
+/** The pending-events model bound to a connection. */
+export function pendingEventModel(connection: Connection): Model<PendingEventDoc> {
+  return (connection.models.PendingEvent as Model<PendingEventDoc>) ?? connection.model('PendingEvent', pendingEventSchema);
+}

@@ -2,7 +2,7 @@ import type { Connection } from 'mongoose';
 import { customerModel } from './customer';
 import { dialogStateModel } from './dialog-state';
 import { flowVersionModel } from './flow-version';
-import { inboundEventModel } from './inbound-event';
+import { inboundEventModel, pendingEventModel } from './inbound-event';
 import { leaseModel } from './lease';
 import { messageModel } from './message';
 import { ratingModel } from './rating';
@@ -19,5 +19,6 @@ export function registerModels(connection: Connection): void {
   unansweredModel(connection);
   ratingModel(connection);
   inboundEventModel(connection);
+  pendingEventModel(connection);
   leaseModel(connection);
 }
