@@ -1,4 +1,4 @@
-import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+import { Schema, type Connection, type InferSchemaType, type Model, type Types } from 'mongoose';
 
 const customerSchema = new Schema(
   {
@@ -32,4 +32,23 @@ export type CustomerDoc = InferSchemaType<typeof customerSchema>;
 /** The customers model bound to a connection. */
 export function customerModel(connection: Connection): Model<CustomerDoc> {
   return (connection.models.Customer as Model<CustomerDoc>) ?? connection.model('Customer', customerSchema);
+}
+
+/** A channel identity's customer, found by `_id` = "channel:externalId" (a direct lookup on every engine). */
+export interface CustomerIdDoc {
+  _id: string;
+  customer: Types.ObjectId;
+}
+
+const customerIdSchema = new Schema<CustomerIdDoc>(
+  {
+    _id: { type: String, required: true },
+    customer: { type: Schema.Types.ObjectId, required: true, ref: 'Customer' },
+  },
+  { collection: 'customer_ids', versionKey: false },
+);
+
+/** The customer-identities model bound to a connection. */
+export function customerIdModel(connection: Connection): Model<CustomerIdDoc> {
+  return (connection.models.CustomerId as Model<CustomerIdDoc>) ?? connection.model('CustomerId', customerIdSchema);
 }

@@ -1,5 +1,5 @@
 import type { Connection } from 'mongoose';
-import { customerModel } from './customer';
+import { customerIdModel, customerModel } from './customer';
 import { dialogStateModel } from './dialog-state';
 import { flowVersionModel } from './flow-version';
 import { inboundEventModel, pendingEventModel } from './inbound-event';
@@ -12,6 +12,7 @@ import { unansweredModel } from './unanswered';
 /** Registers every model on the connection, so their indexes can be built before the first request. */
 export function registerModels(connection: Connection): void {
   customerModel(connection);
+  customerIdModel(connection);
   messageModel(connection);
   dialogStateModel(connection);
   settingModel(connection);
