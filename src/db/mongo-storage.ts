@@ -28,14 +28,31 @@ export class MongoStorage implements Storage {
   /** Reads the items that exist among `keys`; missing or deleted keys are absent from the result. */
   async read(keys: string[]): Promise<StoreItems> {
     if (keys.length === 0) return {};
-    const docs = await this.model.find({ key: { $in: keys } }).sort({ key: 1, v: -1 }).lean();
     const items: StoreItems = {};
+    const put = (doc: DialogStateDoc) => {
+      this.known.set(doc.key, doc.v);
+      if (doc.item !== null) items[doc.key] = { ...JSON.parse(doc.item), eTag: String(doc.v) };
+    };
+    // A key this process has seen is read by _id (FerretDB scans for anything else): its
+    // known version, then any newer one another writer added, one step at a time.
+    const unknown: string[] = [];
+    for (const key of keys) {
+      const known = this.known.get(key);
+      let doc = known === undefined ? null : await this.model.findById(versionId(key, known)).lean();
+      if (!doc) {
+        unknown.push(key);
+        continue;
+      }
+      for (let next = await this.model.findById(versionId(key, doc.v + 1)).lean(); next; next = await this.model.findById(versionId(key, next.v + 1)).lean()) doc = next;
+      put(doc);
+    }
+    if (unknown.length === 0) return items;
+    const docs = await this.model.find({ key: { $in: unknown } }).sort({ key: 1, v: -1 }).lean();
     const seen = new Set<string>();
     for (const doc of docs) {
       if (seen.has(doc.key)) continue;
       seen.add(doc.key);
-      this.known.set(doc.key, doc.v);
-      if (doc.item !== null) items[doc.key] = { ...JSON.parse(doc.item), eTag: String(doc.v) };
+      put(doc);
     }
     return items;
   }

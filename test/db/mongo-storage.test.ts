@@ -90,6 +90,15 @@ describe('MongoStorage (real database)', () => {
     expect((await storage.read(['f'])).f).toMatchObject({ v: 1 });
   });
 
+  it('reads what another process wrote after this one last saw the item', async () => {
+    const other = new MongoStorage(connection);
+    await storage.write({ k: { v: 'mine' } });
+    expect((await storage.read(['k'])).k).toMatchObject({ v: 'mine' });
+    await other.write({ k: { v: 'theirs 1' } });
+    await other.write({ k: { v: 'theirs 2' } });
+    expect((await storage.read(['k'])).k).toMatchObject({ v: 'theirs 2' });
+  });
+
   it('deletes, and deleting a missing key is not an error', async () => {
     await storage.write({ g: { v: 1 } });
     await storage.delete(['g', 'never']);
