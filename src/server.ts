@@ -31,6 +31,7 @@ import { MongoStorage } from './db/mongo-storage';
 import { ConfigError, DatabaseError } from './errors';
 import { createApp } from './http/app';
 import { watchFolders } from './flows/watch-flows';
+import { scheduleInboxRetention } from './jobs/inbox-retention';
 import { createLogger, type Logger } from './logger';
 
 /** A running Taawun: its address, its database, and how to stop it. */
@@ -132,6 +133,7 @@ export async function startServer(
       log.info(`WhatsApp Web is on: session kept in ${path.join(config.dataDir, 'whatsapp-web')}${config.adminToken ? '; QR code at /admin/whatsapp-web' : ''}`);
     } else log.info('WhatsApp Web is off: set WHATSAPP_WEB=true to link a phone');
     inbox.start();
+    const stopRetention = scheduleInboxRetention(inbox.store, log, inbox.leaseHolder);
     const app = createApp({ connection: db, adminToken: config.adminToken, channelRoutes, log });
     const server = http.createServer(app);
     server.on('upgrade', (req, socket, head) => {
@@ -141,6 +143,7 @@ export async function startServer(
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
         watcher.close();
+        stopRetention();
         void inbox.stop();
         void adapter.close();
         reject(
@@ -159,6 +162,7 @@ export async function startServer(
     const stop = () =>
       (stopping ??= (async () => {
         watcher.close();
+        stopRetention();
         await adapter.close();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         // Idle keep-alive connections would hold close() open.

@@ -61,6 +61,16 @@ export class Inbox {
     return inboundEventModel(this.connection);
   }
 
+  /** The connection the inbox's collections live on (its own database, or the main one). */
+  get store(): Connection {
+    return this.connection;
+  }
+
+  /** This process's name in leases. */
+  get leaseHolder(): string {
+    return this.holder;
+  }
+
   /** Creates the indexes of the inbox's collections (needed when it has a database of its own). */
   async ensureIndexes(): Promise<void> {
     await inboundEventModel(this.connection).createIndexes();
