@@ -1,6 +1,7 @@
-// npm run bench:nlu — understanding, measured: accuracy on a labelled set (default
-// ../shared/eval/dev.jsonl with its catalog), time per message (p50/p99), and the time to
-// build for a 200-product catalog. Prints its workload and the machine it ran on.
+// npm run bench:nlu [-- DATA.jsonl CATALOG.yml] [--errors] — understanding, measured:
+// accuracy on a labelled set (default ../shared/eval/dev.jsonl with its catalog), time per
+// message (p50/p99), and the time to build for a 200-product catalog. Prints its workload
+// and the machine it ran on; --errors also lists every message it got wrong.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,8 +11,11 @@ import { projectRoot } from '../src/paths';
 import { BUILTIN_TRAINING_DIR, readTrainingExamples } from '../src/nlu/training-data';
 import { Understanding } from '../src/nlu/understand';
 
-const dataFile = process.argv[2] ?? path.join(projectRoot, '..', 'shared', 'eval', 'dev.jsonl');
-const catalogFile = process.argv[3] ?? path.join(path.dirname(dataFile), 'catalog.yml');
+const args = process.argv.slice(2);
+const showErrors = args.includes('--errors');
+const [dataArg, catalogArg] = args.filter((a) => !a.startsWith('--'));
+const dataFile = dataArg ?? path.join(projectRoot, '..', 'shared', 'eval', 'dev.jsonl');
+const catalogFile = catalogArg ?? path.join(path.dirname(dataFile), 'catalog.yml');
 if (!fs.existsSync(dataFile) || !fs.existsSync(catalogFile)) {
   console.error(`usage: npm run bench:nlu -- [DATA.jsonl] [CATALOG.yml]; not found: ${!fs.existsSync(dataFile) ? dataFile : catalogFile}`);
   process.exit(2);
@@ -44,6 +48,9 @@ for (const row of rows) {
   t.n += 1;
   if (got.intent === row.intent) t.ok += 1;
   byIntent.set(row.intent, t);
+  if (showErrors && (got.intent !== row.intent || got.product !== row.product || got.lang !== row.lang)) {
+    console.log(`${JSON.stringify(row.text)}\n   want ${row.intent}/${row.product}/${row.lang}  got ${got.intent}/${got.product}/${got.lang} (${got.confidence})`);
+  }
 }
 const f = (a: number, n: number) => (n ? a / n : 0).toFixed(3);
 console.log(`accuracy (target intent ≥ 0.92, product ≥ 0.95, language ≥ 0.95):`);

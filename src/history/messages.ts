@@ -23,15 +23,6 @@ export async function recordMessage(connection: Connection, record: MessageRecor
   return doc._id;
 }
 
-/** Adds what later stages learned about a stored message (language, intent, product, flow, step). */
-export async function annotateMessage(
-  connection: Connection,
-  id: Types.ObjectId,
-  fields: Partial<Pick<MessageDoc, 'language' | 'intent' | 'product' | 'confidence' | 'flow' | 'step'>>,
-): Promise<void> {
-  await messageModel(connection).updateOne({ _id: id }, { $set: fields });
-}
-
 /** A customer's messages, oldest first. */
 export async function listMessages(
   connection: Connection,
