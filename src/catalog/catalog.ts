@@ -31,10 +31,27 @@ const catalogSchema = z.object({
       }),
     )
     .min(1),
+  // How orders are taken: number prefix, quantity limit, delivery zones, pick-up and bank transfer.
+  orders: z
+    .object({
+      number_prefix: z.string().regex(/^[A-Z0-9]{1,8}$/, 'must be 1 to 8 capital letters or digits, such as TIF').default('CMD'),
+      max_quantity: z.number().int().min(1).max(100_000).default(20),
+      delivery: z
+        .object({
+          zones: z.array(z.object({ name: z.string().min(1), cities: z.array(z.string().min(1)).min(1), fee: z.number().nonnegative() })).default([]),
+          other_cities_fee: z.number().nonnegative().default(0),
+          free_from: z.number().positive().optional(),
+        })
+        .prefault({}),
+      pickup: perLanguage.optional(),
+      bank_transfer: perLanguage.optional(),
+    })
+    .prefault({}),
 });
 
 export type CatalogData = z.infer<typeof catalogSchema>;
 export type Product = CatalogData['products'][number];
+export type OrderSettings = CatalogData['orders'];
 
 /** A product as a flow sees it, in the customer's language: what `{{vars.product.name}}` and friends read. */
 export interface ProductView {
@@ -117,8 +134,19 @@ export class Catalog {
     return values ? this.pick(values, lang) : undefined;
   }
 
-  /** A product in the customer's language. */
-  view(product: Product, lang: Language): ProductView {
+  /** How orders are taken (defaults when the catalog has no `orders` section). */
+  get orders(): OrderSettings {
+    return this.data.orders;
+  }
+
+  /** A per-language text of the `orders` section (pick-up place, bank details) in the customer's language. */
+  orderText(field: 'pickup' | 'bank_transfer', lang: Language): string | undefined {
+    const values = this.data.orders[field];
+    return values ? this.pick(values, lang) : undefined;
+  }
+
+  /** A product in the customer's language; `stock` is the live level when the caller knows it. */
+  view(product: Product, lang: Language, stock = product.stock): ProductView {
     return {
       id: product.id,
       name: this.pick(product.names, lang)?.[0] ?? product.id,
@@ -126,7 +154,7 @@ export class Catalog {
       currency: this.data.cooperative.currency,
       unit: this.pick(product.unit, lang) ?? '',
       description: (product.description && this.pick(product.description, lang)) ?? '',
-      stock: product.stock,
+      stock,
     };
   }
 

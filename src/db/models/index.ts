@@ -5,8 +5,12 @@ import { flowVersionModel } from './flow-version';
 import { inboundEventModel, pendingEventModel } from './inbound-event';
 import { leaseModel } from './lease';
 import { messageModel } from './message';
+import { orderModel } from './order';
+import { orderClaimModel } from './order-claim';
 import { ratingModel } from './rating';
 import { settingModel } from './setting';
+import { stockAlertModel } from './stock-alert';
+import { stockHeadModel, stockMovementModel } from './stock-movement';
 import { unansweredModel } from './unanswered';
 
 /** Registers every model on the connection, so their indexes can be built before the first request. */
@@ -22,4 +26,9 @@ export function registerModels(connection: Connection): void {
   inboundEventModel(connection);
   pendingEventModel(connection);
   leaseModel(connection);
+  orderModel(connection);
+  orderClaimModel(connection);
+  stockMovementModel(connection);
+  stockHeadModel(connection);
+  stockAlertModel(connection);
 }

@@ -1,0 +1,32 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+
+/**
+ * Once-only decisions about orders, each taken by inserting a unique `_id` (the one write
+ * FerretDB 1.24 makes atomic): `request:<draft>` claims the placing of a conversation's
+ * order, `status:<number>#<n>` the n-th status change of an order.
+ */
+export interface OrderClaimDoc {
+  _id: string;
+  order: string | null;
+  status?: string;
+  note?: string | null;
+  by?: string;
+  at: Date;
+}
+
+const orderClaimSchema = new Schema<OrderClaimDoc>(
+  {
+    _id: { type: String, required: true },
+    order: { type: String, default: null },
+    status: { type: String },
+    note: { type: String, default: null },
+    by: { type: String },
+    at: { type: Date, required: true },
+  },
+  { collection: 'order_claims', versionKey: false },
+);
+
+/** The order-claims model bound to a connection. */
+export function orderClaimModel(connection: Connection): Model<OrderClaimDoc> {
+  return (connection.models.OrderClaim as Model<OrderClaimDoc>) ?? connection.model('OrderClaim', orderClaimSchema);
+}

@@ -1,0 +1,226 @@
+import type { Connection, Types } from 'mongoose';
+import { orderModel, type OrderDoc, type OrderStatus } from '../db/models/order';
+import { orderClaimModel, type OrderClaimDoc } from '../db/models/order-claim';
+import type { Logger } from '../logger';
+import type { CartLine } from './cart';
+import { canMove, TRANSITIONS } from './order-status';
+import type { StockLedger } from './stock-ledger';
+
+const DUPLICATE_KEY = 11000;
+// A placing takes well under a second; a claim this old without an order was left by a process that stopped.
+const STALE_CLAIM_MS = 30_000;
+const isDuplicate = (err: unknown) => (err as { code?: number }).code === DUPLICATE_KEY;
+
+/** Everything an order needs when it is placed; prices are taken now and kept. */
+export interface OrderRequest {
+  draft: string;
+  prefix: string;
+  customer: Types.ObjectId;
+  channel: string;
+  language: string;
+  name: string | null;
+  phone: string;
+  lines: (CartLine & { name: string; unitPrice: number })[];
+  deliveryFee: number;
+  currency: string;
+  delivery: { mode: 'delivery' | 'pickup'; city: string; address: string; zone: string };
+  payment: 'cod' | 'transfer';
+}
+
+export type PlaceResult =
+  | { ok: true; order: OrderDoc; again: boolean }
+  | { ok: false; short: { product: string; wanted: number; available: number }[] };
+
+export type StatusResult =
+  | { ok: true; order: OrderDoc; from: OrderStatus }
+  | { ok: false; reason: 'not_found' }
+  | { ok: false; reason: 'transition'; status: OrderStatus; allowed: OrderStatus[] };
+
+/** What happens after an order is placed or changes status: telling the cooperative and the customer. */
+export interface OrderEvents {
+  placed(order: OrderDoc): void;
+  statusChanged(order: OrderDoc, from: OrderStatus, note: string | null, by: string): void;
+  backInStock(products: string[]): void;
+}
+
+/**
+ * Orders: placing one (stock reserved, a number taken, once per conversation draft),
+ * moving it along its statuses, and reading them. Every once-only decision is a unique
+ * `_id` insert, so it holds on FerretDB 1.24 as on MongoDB, across processes.
+ */
+export class OrderBook {
+  private lastNumber = new Map<string, number>();
+
+  constructor(
+    private readonly connection: Connection,
+    readonly stock: StockLedger,
+    private readonly events: OrderEvents,
+    private readonly log: Logger,
+  ) {}
+
+  /** Places the order of a draft: reserves every line or none, and returns the same order when the draft was placed before. */
+  async place(request: OrderRequest): Promise<PlaceResult> {
+    const Claim = orderClaimModel(this.connection);
+    const claimId = `request:${request.draft}`;
+    let resumed = false;
+    for (let claimed = false; !claimed; ) {
+      try {
+        await Claim.create({ _id: claimId, order: null, at: new Date() });
+        claimed = true;
+      } catch (err) {
+        if (!isDuplicate(err)) throw err;
+        const earlier = await this.earlierPlacing(claimId, request.draft);
+        if (earlier === 'gone') continue; // that placing was refused (short of stock): this one decides anew
+        if (earlier) return { ok: true, order: earlier, again: true };
+        // Claimed long ago and never finished: the process that took it stopped half-way. Carry on from its reservations.
+        resumed = claimed = true;
+      }
+    }
+
+    const done = resumed ? await this.stock.movementsFor(request.draft) : [];
+    const reserved: CartLine[] = request.lines.filter((l) => done.some((m) => m.product === l.product && m.reason === 'order'));
+    const short: { product: string; wanted: number; available: number }[] = [];
+    for (const line of request.lines) {
+      if (reserved.some((r) => r.product === line.product)) continue;
+      const result = await this.stock.reserve(line.product, line.quantity, request.draft);
+      if (result.ok) reserved.push(line);
+      else short.push({ product: line.product, wanted: line.quantity, available: result.available });
+    }
+    if (short.length > 0) {
+      for (const line of reserved) await this.stock.release(line.product, line.quantity, request.draft);
+      // The customer may change the cart and confirm this draft again.
+      await Claim.deleteOne({ _id: claimId });
+      return { ok: false, short };
+    }
+
+    const now = new Date();
+    const lines = request.lines.map((l) => ({ product: l.product, name: l.name, quantity: l.quantity, unitPrice: l.unitPrice, total: l.quantity * l.unitPrice }));
+    const subtotal = lines.reduce((sum, l) => sum + l.total, 0);
+    const order = await this.insertWithNumber(request.prefix, {
+      request: request.draft,
+      customer: request.customer,
+      channel: request.channel,
+      language: request.language,
+      name: request.name,
+      phone: request.phone,
+      lines,
+      subtotal,
+      deliveryFee: request.deliveryFee,
+      total: subtotal + request.deliveryFee,
+      currency: request.currency,
+      delivery: request.delivery,
+      payment: request.payment,
+      status: 'pending',
+      history: [{ status: 'pending', at: now, note: '', by: 'customer' }],
+      createdAt: now,
+    });
+    await Claim.create({ _id: `status:${order._id}#1`, order: order._id, status: 'pending', note: null, by: 'customer', at: now }).catch((err: unknown) => {
+      if (!isDuplicate(err)) throw err;
+    });
+    await Claim.updateOne({ _id: claimId }, { $set: { order: order._id } });
+    this.log.info({ order: order._id, total: order.total, lines: lines.length }, 'order placed');
+    this.events.placed(order);
+    return { ok: true, order, again: false };
+  }
+
+  /**
+   * The order an earlier placing of the same draft made. One still running (claimed moments
+   * ago) is waited for; one claimed long ago and unfinished gives undefined, to be resumed;
+   * 'gone' when that placing was refused meanwhile.
+   */
+  private async earlierPlacing(claimId: string, draft: string): Promise<OrderDoc | 'gone' | undefined> {
+    const Claim = orderClaimModel(this.connection);
+    for (;;) {
+      const claim = await Claim.findById(claimId).lean<OrderClaimDoc>();
+      const number = claim?.order ?? (await orderModel(this.connection).findOne({ request: draft }, { _id: 1 }).lean())?._id;
+      const order = number ? await this.find(number) : null;
+      if (order) return order;
+      if (!claim) return 'gone';
+      if (Date.now() - claim.at.getTime() > STALE_CLAIM_MS) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** Moves an order to a new status, if its current one allows it; a cancellation gives the stock back. */
+  async changeStatus(number: string, to: OrderStatus, note: string | null, by: string): Promise<StatusResult> {
+    const Claim = orderClaimModel(this.connection);
+    for (;;) {
+      const order = await this.find(number);
+      if (!order) return { ok: false, reason: 'not_found' };
+      const history = await this.statusClaims(number);
+      const from = (history.at(-1)?.status as OrderStatus | undefined) ?? order.status;
+      if (!canMove(from, to)) return { ok: false, reason: 'transition', status: from, allowed: TRANSITIONS[from] };
+      try {
+        await Claim.create({ _id: `status:${number}#${history.length + 1}`, order: number, status: to, note, by, at: new Date() });
+      } catch (err) {
+        if (isDuplicate(err)) continue; // another change landed first: decide again from it
+        throw err;
+      }
+      if (to === 'cancelled') {
+        const back: string[] = [];
+        for (const line of order.lines) if (await this.stock.release(line.product, line.quantity, number)) back.push(line.product);
+        if (back.length > 0) this.events.backInStock(back);
+      }
+      const updated = await this.writeStatus(number);
+      this.log.info({ order: number, from, to, by }, 'order status changed');
+      this.events.statusChanged(updated, from, note, by);
+      return { ok: true, order: updated, from };
+    }
+  }
+
+  /** An order by its number. */
+  async find(number: string): Promise<OrderDoc | null> {
+    return orderModel(this.connection).findById(number).lean<OrderDoc>();
+  }
+
+  /** A customer's orders, newest first. */
+  async ofCustomer(customer: Types.ObjectId, limit = 10): Promise<OrderDoc[]> {
+    return orderModel(this.connection).find({ customer }).sort({ createdAt: -1, _id: -1 }).limit(limit).lean<OrderDoc[]>();
+  }
+
+  /** The status changes of an order, in order, read by `_id` one after the other. */
+  private async statusClaims(number: string): Promise<OrderClaimDoc[]> {
+    const Claim = orderClaimModel(this.connection);
+    const out: OrderClaimDoc[] = [];
+    for (let n = 1; ; n += 1) {
+      const claim = await Claim.findById(`status:${number}#${n}`).lean<OrderClaimDoc>();
+      if (!claim) return out;
+      out.push(claim);
+    }
+  }
+
+  /** Writes the status and history the claims say onto the order; again if a newer change landed meanwhile. */
+  private async writeStatus(number: string): Promise<OrderDoc> {
+    const Order = orderModel(this.connection);
+    for (;;) {
+      const claims = await this.statusClaims(number);
+      const history = claims.map((c) => ({ status: c.status as OrderStatus, at: c.at, note: c.note ?? '', by: c.by ?? '' }));
+      await Order.updateOne({ _id: number }, { $set: { status: history.at(-1)!.status, history } });
+      const newer = await orderClaimModel(this.connection).exists({ _id: `status:${number}#${claims.length + 1}` });
+      if (!newer) return (await this.find(number))!;
+    }
+  }
+
+  /** Inserts the order under the next free number of its prefix; a number another process took is skipped. */
+  private async insertWithNumber(prefix: string, fields: Omit<OrderDoc, '_id'>): Promise<OrderDoc> {
+    const Order = orderModel(this.connection);
+    let last = this.lastNumber.get(prefix) ?? (await this.highestNumber(prefix));
+    for (;;) {
+      const number = `${prefix}-${String(last + 1).padStart(6, '0')}`;
+      try {
+        const doc = await Order.create({ _id: number, ...fields });
+        this.lastNumber.set(prefix, last + 1);
+        return doc.toObject() as OrderDoc;
+      } catch (err) {
+        if (!isDuplicate(err)) throw err;
+        last += 1;
+      }
+    }
+  }
+
+  private async highestNumber(prefix: string): Promise<number> {
+    const pattern = new RegExp(`^${prefix}-(\\d+)$`);
+    const ids = await orderModel(this.connection).find({}, { _id: 1 }).lean<{ _id: string }[]>();
+    return ids.reduce((max, { _id }) => Math.max(max, Number(pattern.exec(_id)?.[1] ?? 0)), 0);
+  }
+}

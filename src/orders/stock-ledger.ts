@@ -1,0 +1,108 @@
+import type { Connection } from 'mongoose';
+import type { Catalog } from '../catalog/catalog';
+import { stockHeadModel, stockMovementModel, type StockMovementDoc } from '../db/models/stock-movement';
+
+const DUPLICATE_KEY = 11000;
+// Each lost race means another customer's movement landed; this many in a row is not contention but a fault.
+const MAX_ATTEMPTS = 500;
+
+/** The outcome of a reservation: done, or how many units there were. */
+export type Reservation = { ok: true } | { ok: false; available: number };
+
+/**
+ * The live stock of each product, kept as a chain of versions in `stock_movements`
+ * (see the model for why). `catalog.yml` gives the count on hand: saving a new count
+ * sets the level anew, and orders and cancellations move it from there.
+ */
+export class StockLedger {
+  /** The newest version this process has seen per product, and its level. */
+  private readonly seen = new Map<string, StockMovementDoc>();
+
+  constructor(private readonly connection: Connection) {}
+
+  /** The level last seen here, without a database read: for showing, never for deciding. */
+  cachedLevel(product: string): number | undefined {
+    return this.seen.get(product)?.level;
+  }
+
+  /** The current level of a product, or undefined when the catalog never declared it. */
+  async level(product: string): Promise<number | undefined> {
+    return (await this.head(product))?.level;
+  }
+
+  /** Takes the catalog's counts: a product new to the ledger, or whose count was edited, gets that level. Returns the products whose level went from 0 to more. */
+  async sync(catalog: Catalog): Promise<string[]> {
+    const back: string[] = [];
+    for (const product of catalog.products) {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+        const head = await this.head(product.id);
+        if (head && head.declared === product.stock) break;
+        const inserted = await this.insertAfter(head, product.id, { level: product.stock, declared: product.stock, reason: 'catalog', ref: null });
+        if (inserted) {
+          if (head && head.level === 0 && product.stock > 0) back.push(product.id);
+          break;
+        }
+      }
+    }
+    return back;
+  }
+
+  /** Takes `quantity` units if that many are left; never below zero, whatever runs at the same time. */
+  async reserve(product: string, quantity: number, ref: string): Promise<Reservation> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+      const head = await this.head(product);
+      const available = head?.level ?? 0;
+      if (!head || available < quantity) return { ok: false, available };
+      if (await this.insertAfter(head, product, { level: available - quantity, declared: head.declared, reason: 'order', ref })) return { ok: true };
+    }
+    throw new Error(`stock of "${product}" is changing too fast to reserve; try again`);
+  }
+
+  /** Gives units back (a cancelled order, a reservation undone); returns true when the product was at 0 before. */
+  async release(product: string, quantity: number, ref: string): Promise<boolean> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+      const head = await this.head(product);
+      if (!head) return false;
+      if (await this.insertAfter(head, product, { level: head.level + quantity, declared: head.declared, reason: 'release', ref })) return head.level === 0 && quantity > 0;
+    }
+    throw new Error(`stock of "${product}" is changing too fast to release; try again`);
+  }
+
+  /** The movements that carry a reference (an order's): for recovering a placing that stopped half-way. */
+  async movementsFor(ref: string): Promise<StockMovementDoc[]> {
+    return stockMovementModel(this.connection).find({ ref }).lean<StockMovementDoc[]>();
+  }
+
+  /** The newest version: from the last one seen (or the hint), read forward by `_id` until there is none. */
+  private async head(product: string): Promise<StockMovementDoc | undefined> {
+    const Movement = stockMovementModel(this.connection);
+    let head = this.seen.get(product);
+    if (!head) {
+      const hint = await stockHeadModel(this.connection).findById(product).lean();
+      if (hint) head = (await Movement.findById(`${product}#${hint.version}`).lean<StockMovementDoc>()) ?? undefined;
+    }
+    for (;;) {
+      const next = await Movement.findById(`${product}#${(head?.version ?? 0) + 1}`).lean<StockMovementDoc>();
+      if (!next) break;
+      head = next;
+    }
+    if (head) this.seen.set(product, head);
+    return head;
+  }
+
+  /** Inserts the version after `head`; false when another writer took that version first. */
+  private async insertAfter(head: StockMovementDoc | undefined, product: string, fields: Pick<StockMovementDoc, 'level' | 'declared' | 'reason' | 'ref'>): Promise<boolean> {
+    const version = (head?.version ?? 0) + 1;
+    const doc: StockMovementDoc = { _id: `${product}#${version}`, product, version, change: fields.level - (head?.level ?? 0), at: new Date(), ...fields };
+    try {
+      await stockMovementModel(this.connection).create(doc);
+    } catch (err) {
+      if ((err as { code?: number }).code === DUPLICATE_KEY) return false;
+      throw err;
+    }
+    this.seen.set(product, doc);
+    // The hint only ever names a version that exists; a stale one costs a few reads forward.
+    await stockHeadModel(this.connection).updateOne({ _id: product }, { $set: { version } }, { upsert: true }).catch(() => undefined);
+    return true;
+  }
+}

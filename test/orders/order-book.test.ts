@@ -1,0 +1,140 @@
+import path from 'node:path';
+import { Types, type Connection } from 'mongoose';
+import { Catalog } from '../../src/catalog/catalog';
+import { stockMovementModel } from '../../src/db/models/stock-movement';
+import { orderModel, type OrderDoc } from '../../src/db/models/order';
+import { createLogger } from '../../src/logger';
+import { OrderBook, type OrderEvents, type OrderRequest } from '../../src/orders/order-book';
+import { StockLedger } from '../../src/orders/stock-ledger';
+import { dropDatabase, freshDatabase } from '../support/database';
+
+const log = createLogger('silent', 'json');
+const catalog = Catalog.load(path.join(__dirname, '../../flows/catalog.yml'));
+
+function recorder(): OrderEvents & { placedOrders: string[]; changes: string[]; back: string[][] } {
+  const placedOrders: string[] = [];
+  const changes: string[] = [];
+  const back: string[][] = [];
+  return {
+    placedOrders,
+    changes,
+    back,
+    placed: (o) => placedOrders.push(o._id),
+    statusChanged: (o, from) => changes.push(`${o._id} ${from}->${o.status}`),
+    backInStock: (p) => back.push(p),
+  };
+}
+
+function request(draft: string, lines: { product: string; quantity: number }[], overrides: Partial<OrderRequest> = {}): OrderRequest {
+  return {
+    draft,
+    prefix: 'TIF',
+    customer: new Types.ObjectId(),
+    channel: 'web',
+    language: 'fr',
+    name: 'Fatima',
+    phone: '+212612345678',
+    lines: lines.map((l) => ({ ...l, name: l.product, unitPrice: catalog.product(l.product)!.price })),
+    deliveryFee: 20,
+    currency: 'MAD',
+    delivery: { mode: 'delivery', city: 'Agadir', address: 'Hay Salam', zone: 'local' },
+    payment: 'cod',
+    ...overrides,
+  };
+}
+
+describe('orders and stock (real database)', () => {
+  let connection: Connection;
+
+  beforeEach(async () => {
+    connection = await freshDatabase('orders');
+  });
+  afterEach(() => dropDatabase(connection));
+
+  it('20 customers ordering the last 5 jars at once, through 4 processes: exactly 5 orders, stock ends at 0', async () => {
+    // Four "processes": each its own ledger and book, with their own caches, on one database.
+    const books = Array.from({ length: 4 }, () => new OrderBook(connection, new StockLedger(connection), recorder(), log));
+    const five = Catalog.load(path.join(__dirname, '../../flows/catalog.yml'));
+    (five.data.products.find((p) => p.id === 'amlou')!).stock = 5;
+    await books[0]!.stock.sync(five);
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => books[i % 4]!.place(request(`draft-${i}`, [{ product: 'amlou', quantity: 1 }]))));
+    expect(results.filter((r) => r.ok)).toHaveLength(5);
+    expect(results.filter((r) => !r.ok).every((r) => !r.ok && r.short[0]!.available === 0)).toBe(true);
+    expect(await new StockLedger(connection).level('amlou')).toBe(0);
+    expect(await orderModel(connection).countDocuments({})).toBe(5);
+    const numbers = results.flatMap((r) => (r.ok ? [r.order._id] : [])).sort();
+    expect(new Set(numbers).size).toBe(5);
+    const levels = (await stockMovementModel(connection).find({ product: 'amlou' }).lean()).map((m) => m.level);
+    expect(Math.min(...levels)).toBe(0);
+  });
+
+  it('the same draft placed twice, even at the same moment, gives one order and one stock movement', async () => {
+    const events = recorder();
+    const book = new OrderBook(connection, new StockLedger(connection), events, log);
+    await book.stock.sync(catalog);
+    const [a, b] = await Promise.all([book.place(request('same', [{ product: 'amlou', quantity: 2 }])), book.place(request('same', [{ product: 'amlou', quantity: 2 }]))]);
+    const c = await book.place(request('same', [{ product: 'amlou', quantity: 2 }]));
+    const numbers = [a, b, c].map((r) => (r.ok ? r.order._id : 'failed'));
+    expect(new Set(numbers).size).toBe(1);
+    expect(numbers[0]).toBe('TIF-000001');
+    expect(await orderModel(connection).countDocuments({})).toBe(1);
+    expect(await stockMovementModel(connection).countDocuments({ reason: 'order' })).toBe(1);
+    expect(await book.stock.level('amlou')).toBe(28);
+    expect(events.placedOrders).toEqual(['TIF-000001']);
+  });
+
+  it('keeps prices, fee and total; numbers follow each other', async () => {
+    const book = new OrderBook(connection, new StockLedger(connection), recorder(), log);
+    await book.stock.sync(catalog);
+    const first = await book.place(request('d1', [{ product: 'amlou', quantity: 2 }, { product: 'argan-soap', quantity: 3 }]));
+    const second = await new OrderBook(connection, new StockLedger(connection), recorder(), log).place(request('d2', [{ product: 'amlou', quantity: 1 }]));
+    expect(first.ok && first.order).toMatchObject({ _id: 'TIF-000001', subtotal: 2 * 90 + 3 * 35, deliveryFee: 20, total: 2 * 90 + 3 * 35 + 20, status: 'pending' });
+    expect(first.ok && first.order.lines[1]).toMatchObject({ product: 'argan-soap', quantity: 3, unitPrice: 35, total: 105 });
+    expect(second.ok && second.order._id).toBe('TIF-000002');
+  });
+
+  it('a line without enough stock places nothing and keeps the other lines in stock', async () => {
+    const book = new OrderBook(connection, new StockLedger(connection), recorder(), log);
+    await book.stock.sync(catalog);
+    const result = await book.place(request('d', [{ product: 'amlou', quantity: 2 }, { product: 'thyme-honey', quantity: 13 }]));
+    expect(result).toEqual({ ok: false, short: [{ product: 'thyme-honey', wanted: 13, available: 12 }] });
+    expect(await book.stock.level('amlou')).toBe(30);
+    expect(await orderModel(connection).countDocuments({})).toBe(0);
+    // The same draft, changed, can then be placed.
+    const retry = await book.place(request('d', [{ product: 'amlou', quantity: 2 }, { product: 'thyme-honey', quantity: 12 }]));
+    expect(retry.ok).toBe(true);
+    expect(await book.stock.level('thyme-honey')).toBe(0);
+  });
+
+  it('moves along the statuses, refuses a wrong move with the allowed ones, and a cancellation gives the stock back once', async () => {
+    const events = recorder();
+    const book = new OrderBook(connection, new StockLedger(connection), events, log);
+    await book.stock.sync(catalog);
+    const placed = (await book.place(request('d', [{ product: 'thyme-honey', quantity: 12 }]))) as { ok: true; order: OrderDoc };
+    expect(await book.stock.level('thyme-honey')).toBe(0);
+    expect(await book.changeStatus(placed.order._id, 'delivered', null, 'admin')).toEqual({ ok: false, reason: 'transition', status: 'pending', allowed: ['confirmed', 'cancelled'] });
+    expect((await book.changeStatus(placed.order._id, 'confirmed', 'called her', 'admin')).ok).toBe(true);
+    const cancels = await Promise.all([book.changeStatus(placed.order._id, 'cancelled', null, 'customer'), book.changeStatus(placed.order._id, 'cancelled', null, 'admin')]);
+    expect(cancels.filter((c) => c.ok)).toHaveLength(1);
+    expect(cancels.find((c) => !c.ok)).toEqual({ ok: false, reason: 'transition', status: 'cancelled', allowed: [] });
+    expect(await book.stock.level('thyme-honey')).toBe(12);
+    expect(events.back).toEqual([['thyme-honey']]);
+    const stored = await book.find(placed.order._id);
+    expect(stored!.status).toBe('cancelled');
+    expect(stored!.history.map((h) => h.status)).toEqual(['pending', 'confirmed', 'cancelled']);
+    expect(stored!.history[1]!.note).toBe('called her');
+    expect(await book.changeStatus('TIF-999999', 'confirmed', null, 'admin')).toEqual({ ok: false, reason: 'not_found' });
+  });
+
+  it('a catalog edit of the count sets the level anew; an unchanged count leaves orders counted', async () => {
+    const ledger = new StockLedger(connection);
+    await ledger.sync(catalog);
+    await ledger.reserve('amlou', 4, 'x');
+    await new StockLedger(connection).sync(catalog);
+    expect(await ledger.level('amlou')).toBe(26);
+    const edited = Catalog.load(path.join(__dirname, '../../flows/catalog.yml'));
+    edited.data.products.find((p) => p.id === 'euphorbia-honey')!.stock = 7;
+    expect(await new StockLedger(connection).sync(edited)).toEqual(['euphorbia-honey']);
+    expect(await ledger.level('euphorbia-honey')).toBe(7);
+  });
+});
