@@ -34,6 +34,22 @@ export interface Config {
   graphApiVersion: string;
   /** WhatsApp through whatsapp-web.js, when WHATSAPP_WEB=true. */
   whatsappWeb: { chromePath: string; groups: boolean } | undefined;
+  /** Where the cooperative is told of new orders: a channel recipient or a webhook address. */
+  coopNotify: CoopTarget | undefined;
+}
+
+/** The cooperative's notification recipient: someone on a channel, or an address that receives JSON. */
+export type CoopTarget = { kind: 'webhook'; url: string } | { kind: 'channel'; channel: 'whatsapp' | 'whatsapp-web' | 'messenger'; id: string };
+
+/** Reads COOP_NOTIFY: "whatsapp:+212 6…", "whatsapp-web:2126…", "messenger:<page-scoped id>" or "https://…". */
+export function parseCoopTarget(raw: string): CoopTarget | undefined {
+  if (/^https?:\/\/[^\s/]+/.test(raw)) return { kind: 'webhook', url: raw };
+  const match = /^(whatsapp|whatsapp-web|messenger):(.+)$/.exec(raw);
+  if (!match) return undefined;
+  const channel = match[1] as 'whatsapp' | 'whatsapp-web' | 'messenger';
+  const id = channel === 'messenger' ? match[2]!.trim() : match[2]!.replace(/[\s+\-()]/g, '');
+  if (channel === 'messenger' ? !/^\d+$/.test(id) : !/^\d{8,15}$/.test(id)) return undefined;
+  return { kind: 'channel', channel, id: channel === 'whatsapp-web' ? `${id}@c.us` : id };
 }
 
 const optional = (s: string | undefined) => (s === undefined || s.trim() === '' ? undefined : s.trim());
@@ -112,6 +128,12 @@ const variables = {
     .string()
     .default('v21.0')
     .refine((s) => /^v\d+\.\d+$/.test(s), { message: 'must look like "v21.0"' }),
+  COOP_NOTIFY: z
+    .string()
+    .optional()
+    .refine((s) => s === undefined || parseCoopTarget(s) !== undefined, {
+      message: 'must be whatsapp:<number with country code>, whatsapp-web:<number>, messenger:<page-scoped id> or an https:// address',
+    }),
   LOG_LEVEL: z.string().default('info').refine((s) => (LOG_LEVELS as readonly string[]).includes(s), {
     message: `must be one of ${LOG_LEVELS.join(', ')}`,
   }),
@@ -188,5 +210,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphApiUrl: p.GRAPH_API_URL.replace(/\/+$/, ''),
     graphApiVersion: p.GRAPH_API_VERSION,
     whatsappWeb: p.WHATSAPP_WEB === 'true' ? { chromePath: p.CHROME_PATH, groups: p.WHATSAPP_WEB_GROUPS === 'true' } : undefined,
+    coopNotify: p.COOP_NOTIFY ? parseCoopTarget(p.COOP_NOTIFY) : undefined,
   };
 }

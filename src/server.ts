@@ -7,8 +7,8 @@ import { Router } from 'express';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Connection } from 'mongoose';
-import { createBot } from './bot/create-bot';
-import { WebChatAdapter } from './channels/web-chat/adapter';
+import { createBot, type Bot } from './bot/create-bot';
+import { WEB_CHANNEL_ID, WebChatAdapter } from './channels/web-chat/adapter';
 import { WebChatIdentities } from './channels/web-chat/identity';
 import { historyFrame } from './channels/web-chat/history-frame';
 import { webChatRoutes } from './channels/web-chat/routes';
@@ -33,6 +33,13 @@ import { createApp } from './http/app';
 import { watchFolders } from './flows/watch-flows';
 import { scheduleInboxRetention } from './jobs/inbox-retention';
 import { createLogger, type Logger } from './logger';
+import { ChannelDirectory } from './notify/channel-directory';
+import { CooperativeNotifier } from './notify/cooperative-notifier';
+import { CustomerNotifier } from './notify/customer-notifier';
+import { OrderBook } from './orders/order-book';
+import { orderNotifications } from './orders/order-notifications';
+import { ordersApi } from './orders/orders-api';
+import { StockLedger } from './orders/stock-ledger';
 
 /** A running Taawun: its address, its database, and how to stop it. */
 export interface RunningServer {
@@ -46,6 +53,10 @@ export interface RunningServer {
   inbox: Inbox;
   /** The WhatsApp Web channel, when on. */
   whatsappWeb: WhatsAppWebChannel | undefined;
+  /** Orders and stock. */
+  orders: OrderBook;
+  /** Notifications to the cooperative (COOP_NOTIFY). */
+  cooperative: CooperativeNotifier;
   stop(): Promise<void>;
 }
 
@@ -81,10 +92,51 @@ export async function startServer(
     const adapter = new WebChatAdapter(identities, log, async (user, send) => send(await historyFrame(db, user)));
     const botRoutes = Router();
     const flowPaths = { flowsDir: config.flowsDir, localesDir: config.localesDir, catalogFile: path.join(config.flowsDir, 'catalog.yml') };
-    const bot = await createBot({ adapter, webserver: botRoutes, webhookUri: '/webchat/messages', storage: new MongoStorage(db), connection: db, flowPaths, defaultLanguage: config.defaultLanguage, log });
+
+    // Orders tell customers and the cooperative of changes through whichever channels are on;
+    // the texts come from the live flows, which exist once the bot does.
+    const channels = new ChannelDirectory().add(WEB_CHANNEL_ID, adapter);
+    const cooperative = new CooperativeNotifier(config.coopNotify, channels, log);
+    let live: Bot | undefined;
+    const orderEvents = orderNotifications({
+      connection: db,
+      customers: new CustomerNotifier(db, channels, log),
+      cooperative,
+      locales: () => live!.flows.current.locales,
+      catalog: () => live!.flows.current.catalog,
+      staffLanguage: config.defaultLanguage,
+      publicUrl: config.publicUrl,
+      log,
+    });
+    const orders = new OrderBook(db, new StockLedger(db), orderEvents, log);
+    const bot = (live = await createBot({
+      adapter,
+      webserver: botRoutes,
+      webhookUri: '/webchat/messages',
+      storage: new MongoStorage(db),
+      connection: db,
+      flowPaths,
+      defaultLanguage: config.defaultLanguage,
+      services: { orders, cooperative },
+      log,
+    }));
+    // The catalog's stock counts go into the ledger at start and on each edit; a product back tells those waiting.
+    const syncStock = async () => {
+      const back = await orders.stock.sync(bot.flows.current.catalog);
+      if (back.length > 0) orderEvents.backInStock(back);
+    };
+    await syncStock();
     const trainingDir = path.join(config.flowsDir, 'training');
     const watched = [config.flowsDir, config.localesDir, ...(fs.existsSync(trainingDir) ? [trainingDir] : [])];
-    const watcher = watchFolders(watched, () => bot.flows.reload(), log);
+    const watcher = watchFolders(
+      watched,
+      async () => {
+        const reloaded = await bot.flows.reload();
+        if (reloaded.ok) await syncStock().catch((err: Error) => log.error({ err: err.message }, 'could not update the stock from the catalog'));
+        return reloaded;
+      },
+      log,
+    );
     adapter.createSocketServer(undefined, undefined, bot.handleTurn);
 
     const channelRoutes = [webChatRoutes(identities), botRoutes];
@@ -94,6 +146,7 @@ export async function startServer(
     if (config.messenger) {
       const graph = new GraphClient({ baseUrl: config.graphApiUrl, version: config.graphApiVersion, accessToken: config.messenger.pageToken, appSecret: config.messenger.appSecret, log });
       const messenger = new MessengerAdapter(graph, db, log, bot.handleTurn);
+      channels.add(MESSENGER_CHANNEL, messenger);
       inbox.handle(MESSENGER_CHANNEL, (event) => messenger.processEvent(event));
       channelRoutes.push(
         metaWebhook({ path: '/webhooks/messenger', channel: MESSENGER_CHANNEL, verifyToken: config.messenger.verifyToken, appSecret: config.messenger.appSecret, parse: parseMessengerWebhook, inbox, log }),
@@ -104,6 +157,7 @@ export async function startServer(
       const wa = config.whatsapp;
       const graph = new GraphClient({ baseUrl: config.graphApiUrl, version: config.graphApiVersion, accessToken: wa.token, appSecret: wa.appSecret, perSecond: 80, log });
       const whatsapp = new WhatsAppCloudAdapter(graph, wa.phoneNumberId, wa.template, db, log, bot.handleTurn);
+      channels.add(WHATSAPP_CHANNEL, whatsapp);
       inbox.handle(WHATSAPP_CHANNEL, (event) => whatsapp.processEvent(event));
       channelRoutes.push(
         metaWebhook({
@@ -127,14 +181,16 @@ export async function startServer(
       const makeClient = options.whatsappWebClient ?? (() => realWebClient({ dataPath: path.join(config.dataDir, 'whatsapp-web'), chromePath }));
       whatsappWeb = new WhatsAppWebChannel(makeClient, inbox, { groups: config.whatsappWeb.groups, printQr: !options.whatsappWebClient }, db, log, bot.handleTurn);
       const channel = whatsappWeb;
+      channels.add(WHATSAPP_WEB_CHANNEL, channel);
       inbox.handle(WHATSAPP_WEB_CHANNEL, (event) => channel.processEvent(event));
       if (config.adminToken) channelRoutes.push(whatsappWebAdminRoutes(channel, config.adminToken));
       void channel.start();
       log.info(`WhatsApp Web is on: session kept in ${path.join(config.dataDir, 'whatsapp-web')}${config.adminToken ? '; QR code at /admin/whatsapp-web' : ''}`);
     } else log.info('WhatsApp Web is off: set WHATSAPP_WEB=true to link a phone');
     inbox.start();
+    cooperative.logTarget();
     const stopRetention = scheduleInboxRetention(inbox.store, log, inbox.leaseHolder);
-    const app = createApp({ connection: db, adminToken: config.adminToken, channelRoutes, log });
+    const app = createApp({ connection: db, adminToken: config.adminToken, channelRoutes, adminRoutes: [ordersApi(orders)], log });
     const server = http.createServer(app);
     server.on('upgrade', (req, socket, head) => {
       if (new URL(req.url ?? '/', 'http://localhost').pathname === '/ws') adapter.handleUpgrade(req, socket, head);
@@ -171,10 +227,11 @@ export async function startServer(
         await whatsappWeb?.stop();
         await inbox.stop();
         await bot.handleTurn.queue.drain();
+        await cooperative.flush();
         await db.close();
         await engine?.stop();
       })());
-    return { url, port, connection: db, databaseUri: uri, engine, inbox, whatsappWeb, stop };
+    return { url, port, connection: db, databaseUri: uri, engine, inbox, whatsappWeb, orders, cooperative, stop };
   } catch (err) {
     await connection?.close().catch(() => undefined);
     await engine?.stop().catch(() => undefined);

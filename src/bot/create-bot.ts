@@ -3,6 +3,7 @@ import type { Router } from 'express';
 import { Botkit } from 'botkit';
 import type { Connection } from 'mongoose';
 import type { Language } from '../config';
+import type { ActionServices } from '../flows/actions';
 import type { Logger } from '../logger';
 import { FlowEngine } from '../flows/flow-engine';
 import type { FlowPaths } from '../flows/flow-library';
@@ -26,6 +27,7 @@ export async function createBot(options: {
   connection: Connection;
   flowPaths: FlowPaths;
   defaultLanguage: Language;
+  services: ActionServices;
   log: Logger;
 }): Promise<Bot> {
   const controller = new Botkit({
@@ -47,6 +49,7 @@ export async function createBot(options: {
     paths: options.flowPaths,
     actions: builtinActions(),
     defaultLanguage: options.defaultLanguage,
+    services: options.services,
     log: options.log,
   }));
   return { controller, flows, handleTurn: createTurnHandler(controller, () => flows.current.locales, options.defaultLanguage, options.log) };

@@ -57,7 +57,8 @@ export function conversationRecorder(
   };
 }
 
-async function storeOutbound(connection: Connection, customer: Parameters<typeof recordMessage>[1]['customer'], channel: string, activities: Partial<Activity>[]) {
+/** Stores outbound message activities before they go out, marking each with its stored id. */
+export async function storeOutbound(connection: Connection, customer: Parameters<typeof recordMessage>[1]['customer'], channel: string, activities: Partial<Activity>[]) {
   for (const activity of activities) {
     if (activity.type !== 'message') continue;
     const quickReplies = quickRepliesOf(activity);

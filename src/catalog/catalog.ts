@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { DamerauLevenshteinDistance } from 'natural/lib/natural/distance';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import type { Language } from '../config';
@@ -107,12 +108,13 @@ export class Catalog {
   }
 
   /** The product a customer's words name, or undefined when none or several match equally. */
-  findProduct(text: string): Product | undefined {
+  findProduct(text: string, among?: string[]): Product | undefined {
     const said = normalizeText(text);
     if (!said) return undefined;
     let best: { product: Product; score: number } | undefined;
     let tie = false;
     for (const product of this.data.products) {
+      if (among && !among.includes(product.id)) continue;
       const names = Object.values(product.names).flat().map(normalizeText);
       let score = 0;
       for (const name of names) {
@@ -126,6 +128,46 @@ export class Catalog {
       } else if (score === best.score) tie = true;
     }
     return tie ? undefined : best?.product;
+  }
+
+  /**
+   * The products a message names as much as it names `id`: "huile d'argan" names the
+   * cosmetic and the culinary oil alike, "huile d'argan alimentaire" only the second.
+   * `[id]` when the message holds one of its full names, or shares no whole word with them.
+   */
+  namedAlike(id: string, text: string): string[] {
+    const product = this.product(id);
+    if (!product) return [];
+    const said = normalizeText(text);
+    const names = (p: Product) => Object.values(p.names).flat().map(normalizeText);
+    if (names(product).some((n) => containsPhrase(said, n))) return [id];
+    const mine = new Set(names(product).flatMap((n) => n.split(' ')));
+    const shared = [...new Set(said.split(' '))].filter((w) => w.length >= 3 && mine.has(w));
+    if (shared.length === 0) return [id];
+    const alike = this.data.products.filter((p) => p.id !== id && names(p).some((n) => shared.every((w) => n.split(' ').includes(w))));
+    return [id, ...alike.map((p) => p.id)];
+  }
+
+  /**
+   * The products whose names come closest to words that named none ("amlu", "miel de tim"),
+   * best first: each word of the text counts when it is within a typo or two of a name's word.
+   */
+  closestProducts(text: string, limit = 3): Product[] {
+    const words = normalizeText(text).split(' ').filter((w) => w.length >= 3);
+    const scored = this.data.products.map((product) => {
+      const nameWords = new Set(Object.values(product.names).flat().flatMap((n) => normalizeText(n).split(' ')).filter((w) => w.length >= 3));
+      let score = 0;
+      for (const word of words) {
+        let best = 0;
+        for (const name of nameWords) {
+          const distance = DamerauLevenshteinDistance(word, name);
+          if (distance <= Math.max(1, Math.floor(name.length / 3))) best = Math.max(best, 1 - distance / Math.max(word.length, name.length));
+        }
+        score += best;
+      }
+      return { product, score };
+    });
+    return scored.filter((s) => s.score > 0).sort((a, b) => b.score - a.score).slice(0, limit).map((s) => s.product);
   }
 
   /** The cooperative's delivery, payment or hours text in the customer's language, if the catalog has it. */

@@ -4,6 +4,14 @@ import type { Language } from '../config';
 import type { Locales } from '../i18n/locales';
 import type { Customer } from '../history/customers';
 import type { Logger } from '../logger';
+import type { CooperativeNotifier } from '../notify/cooperative-notifier';
+import type { OrderBook } from '../orders/order-book';
+
+/** What the server lends actions beyond the turn: orders and stock, and the cooperative's notifications. */
+export interface ActionServices {
+  orders: OrderBook;
+  cooperative: CooperativeNotifier;
+}
 
 /** What an action may use while it runs inside a flow. */
 export interface ActionContext {
@@ -15,11 +23,16 @@ export interface ActionContext {
   step: string;
   /** The flow's variables so far (answers, set values). */
   vars: Record<string, unknown>;
+  /** Sets a flow variable, for actions that fill in several at once. */
+  setVar(name: string, value: unknown): void;
+  /** The words of the message this turn answers ("bghit 2 dyal amlou"); empty when a button was tapped. */
+  message: string;
   /** Sends a message to the customer. */
   say(text: string): Promise<void>;
   /** The cooperative's catalog and the reply texts, as live now. */
   catalog: Catalog;
   locales: Locales;
+  services: ActionServices;
   log: Logger;
 }
 
@@ -28,6 +41,8 @@ export interface ActionDefinition {
   name: string;
   description: string;
   params: Record<string, { required?: boolean; description: string }>;
+  /** Flow variables the action sets itself, besides its result (the validator counts them as defined). */
+  sets?: string[];
   /** Runs the action; the result is stored in the step's `var` when it has one. */
   run(context: ActionContext, params: Record<string, unknown>): Promise<unknown>;
 }

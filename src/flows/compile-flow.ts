@@ -7,7 +7,8 @@ import { LANGUAGES, type Language } from '../config';
 import { updateCustomerProfile } from '../history/customers';
 import type { Locales } from '../i18n/locales';
 import type { Logger } from '../logger';
-import type { ActionRegistry } from './actions';
+import type { ActionRegistry, ActionServices } from './actions';
+import { cartOf } from '../orders/cart';
 import { parseAnswer } from './answers/parse-answer';
 import { evaluateCondition, parseCondition } from './conditions';
 import type { AskStep, Flow, Step, TextRef } from './flow-schema';
@@ -20,13 +21,14 @@ export interface FlowEnvironment {
   actions: ActionRegistry;
   locales(): Locales;
   catalog(): Catalog;
+  services: ActionServices;
   log: Logger;
 }
 
 /** The values a flow keeps in Botkit's dialog state, besides the customer's answers. */
 export interface FlowVars extends Record<string, unknown> {
   lang: Language;
-  _customer: { name?: string; phone?: string; language?: string };
+  _customer: { name?: string; phone?: string; language?: string; city?: string; address?: string };
   _retries?: Record<string, number>;
 }
 
@@ -75,7 +77,7 @@ export function compileFlow(flow: Flow, env: FlowEnvironment): BotkitConversatio
             text: text(step.say),
             channelData: tag(step),
             ...(step.buttons
-              ? { quick_replies: (_l: unknown, vars: FlowVars) => step.buttons!.map((b) => ({ title: text(b.title)(null, vars), payload: b.payload })) }
+              ? { quick_replies: (_l: unknown, vars: FlowVars) => step.buttons!.map((b) => ({ title: text(b.title)(null, vars), payload: renderTemplate(b.payload, view(vars)) })) }
               : {}),
           },
           thread,
@@ -136,10 +138,22 @@ function answerHandler(step: Extract<Step, { kind: 'ask' }>, nextThread: string,
   return async (answer: string, convo: BotkitDialogWrapper, _bot: BotWorker, message: { value?: unknown }) => {
     const vars = convo.vars as FlowVars;
     const payload = typeof message.value === 'string' ? message.value : undefined;
-    const parsed = parseAnswer(step, { text: answer ?? '', payload }, { lang: vars.lang, locales: env.locales(), catalog: env.catalog() });
+    const catalog = env.catalog();
+    const parsed = parseAnswer(
+      step,
+      { text: answer ?? '', payload },
+      { lang: vars.lang, locales: env.locales(), catalog, inCart: cartOf(vars)?.lines.map((l) => l.product), stock: (id) => env.services.orders.stock.cachedLevel(id) },
+    );
+    // A product the catalog does not know gets the closest names as a suggestion, in the retry's text and buttons.
+    if (step.ask === 'product' && !parsed.ok) {
+      const closest = catalog.closestProducts(answer ?? '').filter((p) => !step.in_cart || cartOf(vars)?.lines.some((l) => l.product === p.id));
+      convo.setVar('suggestions', closest.map((p) => catalog.view(p, vars.lang).name).join(', '));
+      convo.setVar('_suggested', closest.map((p) => p.id));
+    }
     const retries = { ...(vars._retries ?? {}) };
     if (parsed.ok) {
       convo.setVar(step.var, parsed.value);
+      convo.setVar('_suggested', []);
       delete retries[step.id];
       convo.setVar('_retries', retries);
       await convo.gotoThread(nextThread);
@@ -170,11 +184,18 @@ function askQuickReplies(step: AskStep, vars: FlowVars, env: FlowEnvironment): {
       ];
     case 'rating':
       return [1, 2, 3, 4, 5].map((n) => ({ title: '⭐'.repeat(n), payload: String(n) }));
-    case 'product':
-      return env
-        .catalog()
-        .products.slice(0, 13)
-        .map((p) => ({ title: env.catalog().view(p, vars.lang).name, payload: `product:${p.id}` }));
+    case 'product': {
+      const catalog = env.catalog();
+      const inCart = cartOf(vars)?.lines.map((l) => l.product);
+      const suggested = (vars._suggested as string[] | undefined) ?? [];
+      const ids = step.in_cart ? (inCart ?? []) : [...suggested, ...catalog.products.map((p) => p.id).filter((id) => !suggested.includes(id))];
+      return ids
+        .slice(0, 13)
+        .flatMap((id) => {
+          const product = catalog.product(id);
+          return product ? [{ title: catalog.view(product, vars.lang).name, payload: `product:${id}` }] : [];
+        });
+    }
     default:
       return [];
   }
@@ -219,6 +240,10 @@ async function runAction(flow: Flow, step: Extract<Step, { kind: 'do' }>, convo:
         flow: flow.id,
         step: step.id,
         vars,
+        setVar: (name: string, value: unknown) => convo.setVar(name, value as never),
+        // A tapped button's (or numbered choice's) text is its title, not the customer's words.
+        message: context.activity.value === undefined || context.activity.value === null ? (context.activity.text ?? '') : '',
+        services: env.services,
         say: async (message: string) => {
           await bot.say({ text: message, channelData: { taawun: { flow: flow.id, step: step.id } } });
         },

@@ -8,7 +8,7 @@ import { flowVersionModel } from '../db/models/flow-version';
 import { unansweredModel } from '../db/models/unanswered';
 import { updateCustomerProfile } from '../history/customers';
 import type { Logger } from '../logger';
-import type { ActionRegistry } from './actions';
+import type { ActionRegistry, ActionServices } from './actions';
 import { compileFlow, dialogId, flowDialogOf, type FlowEnvironment, type FlowVars } from './compile-flow';
 import type { Diagnostic } from './diagnostics';
 import type { Flow } from './flow-schema';
@@ -33,10 +33,11 @@ export class FlowEngine {
     private readonly paths: FlowPaths,
     private readonly actions: ActionRegistry,
     private readonly defaultLanguage: Language,
+    private readonly services: ActionServices,
     private readonly log: Logger,
   ) {
     this.library = library;
-    this.env = { controller, connection, actions, locales: () => this.library.locales, catalog: () => this.library.catalog, log };
+    this.env = { controller, connection, actions, locales: () => this.library.locales, catalog: () => this.library.catalog, services, log };
   }
 
   /** Loads the flows (refusing to start on any error) and installs the engine's handlers on the controller. */
@@ -46,12 +47,13 @@ export class FlowEngine {
     paths: FlowPaths;
     actions: ActionRegistry;
     defaultLanguage: Language;
+    services: ActionServices;
     log: Logger;
   }): Promise<FlowEngine> {
     const { library, diagnostics } = loadFlowLibrary(options.paths, options.actions);
     for (const line of formatDiagnostics(diagnostics.filter((d) => d.severity === 'warning'))) options.log.warn(line);
     if (!library) throw new FlowLoadError(diagnostics);
-    const engine = new FlowEngine(library, options.controller, options.connection, options.paths, options.actions, options.defaultLanguage, options.log);
+    const engine = new FlowEngine(library, options.controller, options.connection, options.paths, options.actions, options.defaultLanguage, options.services, options.log);
     await engine.register(library);
     engine.install();
     return engine;
@@ -149,12 +151,22 @@ export class FlowEngine {
     const lang = this.language(bot, triggerLang);
     const info = turnInfo(bot.getConfig('context') as TurnContext);
     const customer = info.customer;
-    const product = info.product ? this.library.catalog.product(info.product) : undefined;
+    const catalog = this.library.catalog;
+    // A button can carry the product it is about ("ORDER:amlou"); else the product the words named.
+    const payloadProduct = payloadArgument(bot);
+    const product = (payloadProduct && catalog.product(payloadProduct)) || (info.product ? catalog.product(info.product) : undefined);
     const vars: FlowVars = {
       lang,
       intent: info.intent ?? null,
-      ...(product ? { product: this.library.catalog.view(product, lang) } : {}),
-      _customer: { name: customer?.name ?? undefined, phone: customer?.phone ?? undefined, language: lang },
+      max_quantity: catalog.orders.max_quantity,
+      ...(product ? { product: catalog.view(product, lang, this.services.orders.stock.cachedLevel(product.id)) } : {}),
+      _customer: {
+        name: customer?.name ?? undefined,
+        phone: customer?.phone ?? undefined,
+        city: customer?.city ?? undefined,
+        address: customer?.address ?? undefined,
+        language: lang,
+      },
     };
     await bot.beginDialog(dialogId(flow.id, flow.version), vars);
   }
@@ -227,6 +239,12 @@ export class FlowLoadError extends Error {
     super(`The flows have errors:\n${formatDiagnostics(diagnostics.filter((d) => d.severity === 'error')).map((l) => `  ${l}`).join('\n')}`);
     this.name = 'FlowLoadError';
   }
+}
+
+/** What a button's payload carries after its trigger: "amlou" in "ORDER:amlou". */
+function payloadArgument(bot: BotWorker): string | undefined {
+  const value = (bot.getConfig('context') as TurnContext).activity.value;
+  return typeof value === 'string' && value.includes(':') ? value.slice(value.indexOf(':') + 1) : undefined;
 }
 
 function valueOf(message: BotkitMessage): string | undefined {

@@ -52,7 +52,9 @@ export class FlowLibrary {
    */
   match(message: { text?: string; payload?: string; intent?: string | null }, preferred?: Language): TriggerMatch | undefined {
     if (message.payload) {
-      for (const flow of this.flows.values()) if (flow.triggers.payloads.includes(message.payload)) return { flow, by: 'payload' };
+      // "ORDER:amlou" starts the flow of ORDER, about amlou.
+      const base = message.payload.split(':')[0]!;
+      for (const flow of this.flows.values()) if (flow.triggers.payloads.includes(message.payload) || flow.triggers.payloads.includes(base)) return { flow, by: 'payload' };
     }
     const said = normalizeText(message.text ?? '');
     const first = said ? this.keywords.find((k) => containsPhrase(said, k.phrase)) : undefined;

@@ -17,7 +17,7 @@ const perLanguageWords = z
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
-export const ASK_TYPES = ['text', 'number', 'choice', 'yesno', 'phone', 'rating', 'product'] as const;
+export const ASK_TYPES = ['text', 'number', 'quantity', 'choice', 'yesno', 'phone', 'rating', 'product'] as const;
 
 const common = { id: identifier.optional() };
 
@@ -42,6 +42,8 @@ const askStep = z
     max: z.number().optional(),
     max_length: z.number().int().min(1).max(4096).optional(),
     choices: z.array(z.object({ value: z.string().min(1), label: textRef, words: perLanguageWords.optional() }).strict()).min(2).max(13).optional(),
+    // A product ask limited to the products of the order being taken (to remove one).
+    in_cart: z.boolean().optional(),
   })
   .strict();
 

@@ -12,10 +12,11 @@ import { templatePaths } from './texts';
 
 /** Flows the engine itself starts: the menu command and the fallback show `menu`; the human command starts `human`. */
 export const REQUIRED_FLOWS = ['menu', 'human'] as const;
-export const CUSTOMER_FIELDS = ['name', 'phone', 'language'] as const;
+export const CUSTOMER_FIELDS = ['name', 'phone', 'city', 'address', 'language'] as const;
 const PRODUCT_FIELDS = ['id', 'name', 'price', 'currency', 'unit', 'description', 'stock'];
 // Set by the engine when a flow starts: the reply language, and what understanding found.
-const BUILTIN_VARS = ['lang', 'intent', 'product'];
+// Set by the engine for every flow: the reply language, what understanding found, the order limit; `suggestions` after an unknown product.
+const BUILTIN_VARS = ['lang', 'intent', 'product', 'max_quantity', 'suggestions'];
 
 /** Checks flows against each other, the locales and the actions; returns every problem found. */
 export function validateFlows(parsed: ParsedFlows, locales: Locales, actions: ActionRegistry): Diagnostic[] {
@@ -55,6 +56,7 @@ function validateFlow(flow: Flow, map: SourceMap, locales: Locales, actions: Act
   const productVars = new Set<string>(['product']);
   for (const step of flow.steps) {
     if (step.kind === 'ask' || (step.kind === 'do' && step.var)) defined.add(step.var!);
+    if (step.kind === 'do') for (const name of actions.get(step.do)?.sets ?? []) defined.add(name);
     if (step.kind === 'ask' && step.ask === 'product') productVars.add(step.var);
     if (step.kind === 'set') for (const k of Object.keys(step.set)) if (!k.startsWith('customer.')) defined.add(k.replace(/^vars\./, ''));
   }
@@ -119,6 +121,7 @@ function validateFlow(flow: Flow, map: SourceMap, locales: Locales, actions: Act
         step.buttons?.forEach((b, j) => {
           text(at('buttons', j, 'title'), b.title);
           buttonLength(at('buttons', j, 'title'), b.title);
+          checkTemplate(at('buttons', j, 'payload'), b.payload);
         });
         break;
       case 'ask':
@@ -129,7 +132,9 @@ function validateFlow(flow: Flow, map: SourceMap, locales: Locales, actions: Act
         if (step.ask === 'choice' && !step.choices) out.push(map.at(at('ask'), 'a choice needs choices: [{ value: …, label: … }]'));
         if (step.ask !== 'choice' && step.choices) out.push(map.at(at('choices'), `choices are for ask: choice, not ask: ${step.ask}`));
         step.choices?.forEach((c, j) => text(at('choices', j, 'label'), c.label));
-        if ((step.min !== undefined || step.max !== undefined) && step.ask !== 'number') out.push(map.at(at('min' in step && step.min !== undefined ? 'min' : 'max'), `min and max are for ask: number, not ask: ${step.ask}`));
+        if ((step.min !== undefined || step.max !== undefined) && step.ask !== 'number' && step.ask !== 'quantity')
+          out.push(map.at(at('min' in step && step.min !== undefined ? 'min' : 'max'), `min and max are for ask: number or quantity, not ask: ${step.ask}`));
+        if (step.in_cart !== undefined && step.ask !== 'product') out.push(map.at(at('in_cart'), `in_cart is for ask: product, not ask: ${step.ask}`));
         if (step.min !== undefined && step.max !== undefined && step.min > step.max) out.push(map.at(at('min'), `min ${step.min} is above max ${step.max}`));
         break;
       case 'set':
@@ -253,7 +258,7 @@ function buttonTargets(parsed: ParsedFlows): Diagnostic[] {
     flow.steps.forEach((step, i) => {
       if (step.kind !== 'say') return;
       step.buttons?.forEach((b, j) => {
-        if (!payloads.has(b.payload))
+        if (!payloads.has(b.payload) && !payloads.has(b.payload.split(':')[0]!))
           out.push(parsed.sources.get(flow)!.at(['steps', i, 'buttons', j, 'payload'], `button payload "${b.payload}" starts no flow${didYouMean(b.payload, payloads)}; add it to a flow's triggers.payloads`));
       });
     });

@@ -43,7 +43,7 @@ export async function touchCustomer(connection: Connection, channel: string, ext
 export async function updateCustomerProfile(
   connection: Connection,
   id: Types.ObjectId,
-  fields: Partial<Pick<CustomerDoc, 'name' | 'phone' | 'language' | 'languageChosen'>>,
+  fields: Partial<Pick<CustomerDoc, 'name' | 'phone' | 'city' | 'address' | 'language' | 'languageChosen'>>,
 ): Promise<void> {
   await customerModel(connection).updateOne({ _id: id }, { $set: fields });
 }

@@ -7,7 +7,7 @@ import type { Logger } from '../logger';
 import { healthCheck } from './health';
 
 /** Builds the express app: health, the channels' routes, the admin API, JSON errors. It does not listen. */
-export function createApp(options: { connection: Connection; adminToken: string | undefined; channelRoutes: Router[]; log: Logger }) {
+export function createApp(options: { connection: Connection; adminToken: string | undefined; channelRoutes: Router[]; adminRoutes: Router[]; log: Logger }) {
   const app = express();
   app.disable('x-powered-by');
   // The raw bytes are kept for the webhooks whose signature covers them.
@@ -24,7 +24,7 @@ export function createApp(options: { connection: Connection; adminToken: string 
   for (const routes of options.channelRoutes) app.use(routes);
 
   if (options.adminToken) {
-    app.use('/api', bearerAuth(options.adminToken), customersApi(options.connection));
+    app.use('/api', bearerAuth(options.adminToken), customersApi(options.connection), ...options.adminRoutes);
   } else {
     app.use('/api', (_req, _res, next) =>
       next(new HttpError(404, 'admin_api_off', 'the admin API is off: set ADMIN_TOKEN in .env and restart')),
@@ -40,7 +40,7 @@ function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const e = err as { status?: number; type?: string; message?: string };
     if (err instanceof HttpError) {
-      res.status(err.status).json({ error: err.code, message: err.message });
+      res.status(err.status).json({ error: err.code, message: err.message, ...err.details });
       return;
     }
     // body-parser's errors carry a status and a type.

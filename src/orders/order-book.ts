@@ -52,7 +52,7 @@ export class OrderBook {
   private lastNumber = new Map<string, number>();
 
   constructor(
-    private readonly connection: Connection,
+    readonly connection: Connection,
     readonly stock: StockLedger,
     private readonly events: OrderEvents,
     private readonly log: Logger,

@@ -64,7 +64,7 @@ describeWithBrowser('web chat in chromium', () => {
       await page.getByRole('button', { name: 'منتجاتنا' }).click();
       await page.locator('.msg--out', { hasText: '• أملو — 90 MAD' }).waitFor();
       await page.getByRole('button', { name: 'طلب' }).click();
-      await page.locator('.msg--out', { hasText: 'أي منتج تريد أن تطلب؟' }).waitFor();
+      await page.locator('.msg--out', { hasText: 'ما المنتج الذي تريد طلبه؟' }).waitFor();
       await page.getByRole('button', { name: 'أملو' }).click();
       await page.locator('.msg--out', { hasText: 'كم تريد؟' }).waitFor();
       await page.screenshot({ path: 'test-results/web-chat.png' });

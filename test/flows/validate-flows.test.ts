@@ -44,7 +44,7 @@ describe('flows validate', () => {
     [
       'an unknown action, with a suggestion',
       flow('  - do: handof\n'),
-      'flows/extra.yml:5:9 unknown action "handof" (did you mean "handoff"?); known: handoff, save_rating, answer_price, answer_availability, answer_description, list_products, answer_delivery, answer_payment, answer_hours',
+      'flows/extra.yml:5:9 unknown action "handof" (did you mean "handoff"?); known: handoff, save_rating, answer_price, answer_availability, answer_description, list_products, answer_delivery, answer_payment, answer_hours, start_order, check_stock, add_to_cart, remove_from_cart, notify_when_back, bank_details, quote_order, place_order, order_status, find_cancellable, choose_order, cancel_order',
     ],
     [
       'an unknown action parameter',
@@ -69,7 +69,7 @@ describe('flows validate', () => {
     [
       'an unknown customer field',
       flow('  - say: { fr: "{{customer.email}}", ar: "x", ary: "x", en: "x" }\n'),
-      'flows/extra.yml:5:10 unknown customer field "customer.email"; use customer.name, customer.phone, customer.language',
+      'flows/extra.yml:5:10 unknown customer field "customer.email"; use customer.name, customer.phone, customer.city, customer.address, customer.language',
     ],
     [
       'an unreachable step',
@@ -127,7 +127,7 @@ describe('flows validate', () => {
 
   it('reports a trigger that two flows share, naming the other', () => {
     const found = flowsWith({ 'flows/extra.yml': 'id: extra\ntriggers:\n  payloads: [ORDER]\n  keywords:\n    fr: [Langue]\nsteps:\n  - say: menu.text\n' }).run();
-    expect(found).toContain('flows/order.yml:6:14 payload "ORDER" also triggers flow "extra" (flows/extra.yml:3:14); one trigger starts one flow');
+    expect(found).toContain('flows/order.yml:9:14 payload "ORDER" also triggers flow "extra" (flows/extra.yml:3:14); one trigger starts one flow');
     expect(found).toContain('flows/language.yml:6:29 keyword "langue" (fr) also triggers flow "extra" (flows/extra.yml:5:10); one trigger starts one flow');
   });
 
@@ -148,6 +148,6 @@ describe('flows validate', () => {
     const setup = flowsWith({});
     const en = path.join(setup.dir, 'locales', 'en.yml');
     fs.writeFileSync(en, fs.readFileSync(en, 'utf8').replace('  connected: "Noted: a person from the cooperative will answer you here as soon as possible."\n', ''));
-    expect(setup.run()).toEqual(['flows/human.yml:19:10 warning: locale key "human.connected" has no en text in locales/en.yml; French is used']);
+    expect(setup.run()).toEqual(['flows/human.yml:18:10 warning: locale key "human.connected" has no en text in locales/en.yml; French is used']);
   });
 });

@@ -71,3 +71,12 @@ export async function adminGet(server: RunningServer, path: string, token: strin
   const res = await fetch(`${server.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   return { status: res.status, body: await res.json() };
 }
+
+/** Waits until `check` holds (polling every 20 ms), or fails after `ms` saying what it waited for. */
+export async function waitFor(check: () => boolean | Promise<boolean>, ms = 5000, what = 'the condition'): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`waited ${ms} ms for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -7,6 +7,9 @@ const customerSchema = new Schema(
     externalId: { type: String, required: true },
     name: { type: String },
     phone: { type: String },
+    // The last delivery place, offered again on the next order ("same address as last time?").
+    city: { type: String },
+    address: { type: String },
     language: { type: String },
     // The customer picked their language: understanding no longer changes it.
     languageChosen: { type: Boolean, default: false },

@@ -18,9 +18,9 @@ const NONE: Answer = { ok: false };
 
 /** Interprets a customer's reply to an ask of the given type. */
 export function parseAnswer(
-  step: Pick<AskStep, 'ask' | 'min' | 'max' | 'max_length' | 'choices'>,
+  step: Pick<AskStep, 'ask' | 'min' | 'max' | 'max_length' | 'choices' | 'in_cart'>,
   reply: { text: string; payload?: string },
-  context: { lang: Language; locales: Locales; catalog: Catalog },
+  context: { lang: Language; locales: Locales; catalog: Catalog; inCart?: string[]; stock?: (product: string) => number | undefined },
 ): Answer {
   const text = reply.text.trim();
   const said = normalizeText(text);
@@ -34,6 +34,13 @@ export function parseAnswer(
       if (n === undefined) return NONE;
       if ((step.min !== undefined && n < step.min) || (step.max !== undefined && n > step.max)) return NONE;
       return { ok: true, value: n };
+    }
+    case 'quantity': {
+      // Zero, "-2", "1,5", "bzzaf" and 10,000 all get the retry: a whole number of jars, within what one order takes.
+      if (/(^|\s)[-−]\s*\d/.test(text) || /\d[.,]\d{1,2}(?!\d)/.test(text)) return NONE;
+      const n = readNumber(said, context.locales, true);
+      const max = step.max ?? context.catalog.orders.max_quantity;
+      return n !== undefined && Number.isInteger(n) && n >= (step.min ?? 1) && n <= max ? { ok: true, value: n } : NONE;
     }
     case 'yesno': {
       if (reply.payload === 'yes' || reply.payload === 'no') return { ok: true, value: reply.payload === 'yes' };
@@ -71,14 +78,20 @@ export function parseAnswer(
     }
     case 'product': {
       const id = reply.payload?.startsWith('product:') ? reply.payload.slice(8) : undefined;
-      const product = (id && context.catalog.product(id)) || context.catalog.findProduct(text);
-      return product ? { ok: true, value: context.catalog.view(product, context.lang) } : NONE;
+      const product = (id && context.catalog.product(id)) || context.catalog.findProduct(text, step.in_cart ? context.inCart ?? [] : undefined);
+      if (!product || (step.in_cart && !(context.inCart ?? []).includes(product.id))) return NONE;
+      return { ok: true, value: context.catalog.view(product, context.lang, context.stock?.(product.id)) };
     }
   }
 }
 
-/** A whole number in digits ("3", "٣") or words ("trois", "tlata", "ثلاثة", "three"). */
-function readNumber(said: string, locales: Locales): number | undefined {
+/**
+ * A number in digits ("3", "٣", "1,5") or words ("trois", "tlata", "ثلاثة", "three").
+ * With `grouped`, "10,000", "10.000" and "10 000" are ten thousand, as a count is written.
+ */
+export function readNumber(said: string, locales: Locales, grouped = false): number | undefined {
+  const thousands = grouped ? /(^|\s)(\d{1,3}(?:[., ]\d{3})+)(\s|$)/.exec(said) : null;
+  if (thousands) return Number(thousands[2]!.replace(/[., ]/g, ''));
   const digits = /(^|\s)(\d+(?:[.,]\d+)?)(\s|$)/.exec(said);
   if (digits) return Number(digits[2]!.replace(',', '.'));
   for (const lang of LANGUAGES) {

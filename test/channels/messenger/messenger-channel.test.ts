@@ -2,7 +2,7 @@ import { customerModel } from '../../../src/db/models/customer';
 import { messageModel } from '../../../src/db/models/message';
 import type { RunningServer } from '../../../src/server';
 import { FakeGraphApi, messengerText, signedWebhook } from '../../support/fake-graph-api';
-import { startTestServer, stopAndDrop } from '../../support/server';
+import { ADMIN_TOKEN, startTestServer, stopAndDrop, waitFor } from '../../support/server';
 
 const SECRET = 'messenger-app-secret-for-tests';
 const TOKEN = 'page-token-for-tests';
@@ -75,16 +75,34 @@ describe('Messenger channel against a local fake of the Graph API (real database
     // A product name is longer than Messenger's 20 characters: the products come as a numbered list.
     const [which] = await say(u, 'نكوموندي', 'ORDER');
     expect(which).toMatch(/^أشمن منتوج بغيتي تكوموندي؟\n1\. zit argan\n2\. zit argan dyal lmakla\n3\. amlou/);
-    expect(await say(u, '3')).toEqual(['شحال بغيتي؟ (من 1 حتى 50)']);
-    expect(await say(u, 'jouj')).toEqual(['فين نوصلوها ليك؟ (المدينة، الحومة، الزنقة)']);
-    expect(await say(u, 'Agadir, hay salam')).toEqual(['شنو الرقم ديال التيليفون اللي يعيط ليه الليفرور؟']);
-    const [summary] = await say(u, '06 12 34 56 78');
-    expect(summary).toMatch(/^الخلاصة: 2 × amlou .*\+212612345678/);
-    expect(await say(u, 'wakha')).toEqual([expect.stringMatching(/^شكرا! الطلب ديالك وصل للتعاونية/)]);
+    expect(await say(u, '3')).toEqual(['شحال بغيتي؟ (من 1 حتى 20)']);
+    expect(await say(u, 'jouj')).toEqual(['الكوموند ديالك:\n2 × amlou: 180 MAD\nهادشي كامل؟']);
+    expect(graph.sent.at(-1)!.quickReplies?.map((q) => q.payload)).toEqual(['done', 'add', 'remove']);
+    // The name is known from the welcome: not asked again.
+    expect(await say(u, 'safi')).toEqual([expect.stringMatching(/^شنو الرقم ديال التيليفون/)]);
+    expect(await say(u, '06 12 34 56 78')).toEqual([expect.stringMatching(/^نوصلوها ليك للدار/)]);
+    expect(await say(u, 'twsil')).toEqual(['فأشمن مدينة نوصلوها؟']);
+    expect(await say(u, 'Agadir')).toEqual([expect.stringMatching(/^شنو العنوان؟/)]);
+    expect(await say(u, 'hay salam, zen9a 3')).toEqual([expect.stringMatching(/^كيفاش بغيتي تخلص؟/)]);
+    const [summary] = await say(u, 'cash');
+    expect(summary).toMatch(/^الخلاصة:\n2 × amlou: 180 MAD\nالتوصيل \(hay salam, zen9a 3، Agadir\): 20 MAD\nالمجموع: 200 MAD/);
+    const [placed] = await say(u, 'wakha');
+    const number = /TIF-\d{6}/.exec(placed!)?.[0];
+    expect(placed).toMatch(/^شكرا! الكوموند ديالك TIF-\d{6} تسجلات \(200 MAD\)/);
     const customer = await customerModel(server.connection).findOne({ channel: 'messenger', externalId: u }).lean();
-    expect(customer).toMatchObject({ name: 'Fatima', phone: '+212612345678', language: 'ary', tags: ['needs_human'] });
-    expect(await messageModel(server.connection).countDocuments({ customer: customer!._id, direction: 'in' })).toBe(8);
+    expect(customer).toMatchObject({ name: 'Fatima', phone: '+212612345678', city: 'Agadir', address: 'hay salam, zen9a 3', language: 'ary' });
+    const order = await server.orders.find(number!);
+    expect(order).toMatchObject({ channel: 'messenger', customer: customer!._id, phone: '+212612345678', subtotal: 180, deliveryFee: 20, total: 200, payment: 'cod', status: 'pending' });
+    expect(order!.lines).toEqual([{ product: 'amlou', name: 'amlou', quantity: 2, unitPrice: 90, total: 180 }]);
+    expect(await messageModel(server.connection).countDocuments({ customer: customer!._id, direction: 'in' })).toBe(12);
     expect(graph.sent.every((m) => m.recipient.startsWith('psid') && m.messagingType === 'RESPONSE')).toBe(true);
+
+    // The cooperative ships it: the customer hears it on Messenger, as an update inside the window.
+    const before = graph.sent.length;
+    const res = await fetch(`${server.url}/api/orders/${number}`, { method: 'PATCH', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ status: 'confirmed' }) });
+    expect(res.status).toBe(200);
+    await waitFor(() => graph.sent.length > before);
+    expect(graph.sent.at(-1)).toMatchObject({ recipient: u, messagingType: 'UPDATE', text: `خبر زوين: الكوموند ديالك ${number} تأكدات.` });
   });
 
   it('drops a redelivered webhook by its message id', async () => {

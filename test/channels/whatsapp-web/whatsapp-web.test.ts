@@ -53,12 +53,16 @@ describe('WhatsApp Web channel with a fake whatsapp-web.js client (real database
     expect(await say(u, 'Sam')).toEqual(['Nice to meet you, Sam!\n\nWhat can I do for you?\n1. Our products\n2. Order\n3. Give feedback\n4. Talk to a person']);
     const [which] = await say(u, '2');
     expect(which).toMatch(/^Which product would you like to order\?\n1\. cosmetic argan oil\n/);
-    expect(await say(u, '3')).toEqual(['How many would you like? (1 to 50)']);
-    expect(await say(u, 'two')).toEqual(['Where should we deliver? (city, district, street)']);
-    expect(await say(u, 'Casablanca, Maarif')).toEqual(['Which phone number should the courier call?']);
-    const [summary] = await say(u, '+212 6 33 33 33 33');
-    expect(summary).toMatch(/^Summary: 2 × amlou .* phone \+212633333333\. Cash on delivery\. Shall I confirm\?\n1\. Yes\n2\. No$/);
-    expect(await say(u, '1')).toEqual([expect.stringMatching(/^Thank you! Your request is with the cooperative/)]);
+    expect(await say(u, '3')).toEqual(['How many would you like? (1 to 20)']);
+    expect(await say(u, 'two')).toEqual(["Your order:\n2 × amlou: 180 MAD\nIs that all?\n1. That's all\n2. Add a product\n3. Remove a product"]);
+    expect(await say(u, '1')).toEqual([expect.stringMatching(/^Which phone number should the courier call\?/)]);
+    expect(await say(u, '+212 6 33 33 33 33')).toEqual(['Home delivery, or pick-up at the cooperative?\n1. Delivery\n2. Pick-up']);
+    expect(await say(u, '2')).toEqual(['How would you like to pay? Cash on delivery is the simplest.\n1. Cash on delivery\n2. Bank transfer']);
+    const [summary] = await say(u, '1');
+    expect(summary).toMatch(/^Summary:\n2 × amlou: 180 MAD\nDelivery \(pick-up: at the cooperative, Agadir road, Taroudant \(Monday to Saturday\)\): 0 MAD\nTotal: 180 MAD, cash on delivery\.\nName Sam, phone \+212633333333\.\nShall I confirm the order\?\n1\. Yes\n2\. No$/);
+    const [placed] = await say(u, '1');
+    expect(placed).toMatch(/^Thank you! Your order TIF-\d{6} is recorded \(180 MAD\)/);
+    expect(await server.orders.find(/TIF-\d{6}/.exec(placed!)![0])).toMatchObject({ channel: 'whatsapp-web', total: 180, delivery: { mode: 'pickup' } });
   });
 
   it('ignores status broadcasts, its own messages and groups', async () => {

@@ -102,15 +102,25 @@ describe('WhatsApp Cloud API channel against a local fake of the Graph API (real
     const [which] = await say(u, { type: 'interactive', interactive: { type: 'list_reply', list_reply: { id: 'ORDER', title: 'Commander' } } });
     expect(which).toMatchObject({ messagingType: 'interactive:list', text: 'Quel produit voulez-vous commander ?' });
     expect(which!.quickReplies!.map((q) => q.payload)).toContain('product:amlou');
-    expect((await say(u, { type: 'interactive', interactive: { type: 'list_reply', list_reply: { id: 'product:amlou', title: 'amlou' } } }))[0]!.text).toBe('Combien en voulez-vous ? (de 1 à 50)');
-    expect((await say(u, { type: 'text', text: { body: '2' } }))[0]!.text).toBe('À quelle adresse livrer ? (ville, quartier, rue)');
-    expect((await say(u, { type: 'location', location: { latitude: 30.47, longitude: -8.87, name: 'Taroudant, derb Jdid' } }))[0]!.text).toBe('Quel numéro de téléphone pour le livreur ?');
-    const [summary] = await say(u, { type: 'text', text: { body: '0661234567' } });
+    expect((await say(u, { type: 'interactive', interactive: { type: 'list_reply', list_reply: { id: 'product:amlou', title: 'amlou' } } }))[0]!.text).toBe('Combien en voulez-vous ? (de 1 à 20)');
+    const [cart] = await say(u, { type: 'text', text: { body: '2' } });
+    expect(cart).toMatchObject({ messagingType: 'interactive:button', text: "Votre commande :\n2 × amlou : 180 MAD\nC'est tout ?" });
+    const button = (id: string, title: string) => ({ type: 'interactive', interactive: { type: 'button_reply', button_reply: { id, title } } });
+    expect((await say(u, button('done', "C'est tout")))[0]!.text).toMatch(/^Quel numéro de téléphone pour le livreur/);
+    expect((await say(u, { type: 'text', text: { body: '0661234567' } }))[0]).toMatchObject({ messagingType: 'interactive:button', text: 'Livraison à domicile, ou retrait à la coopérative ?' });
+    expect((await say(u, button('delivery', 'Livraison')))[0]!.text).toBe('Dans quelle ville livrer ?');
+    expect((await say(u, { type: 'text', text: { body: 'Casablanca' } }))[0]!.text).toBe('Quelle adresse ? (quartier, rue, numéro)');
+    expect((await say(u, { type: 'location', location: { latitude: 33.58, longitude: -7.62, name: 'Maarif, rue 12' } }))[0]!.text).toMatch(/^Comment voulez-vous payer/);
+    const [summary] = await say(u, button('cod', 'À la livraison'));
     expect(summary).toMatchObject({ messagingType: 'interactive:button', quickReplies: [{ title: 'Oui', payload: 'yes' }, { title: 'Non', payload: 'no' }] });
-    expect(summary!.text).toMatch(/2 × amlou .* livré à Taroudant, derb Jdid, téléphone \+212661234567/);
-    const [done] = await say(u, { type: 'interactive', interactive: { type: 'button_reply', button_reply: { id: 'yes', title: 'Oui' } } });
-    expect(done!.text).toMatch(/^Merci ! Votre demande est transmise à la coopérative/);
-    expect(graph.reads.length - readsBefore).toBe(8);
+    expect(summary!.text).toBe(
+      'Récapitulatif :\n2 × amlou : 180 MAD\nLivraison (Maarif, rue 12, Casablanca) : 35 MAD\nTotal : 215 MAD, paiement à la livraison.\nAu nom de Nadia, téléphone +212661234567.\nJe confirme la commande ?',
+    );
+    const [done] = await say(u, button('yes', 'Oui'));
+    expect(done!.text).toMatch(/^Merci ! Votre commande TIF-\d{6} est enregistrée \(215 MAD\)/);
+    const order = await server.orders.find(/TIF-\d{6}/.exec(done!.text)![0]);
+    expect(order).toMatchObject({ channel: 'whatsapp', name: 'Nadia', phone: '+212661234567', total: 215, deliveryFee: 35, delivery: { mode: 'delivery', city: 'Casablanca', address: 'Maarif, rue 12', zone: 'other' } });
+    expect(graph.reads.length - readsBefore).toBe(12);
   });
 
   it('keeps delivery statuses on the sent messages, and an unreachable customer on their record', async () => {

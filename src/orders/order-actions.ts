@@ -1,0 +1,353 @@
+import { randomUUID } from 'node:crypto';
+import type { Product } from '../catalog/catalog';
+import { stockAlertModel } from '../db/models/stock-alert';
+import type { OrderDoc } from '../db/models/order';
+import { readNumber } from '../flows/answers/parse-answer';
+import type { ActionContext, ActionDefinition } from '../flows/actions';
+import { containsPhrase, normalizeText } from '../nlu/normalize';
+import { addToCart, cartOf, emptyCart, quantityInCart, removeFromCart, type Cart } from './cart';
+import { deliveryFee } from './delivery';
+import { cancellable } from './order-status';
+import { OrderTexts } from './order-texts';
+
+const texts = (c: ActionContext) => new OrderTexts(c.locales, c.catalog, c.lang);
+
+/** The cart of the running order flow; an action that needs one before `start_order` ran is a flow mistake. */
+function cart(context: ActionContext): Cart {
+  const found = cartOf(context.vars);
+  if (!found) throw new Error('no cart: the flow must run start_order first');
+  return found;
+}
+
+function setCart(context: ActionContext, next: Cart): void {
+  context.setVar('cart', { ...next, text: texts(context).cart(next) });
+}
+
+function product(context: ActionContext, params: Record<string, unknown>): Product {
+  const id = String(params.product ?? '').trim();
+  const found = context.catalog.product(id);
+  if (!found) throw new Error(`no product "${id}" in the catalog`);
+  return found;
+}
+
+/** The live stock of a product; the catalog's count when the ledger has not heard of it yet. */
+async function stockOf(context: ActionContext, p: Product): Promise<number> {
+  return (await context.services.orders.stock.level(p.id)) ?? p.stock;
+}
+
+/**
+ * How many the customer's own words asked for ("bghit 2 dyal amlou" → 2), once the
+ * product's names and sizes ("100 ml", "500 g") are taken out; undefined when none.
+ */
+export function quantityIn(message: string, p: Product | undefined, context: Pick<ActionContext, 'locales'>, max: number): number | undefined {
+  let said = normalizeText(message.replace(/\d+\s*(ml|cl|l|g|kg|gr|مل|غ|كلغ)(?![\p{L}])/giu, ' '));
+  for (const name of p ? Object.values(p.names).flat().map(normalizeText) : []) if (containsPhrase(said, name)) said = ` ${said} `.replace(` ${name} `, ' ').trim();
+  if (/(^|\s)[-−]\s*\d/.test(message)) return undefined;
+  const n = readNumber(said, context.locales, true);
+  return n !== undefined && Number.isInteger(n) && n >= 1 && n <= max ? n : undefined;
+}
+
+/** `do: start_order`: a new cart, and `vars.quantity` when the message said how many of the product it named. */
+export const startOrderAction: ActionDefinition = {
+  name: 'start_order',
+  description: 'start a new order: an empty cart, and the quantity the message gave',
+  params: {},
+  sets: ['cart', 'quantity', 'product'],
+  async run(context) {
+    const named = (context.vars.product as { id?: string } | undefined)?.id;
+    const p = named ? context.catalog.product(named) : undefined;
+    setCart(context, emptyCart(randomUUID()));
+    // A number counts only beside a product it counts: "bghit 2 dyal amlou", not "2" tapping the menu.
+    context.setVar('quantity', p ? (quantityIn(context.message, p, context, context.catalog.orders.max_quantity) ?? null) : null);
+    // "zit argan" could be either oil: the product is asked, with those offered first.
+    const alike = named ? context.catalog.namedAlike(named, context.message) : [];
+    if (alike.length > 1) {
+      context.setVar('product', null);
+      context.setVar('_suggested', alike);
+    }
+    return true;
+  },
+};
+
+/** `do: check_stock`: "yes" when some of the product is left beyond what the cart holds; else offers others and says "none". */
+export const checkStockAction: ActionDefinition = {
+  name: 'check_stock',
+  description: 'check that a product is in stock before asking how many; offers others when it is not',
+  params: { product: { required: true, description: 'the product id, "{{vars.product.id}}"' } },
+  sets: ['unavailable'],
+  async run(context, params) {
+    const p = product(context, params);
+    if ((await stockOf(context, p)) - quantityInCart(cart(context), p.id) > 0) return 'yes';
+    await saySoldOut(context, p);
+    return 'none';
+  },
+};
+
+async function saySoldOut(context: ActionContext, p: Product): Promise<void> {
+  const t = texts(context);
+  context.setVar('unavailable', p.id);
+  const others = await alternatives(context, p);
+  await context.say(
+    others.length > 0
+      ? t.text('order.sold_out_alternatives', { name: t.productName(p.id), alternatives: others.map((o) => t.productName(o.id)).join(', ') })
+      : t.text('order.sold_out', { name: t.productName(p.id) }),
+  );
+}
+
+/** `do: add_to_cart`: adds a line if the stock has it ("yes"); says how many are left ("few") or offers others ("none"). */
+export const addToCartAction: ActionDefinition = {
+  name: 'add_to_cart',
+  description: 'add a product and quantity to the order, checking the stock',
+  params: {
+    product: { required: true, description: 'the product id, "{{vars.product.id}}"' },
+    quantity: { required: true, description: 'how many, "{{vars.quantity}}"' },
+  },
+  sets: ['cart', 'unavailable'],
+  async run(context, params) {
+    const p = product(context, params);
+    const quantity = Number(params.quantity);
+    if (!Number.isInteger(quantity) || quantity < 1) throw new Error(`quantity "${String(params.quantity)}" is not a whole number of 1 or more`);
+    const current = cart(context);
+    const t = texts(context);
+    const left = (await stockOf(context, p)) - quantityInCart(current, p.id);
+    const max = context.catalog.orders.max_quantity;
+    if (quantityInCart(current, p.id) + quantity > max) {
+      await context.say(t.text('order.too_many', { max, name: t.productName(p.id) }));
+      return 'few';
+    }
+    if (left >= quantity) {
+      setCart(context, addToCart(current, p.id, quantity));
+      return 'yes';
+    }
+    if (left > 0) {
+      await context.say(t.text('order.only_left', { left, name: t.productName(p.id) }));
+      return 'few';
+    }
+    await saySoldOut(context, p);
+    return 'none';
+  },
+};
+
+/** Products in stock to offer instead: those sharing a word of the name first ("miel" for a honey), then any. */
+async function alternatives(context: ActionContext, missing: Product): Promise<Product[]> {
+  const words = (p: Product) => new Set(Object.values(p.names).flat().flatMap((n) => normalizeText(n).split(' ')).filter((w) => w.length >= 4));
+  const mine = words(missing);
+  const candidates: { p: Product; shared: number }[] = [];
+  for (const p of context.catalog.products) {
+    if (p.id === missing.id || (await stockOf(context, p)) <= 0) continue;
+    candidates.push({ p, shared: [...words(p)].filter((w) => mine.has(w)).length });
+  }
+  const related = candidates.filter((c) => c.shared > 0).sort((a, b) => b.shared - a.shared);
+  return (related.length > 0 ? related : candidates).slice(0, 3).map((c) => c.p);
+}
+
+/** `do: remove_from_cart`: takes a product's line out of the order. */
+export const removeFromCartAction: ActionDefinition = {
+  name: 'remove_from_cart',
+  description: "remove a product's line from the order",
+  params: { product: { required: true, description: 'the product id, "{{vars.removed.id}}"' } },
+  sets: ['cart'],
+  async run(context, params) {
+    const next = removeFromCart(cart(context), product(context, params).id);
+    setCart(context, next);
+    return next.count;
+  },
+};
+
+/** `do: notify_when_back`: keeps the customer's wish to hear when a sold-out product is back. */
+export const notifyWhenBackAction: ActionDefinition = {
+  name: 'notify_when_back',
+  description: 'remember to tell the customer when a product is back in stock',
+  params: { product: { required: true, description: 'the product id, "{{vars.unavailable}}"' } },
+  async run(context, params) {
+    const p = product(context, params);
+    await stockAlertModel(context.connection)
+      .create({ _id: `${p.id}:${String(context.customer._id)}`, product: p.id, customer: context.customer._id, at: new Date() })
+      .catch((err: { code?: number }) => {
+        if (err.code !== 11000) throw err; // asked before: one alert is enough
+      });
+    await context.say(texts(context).text('order.alert_saved', { name: texts(context).productName(p.id) }));
+    return true;
+  },
+};
+
+/** `do: bank_details`: the cooperative's account for a bank transfer, from the catalog. */
+export const bankDetailsAction: ActionDefinition = {
+  name: 'bank_details',
+  description: "say the cooperative's bank account for a transfer",
+  params: {},
+  async run(context) {
+    const details = context.catalog.orderText('bank_transfer', context.lang);
+    const t = texts(context);
+    await context.say(details ? t.text('order.bank', { details }) : t.text('order.bank_missing', { phone: context.catalog.data.cooperative.phone ?? '' }));
+    return Boolean(details);
+  },
+};
+
+/** What the order comes to now, from the cart, the delivery choice and the catalog's prices and fees. */
+function quote(context: ActionContext) {
+  const c = cart(context);
+  const settings = context.catalog.orders;
+  const mode = context.vars.mode === 'pickup' ? 'pickup' : 'delivery';
+  const city = context.customer.city ?? '';
+  const address = context.customer.address ?? '';
+  const lines = c.lines.map((l) => {
+    const p = context.catalog.product(l.product);
+    if (!p) throw new Error(`product "${l.product}" left the catalog during the order`);
+    return { product: p.id, quantity: l.quantity, name: texts(context).productName(p.id), unitPrice: p.price };
+  });
+  const subtotal = lines.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0);
+  const fee = deliveryFee(settings, { mode, city }, subtotal);
+  const payment: 'cod' | 'transfer' = context.vars.payment === 'transfer' ? 'transfer' : 'cod';
+  return { lines, subtotal, fee, total: subtotal + fee.fee, mode, city, address, payment } as const;
+}
+
+/** `do: quote_order`: sets `vars.quote` (`text`, `total`) to show before the confirmation. */
+export const quoteOrderAction: ActionDefinition = {
+  name: 'quote_order',
+  description: 'compute the total with the delivery fee; the result has text and total',
+  params: {},
+  async run(context) {
+    const q = quote(context);
+    const t = texts(context);
+    const currency = context.catalog.data.cooperative.currency;
+    const text = t.text('order.quote', {
+      lines: t.cart(cart(context)),
+      place: t.place(q),
+      fee: q.fee.fee,
+      total: q.total,
+      currency,
+      payment: t.payment(q.payment),
+      name: context.customer.name ?? '',
+      phone: context.customer.phone ?? '',
+    });
+    return { text, total: q.total, fee: q.fee.fee, currency };
+  },
+};
+
+/** `do: place_order`: stores the order with its stock reserved; false (after saying what is short) when the stock fell meanwhile. */
+export const placeOrderAction: ActionDefinition = {
+  name: 'place_order',
+  description: 'place the order: reserve the stock, take a number, tell the cooperative',
+  params: {},
+  sets: ['cart'],
+  async run(context) {
+    const c = cart(context);
+    const q = quote(context);
+    if (!context.customer.phone) throw new Error('no phone: the flow must ask for it before place_order');
+    const result = await context.services.orders.place({
+      draft: `${String(context.customer._id)}:${c.draft}`,
+      prefix: context.catalog.orders.number_prefix,
+      customer: context.customer._id,
+      channel: context.channel,
+      language: context.lang,
+      name: context.customer.name ?? null,
+      phone: context.customer.phone,
+      lines: q.lines,
+      deliveryFee: q.fee.fee,
+      currency: context.catalog.data.cooperative.currency,
+      delivery: { mode: q.mode, city: q.mode === 'pickup' ? '' : q.city, address: q.mode === 'pickup' ? '' : q.address, zone: q.fee.zone },
+      payment: q.payment,
+    });
+    const t = texts(context);
+    if (result.ok) return { number: result.order._id, total: result.order.total, currency: result.order.currency };
+    // Someone else took the last ones: the cart keeps what is left, and the customer decides again.
+    let next = c;
+    for (const s of result.short) {
+      next = removeFromCart(next, s.product);
+      if (s.available > 0) next = addToCart(next, s.product, s.available);
+      await context.say(t.text(s.available > 0 ? 'order.stock_fell' : 'order.stock_gone', { name: t.productName(s.product), left: s.available }));
+    }
+    setCart(context, next);
+    return false;
+  },
+};
+
+/** `do: order_status`: says where the customer's recent orders are; returns how many they have. */
+export const orderStatusAction: ActionDefinition = {
+  name: 'order_status',
+  description: "say the status of the customer's recent orders",
+  params: {},
+  async run(context) {
+    const orders = await context.services.orders.ofCustomer(context.customer._id, 3);
+    const t = texts(context);
+    if (orders.length === 0) {
+      await context.say(t.text('order.no_orders'));
+      return 0;
+    }
+    const lines = orders.map((o) => t.text('order.status_line', { number: o._id, date: o.createdAt.toISOString().slice(0, 10), total: o.total, currency: o.currency, status: t.status(o.status) }));
+    await context.say(t.text('order.status_list', { list: lines.join('\n') }));
+    return orders.length;
+  },
+};
+
+/** `do: find_cancellable`: the customer's orders that can still be cancelled, as `count`, `number` (the newest) and `text`. */
+export const findCancellableAction: ActionDefinition = {
+  name: 'find_cancellable',
+  description: 'find the orders the customer can still cancel; says so when there are none',
+  params: {},
+  async run(context) {
+    const orders = (await context.services.orders.ofCustomer(context.customer._id, 20)).filter((o) => cancellable(o.status));
+    const t = texts(context);
+    if (orders.length === 0) await context.say(t.text('order.none_to_cancel'));
+    return { count: orders.length, number: orders[0]?._id ?? '', text: orders.map((o) => listLine(t, o)).join('\n') };
+  },
+};
+
+function listLine(t: OrderTexts, o: OrderDoc): string {
+  return t.text('order.status_line', { number: o._id, date: o.createdAt.toISOString().slice(0, 10), total: o.total, currency: o.currency, status: t.status(o.status) });
+}
+
+/** `do: choose_order`: the customer's order their answer names ("123", "TIF-000123"), or false after saying none matched. */
+export const chooseOrderAction: ActionDefinition = {
+  name: 'choose_order',
+  description: 'find which of the customer’s orders an answer names',
+  params: { answer: { required: true, description: 'what the customer wrote, "{{vars.which}}"' } },
+  async run(context, params) {
+    const digits = /(\d+)/.exec(String(params.answer ?? ''))?.[1];
+    const orders = (await context.services.orders.ofCustomer(context.customer._id, 20)).filter((o) => cancellable(o.status));
+    const found = digits ? orders.filter((o) => Number(o._id.replace(/^\D+-/, '')) === Number(digits)) : [];
+    if (found.length === 1) return found[0]!._id;
+    await context.say(texts(context).text('order.which_unknown'));
+    return false;
+  },
+};
+
+/** `do: cancel_order`: cancels one of the customer's own orders if its status still allows it; the stock goes back. */
+export const cancelOrderAction: ActionDefinition = {
+  name: 'cancel_order',
+  description: 'cancel an order of this customer and release its stock',
+  params: { number: { required: true, description: 'the order number, "{{vars.chosen}}"' } },
+  async run(context, params) {
+    const number = String(params.number ?? '');
+    const t = texts(context);
+    const order = await context.services.orders.find(number);
+    if (!order || String(order.customer) !== String(context.customer._id)) {
+      await context.say(t.text('order.which_unknown'));
+      return false;
+    }
+    const result = await context.services.orders.changeStatus(number, 'cancelled', null, 'customer');
+    if (result.ok) {
+      await context.say(t.text('order.cancel_done', { number }));
+      return true;
+    }
+    await context.say(t.text('order.cancel_too_late', { number, status: t.status(result.reason === 'transition' ? result.status : order.status) }));
+    return false;
+  },
+};
+
+/** The order actions, registered by the server, the validator and the flow tests alike. */
+export const orderActions: ActionDefinition[] = [
+  startOrderAction,
+  checkStockAction,
+  addToCartAction,
+  removeFromCartAction,
+  notifyWhenBackAction,
+  bankDetailsAction,
+  quoteOrderAction,
+  placeOrderAction,
+  orderStatusAction,
+  findCancellableAction,
+  chooseOrderAction,
+  cancelOrderAction,
+];
