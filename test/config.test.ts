@@ -51,4 +51,15 @@ describe('loadConfig', () => {
     const config = loadConfig({ PORT: '8080', MONGODB_URI: 'mongodb://u:p@db:27017/x', PUBLIC_URL: 'https://bot.example.ma/', DEFAULT_LANGUAGE: 'ary' });
     expect(config).toMatchObject({ port: 8080, mongodbUri: 'mongodb://u:p@db:27017/x', publicUrl: 'https://bot.example.ma', defaultLanguage: 'ary' });
   });
+
+  it('reads COOP_NOTIFY as a channel recipient or a webhook, and says what it takes', () => {
+    expect(loadConfig({ COOP_NOTIFY: 'whatsapp:+212 6 61 23 45 67' }).coopNotify).toEqual({ kind: 'channel', channel: 'whatsapp', id: '212661234567' });
+    expect(loadConfig({ COOP_NOTIFY: 'whatsapp-web:212661234567' }).coopNotify).toEqual({ kind: 'channel', channel: 'whatsapp-web', id: '212661234567@c.us' });
+    expect(loadConfig({ COOP_NOTIFY: 'messenger:1234567890' }).coopNotify).toEqual({ kind: 'channel', channel: 'messenger', id: '1234567890' });
+    expect(loadConfig({ COOP_NOTIFY: 'https://hooks.example.ma/taawun' }).coopNotify).toEqual({ kind: 'webhook', url: 'https://hooks.example.ma/taawun' });
+    expect(loadConfig({}).coopNotify).toBeUndefined();
+    expect(problems({ COOP_NOTIFY: 'sms:0661' })).toEqual([
+      'COOP_NOTIFY must be whatsapp:<number with country code>, whatsapp-web:<number>, messenger:<page-scoped id> or an https:// address, got "sms:0661"',
+    ]);
+  });
 });

@@ -1,5 +1,6 @@
 import { customerModel } from '../../../src/db/models/customer';
 import { messageModel } from '../../../src/db/models/message';
+import { orderModel } from '../../../src/db/models/order';
 import type { RunningServer } from '../../../src/server';
 import { FakeGraphApi, messengerText, signedWebhook } from '../../support/fake-graph-api';
 import { ADMIN_TOKEN, startTestServer, stopAndDrop, waitFor } from '../../support/server';
@@ -86,7 +87,13 @@ describe('Messenger channel against a local fake of the Graph API (real database
     expect(await say(u, 'hay salam, zen9a 3')).toEqual([expect.stringMatching(/^كيفاش بغيتي تخلص؟/)]);
     const [summary] = await say(u, 'cash');
     expect(summary).toMatch(/^الخلاصة:\n2 × amlou: 180 MAD\nالتوصيل \(hay salam, zen9a 3، Agadir\): 20 MAD\nالمجموع: 200 MAD/);
-    const [placed] = await say(u, 'wakha');
+    // Meta delivers the confirmation twice: one order.
+    const confirmation = messengerText(u, 'wakha', undefined, 'mid.confirm-once');
+    const sentBefore = graph.sent.length;
+    await deliver(confirmation);
+    expect((await (await deliver(confirmation)).json()) as unknown).toMatchObject({ duplicates: 1 });
+    const [placed] = graph.sent.slice(sentBefore).map((m) => m.text);
+    expect(graph.sent.length - sentBefore).toBe(1);
     const number = /TIF-\d{6}/.exec(placed!)?.[0];
     expect(placed).toMatch(/^شكرا! الكوموند ديالك TIF-\d{6} تسجلات \(200 MAD\)/);
     const customer = await customerModel(server.connection).findOne({ channel: 'messenger', externalId: u }).lean();
@@ -94,6 +101,7 @@ describe('Messenger channel against a local fake of the Graph API (real database
     const order = await server.orders.find(number!);
     expect(order).toMatchObject({ channel: 'messenger', customer: customer!._id, phone: '+212612345678', subtotal: 180, deliveryFee: 20, total: 200, payment: 'cod', status: 'pending' });
     expect(order!.lines).toEqual([{ product: 'amlou', name: 'amlou', quantity: 2, unitPrice: 90, total: 180 }]);
+    expect(await orderModel(server.connection).countDocuments({ customer: customer!._id })).toBe(1);
     expect(await messageModel(server.connection).countDocuments({ customer: customer!._id, direction: 'in' })).toBe(12);
     expect(graph.sent.every((m) => m.recipient.startsWith('psid') && m.messagingType === 'RESPONSE')).toBe(true);
 
