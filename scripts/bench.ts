@@ -17,6 +17,8 @@ import { loadConfig } from '../src/config';
 import { findOrBuildFerretdb, startFerretdb } from '../src/db/embedded/ferretdb';
 import { createLogger } from '../src/logger';
 import { startServer } from '../src/server';
+import { Catalog } from '../src/catalog/catalog';
+import { orderModel } from '../src/db/models/order';
 import { FakeGraphApi, messengerText, signedWebhook } from '../test/support/fake-graph-api';
 
 const arg = (name: string, fallback: number) => {
@@ -27,8 +29,22 @@ const CUSTOMERS = arg('customers', 200);
 const RATE = arg('rate', 100);
 const SECRET = 'bench-secret';
 const TOKEN = 'bench-token';
-// A whole order: greeting, name, the Order button, product 3 of the numbered list, quantity, address, phone, yes.
-const SCRIPT: [string, string?][] = [['bonjour'], ['Client'], ['Commander', 'ORDER'], ['3'], ['2'], ['Rabat, Agdal'], ['0612345678'], ['oui']];
+// A whole order: greeting, name, the Order button, product 3 of the numbered list, quantity,
+// "that's all", phone, delivery, city, address, cash on delivery, yes.
+const SCRIPT: [string, string?][] = [
+  ['bonjour'],
+  ['Client'],
+  ['Commander', 'ORDER'],
+  ['3'],
+  ['2'],
+  ["C'est tout", 'done'],
+  ['0612345678'],
+  ['Livraison', 'delivery'],
+  ['Rabat'],
+  ['Agdal, rue 3'],
+  ['À la livraison', 'cod'],
+  ['oui'],
+];
 
 const REPLY_TIMEOUT_MS = 30_000;
 
@@ -160,8 +176,14 @@ async function main(): Promise<void> {
     { ...loadConfig({}), port: 0, host: '127.0.0.1', mongodbUri: dbUri(`bench_${process.pid}`), inboxDatabase: process.env.INBOX_DATABASE ?? `bench_${process.pid}_inbox`, logLevel: 'error', logFormat: 'json', messenger: { pageToken: TOKEN, appSecret: SECRET, verifyToken: 'v' }, graphApiUrl: graphUrl, graphApiVersion: 'v21.0' },
     createLogger('error', 'json'),
   );
+  // Enough amlou for every customer of both runs: the benchmark measures the pipeline, not sold-out answers.
+  const catalog = Catalog.load(path.join(loadConfig({}).flowsDir, 'catalog.yml'));
+  for (const product of catalog.products) product.stock = 10 * CUSTOMERS;
+  await server.orders.stock.sync(catalog);
   const full = await play(server.url, graph, 'full', 0);
   const paced = await play(server.url, graph, 'paced', RATE);
+  // Each customer of each run ends with a placed order, or the workload was not the one stated.
+  const placed = await orderModel(server.connection).countDocuments({});
   await server.stop();
   // Dropped after the stop: FerretDB can crash (SIGBUS) when a database in use is dropped.
   for (const name of [`bench_${process.pid}`, `bench_${process.pid}_inbox`]) {
@@ -185,7 +207,8 @@ async function main(): Promise<void> {
   report(`Taawun, paced at ${RATE} msg/s`, paced);
   report('baseline (no bot), fastest', bareRun);
   const ratio = full.messages / full.seconds / (bareRun.messages / bareRun.seconds);
-  console.log(`\npeak RSS (bot runs): ${(botPeak / 2 ** 20).toFixed(0)} MiB`);
+  console.log(`\norders placed: ${placed} of ${2 * CUSTOMERS}`);
+  console.log(`peak RSS (bot runs): ${(botPeak / 2 ** 20).toFixed(0)} MiB`);
   console.log(`throughput vs baseline: ${(ratio * 100).toFixed(0)}% (target ≥ 50%)`);
   console.log(`at ${RATE} msg/s: ack p99 ${quantile(paced.ack, 0.99).toFixed(1)} ms (target < 50), webhook-to-reply p99 ${quantile(paced.reply, 0.99).toFixed(1)} ms (target < 150)`);
   await graph.stop();

@@ -12,6 +12,8 @@ describe('WhatsApp Web channel with a fake whatsapp-web.js client (real database
     server = await startTestServer({
       label: 'waweb',
       whatsappWeb: { chromePath: '/usr/bin/chromium', groups: false },
+      // The cooperative's own WhatsApp: told of each new order on the linked phone.
+      coopNotify: { kind: 'channel', channel: 'whatsapp-web', id: '212600000099@c.us' },
       whatsappWebClient: async () => {
         const c = new FakeWebClient(saved);
         clients.push(c);
@@ -60,9 +62,22 @@ describe('WhatsApp Web channel with a fake whatsapp-web.js client (real database
     expect(await say(u, '2')).toEqual(['How would you like to pay? Cash on delivery is the simplest.\n1. Cash on delivery\n2. Bank transfer']);
     const [summary] = await say(u, '1');
     expect(summary).toMatch(/^Summary:\n2 × amlou: 180 MAD\nDelivery \(pick-up: at the cooperative, Agadir road, Taroudant \(Monday to Saturday\)\): 0 MAD\nTotal: 180 MAD, cash on delivery\.\nName Sam, phone \+212633333333\.\nShall I confirm the order\?\n1\. Yes\n2\. No$/);
-    const [placed] = await say(u, '1');
+    // The cooperative's copy may go out on the same phone in the meantime.
+    const placed = (await say(u, '1')).find((t) => !t.startsWith('Nouvelle commande'));
     expect(placed).toMatch(/^Thank you! Your order TIF-\d{6} is recorded \(180 MAD\)/);
-    expect(await server.orders.find(/TIF-\d{6}/.exec(placed!)![0])).toMatchObject({ channel: 'whatsapp-web', total: 180, delivery: { mode: 'pickup' } });
+    const number = /TIF-\d{6}/.exec(placed!)![0];
+    expect(await server.orders.find(number)).toMatchObject({ channel: 'whatsapp-web', total: 180, delivery: { mode: 'pickup' } });
+    await server.cooperative.flush();
+    const note = client().sent.find((m) => m.to === '212600000099@c.us');
+    expect(note?.text.split('\n')).toEqual([
+      'Nouvelle commande',
+      `Commande ${number} (en attente de confirmation)`,
+      '2 × amlou : 180 MAD',
+      "Livraison (retrait : à la coopérative, route d'Agadir, Taroudant (du lundi au samedi)) : 0 MAD",
+      'Total : 180 MAD, paiement à la livraison',
+      'Client : Sam, +212633333333 (whatsapp-web)',
+      `/api/orders/${number}`,
+    ]);
   });
 
   it('ignores status broadcasts, its own messages and groups', async () => {
