@@ -54,6 +54,13 @@ describe('intent and product', () => {
     ['how much is the culinary argan oil?', 'price', 'argan-oil-culinary', 'en'],
     ['where is my order? it has been a week', 'order_status', null, 'en'],
     ['thank you so much!', 'thanks', null, 'en'],
+    // The order issue's own examples: starting an order and asking where it is.
+    ['bghit 2 dyal amlou', 'order', 'amlou', 'ary'],
+    ["je voudrais commander de l'huile d'argan", 'order', expect.any(String), 'fr'],
+    ['أريد طلب عسل', 'order', null, 'ar'],
+    ['fin wslat la commande dyali', 'order_status', null, 'ary'],
+    ['où en est ma commande', 'order_status', null, 'fr'],
+    ['وين وصل الطلب', 'order_status', null, 'ar'],
   ])('%s → %s / %s / %s', (text, intent, product, lang) => {
     expect(understanding.understand(text)).toMatchObject({ intent, product, lang });
   });

@@ -190,6 +190,31 @@ describe('orders through the chat, down to the stored order (real database)', ()
     ]);
   });
 
+  it('removes a line from the cart, and "no" at the summary places nothing', async () => {
+    const c = await httpChat(server);
+    const before = await orderModel(server.connection).countDocuments({});
+    await converse(c, [
+      ['je veux commander 2 eau de rose', /^Votre commande :\n2 × eau de rose : 80 MAD\nC'est tout \?$/],
+      ['ajouter un produit', /^Quel produit/],
+      ['figues seches', /^Combien/],
+      ['1', /^Votre commande :\n2 × eau de rose : 80 MAD\n1 × figues sèches : 70 MAD\nC'est tout \?$/],
+      ['retirer un produit', /^Quel produit dois-je retirer \?$/],
+    ]);
+    // Only the cart's products are offered for removal.
+    const offered = (await c.say('miel de thym')).flatMap((r) => r.quick_replies ?? []).map((q) => q.payload);
+    expect(offered).toEqual(['product:rose-water', 'product:dried-figs']);
+    await converse(c, [
+      ['eau de rose', /^Votre commande :\n1 × figues sèches : 70 MAD\nC'est tout \?$/],
+      ["c'est tout", /^À quel nom/],
+      ['Nadia', /^Quel numéro/],
+      ['0612000333', /^Livraison à domicile/],
+      ['retrait', /^Comment voulez-vous payer/],
+      ['livraison', /^Récapitulatif :\n1 × figues sèches : 70 MAD\n/],
+      ['non', /^D'accord, je n'envoie rien\./],
+    ]);
+    expect(await orderModel(server.connection).countDocuments({})).toBe(before);
+  });
+
   it('a confirmation sent twice at once gives one order', async () => {
     const c = await httpChat(server);
     await converse(c, [
