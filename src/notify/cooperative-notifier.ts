@@ -37,9 +37,14 @@ export class CooperativeNotifier {
     this.pending.add(sending);
   }
 
-  /** Waits for the notifications under way (at shutdown, and in tests). */
-  async flush(): Promise<void> {
-    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  /** Waits for the notifications under way (at shutdown, and in tests), at most `ms`; returns how many were left unsent. */
+  async flush(ms = 10_000): Promise<number> {
+    const deadline = Date.now() + ms;
+    while (this.pending.size > 0 && Date.now() < deadline) {
+      await Promise.race([Promise.all([...this.pending]), new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())))]);
+    }
+    if (this.pending.size > 0) this.log.error({ unsent: this.pending.size }, 'stopping with cooperative notifications unsent; the orders are in the admin API');
+    return this.pending.size;
   }
 
   private async deliver(target: CoopTarget, event: string, text: string, data: Record<string, unknown>): Promise<void> {

@@ -275,8 +275,7 @@ export const orderStatusAction: ActionDefinition = {
       await context.say(t.text('order.no_orders'));
       return 0;
     }
-    const lines = orders.map((o) => t.text('order.status_line', { number: o._id, date: o.createdAt.toISOString().slice(0, 10), total: o.total, currency: o.currency, status: t.status(o.status) }));
-    await context.say(t.text('order.status_list', { list: lines.join('\n') }));
+    await context.say(t.text('order.status_list', { list: orders.map((o) => listLine(t, o)).join('\n') }));
     return orders.length;
   },
 };
