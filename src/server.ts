@@ -213,6 +213,7 @@ export async function startServer(
     const port = (server.address() as AddressInfo).port;
     const url = config.publicUrl ?? `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
     if (!config.adminToken) log.warn('the admin API is off: set ADMIN_TOKEN to turn it on');
+    else log.info(`the admin API is on at ${url}/api (customers, orders; Authorization: Bearer <ADMIN_TOKEN>)`);
 
     let stopping: Promise<void> | undefined;
     const stop = () =>

@@ -191,13 +191,25 @@ export class Catalog {
   view(product: Product, lang: Language, stock = product.stock): ProductView {
     return {
       id: product.id,
-      name: this.pick(product.names, lang)?.[0] ?? product.id,
+      name: this.displayName(product, lang),
       price: product.price,
       currency: this.data.cooperative.currency,
       unit: this.pick(product.unit, lang) ?? '',
       description: (product.description && this.pick(product.description, lang)) ?? '',
       stock,
     };
+  }
+
+  /**
+   * The name to show: the first of the language's names; for Darija, whose replies are
+   * written in Arabic letters, its first name in Arabic letters, else the Arabic one.
+   */
+  private displayName(product: Product, lang: Language): string {
+    if (lang === 'ary') {
+      const arabic = (product.names.ary ?? []).find((n) => /[\u0600-\u06FF]/.test(n)) ?? product.names.ar?.[0];
+      if (arabic) return arabic;
+    }
+    return this.pick(product.names, lang)?.[0] ?? product.id;
   }
 
   private pick<T>(values: Partial<Record<Language, T>>, lang: Language): T | undefined {

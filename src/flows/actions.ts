@@ -4,6 +4,7 @@ import type { Language } from '../config';
 import type { Locales } from '../i18n/locales';
 import type { Customer } from '../history/customers';
 import type { Logger } from '../logger';
+import type { Understanding } from '../nlu/understand';
 import type { CooperativeNotifier } from '../notify/cooperative-notifier';
 import type { OrderBook } from '../orders/order-book';
 
@@ -32,6 +33,8 @@ export interface ActionContext {
   /** The cooperative's catalog and the reply texts, as live now. */
   catalog: Catalog;
   locales: Locales;
+  /** What the bot understands of words, trained on the live catalog and examples. */
+  understanding: Understanding;
   services: ActionServices;
   log: Logger;
 }

@@ -7,6 +7,7 @@ import { LANGUAGES, type Language } from '../config';
 import { updateCustomerProfile } from '../history/customers';
 import type { Locales } from '../i18n/locales';
 import type { Logger } from '../logger';
+import type { Understanding } from '../nlu/understand';
 import type { ActionRegistry, ActionServices } from './actions';
 import { cartOf } from '../orders/cart';
 import { parseAnswer } from './answers/parse-answer';
@@ -21,6 +22,7 @@ export interface FlowEnvironment {
   actions: ActionRegistry;
   locales(): Locales;
   catalog(): Catalog;
+  understanding(): Understanding;
   services: ActionServices;
   log: Logger;
 }
@@ -142,7 +144,15 @@ function answerHandler(step: Extract<Step, { kind: 'ask' }>, nextThread: string,
     const parsed = parseAnswer(
       step,
       { text: answer ?? '', payload },
-      { lang: vars.lang, locales: env.locales(), catalog, inCart: cartOf(vars)?.lines.map((l) => l.product), stock: (id) => env.services.orders.stock.cachedLevel(id) },
+      {
+        lang: vars.lang,
+        locales: env.locales(),
+        catalog,
+        inCart: cartOf(vars)?.lines.map((l) => l.product),
+        stock: (id) => env.services.orders.stock.cachedLevel(id),
+        productIn: (text) => env.understanding().understand(text).product ?? undefined,
+        maxQuantity: typeof vars.max_quantity === 'number' ? vars.max_quantity : undefined,
+      },
     );
     // A product the catalog does not know gets the closest names as a suggestion, in the retry's text and buttons.
     if (step.ask === 'product' && !parsed.ok) {
@@ -250,6 +260,7 @@ async function runAction(flow: Flow, step: Extract<Step, { kind: 'do' }>, convo:
         log: env.log,
         catalog: env.catalog(),
         locales: env.locales(),
+        understanding: env.understanding(),
       },
       params,
     );

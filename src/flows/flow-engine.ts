@@ -9,7 +9,8 @@ import { unansweredModel } from '../db/models/unanswered';
 import { updateCustomerProfile } from '../history/customers';
 import type { Logger } from '../logger';
 import type { ActionRegistry, ActionServices } from './actions';
-import { compileFlow, dialogId, flowDialogOf, type FlowEnvironment, type FlowVars } from './compile-flow';
+import { parseAnswer } from './answers/parse-answer';
+import { compileFlow, dialogId, flowDialogOf, flowPosition, type FlowEnvironment, type FlowVars } from './compile-flow';
 import type { Diagnostic } from './diagnostics';
 import type { Flow } from './flow-schema';
 import { FlowLibrary, loadFlowLibrary, type FlowPaths } from './flow-library';
@@ -37,7 +38,16 @@ export class FlowEngine {
     private readonly log: Logger,
   ) {
     this.library = library;
-    this.env = { controller, connection, actions, locales: () => this.library.locales, catalog: () => this.library.catalog, services, log };
+    this.env = {
+      controller,
+      connection,
+      actions,
+      locales: () => this.library.locales,
+      catalog: () => this.library.catalog,
+      understanding: () => this.library.understanding,
+      services,
+      log,
+    };
   }
 
   /** Loads the flows (refusing to start on any error) and installs the engine's handlers on the controller. */
@@ -93,8 +103,10 @@ export class FlowEngine {
 
   private install(): void {
     const controller = this.controller;
-    controller.middleware.ingest.use((bot: BotWorker, _message: BotkitMessage, next: Next) => {
-      this.restoreVersions(bot).then(() => next(), next);
+    controller.middleware.ingest.use((bot: BotWorker, message: BotkitMessage, next: Next) => {
+      this.restoreVersions(bot)
+        .then(() => this.digress(bot, message))
+        .then(() => next(), next);
     });
 
     // Commands and buttons act even in the middle of a flow.
@@ -207,6 +219,26 @@ export class FlowEngine {
     const info = turnInfo(bot.getConfig('context') as TurnContext);
     if (info.lang && info.langSure) return info.lang;
     return wordLang ?? info.lang ?? (info.customer?.language as Language | undefined) ?? this.defaultLanguage;
+  }
+
+  /**
+   * A request where a name was asked ("je voudrais commander 3 pots d'amlou" for "your
+   * name?") leaves that question: the open dialog is dropped so the message starts the flow
+   * its intent triggers, as it would have without the question. Only names: a city or an
+   * address could read as an intent by chance.
+   */
+  private async digress(bot: BotWorker, message: BotkitMessage): Promise<void> {
+    const dc = bot.getConfig('dialogContext') as DialogContext | undefined;
+    const at = flowPosition(dc?.stack);
+    if (!dc || !at.flow || !at.step || message.type !== 'message' || typeof message.text !== 'string' || valueOf(message) !== undefined) return;
+    const step = this.library.flows.get(at.flow)?.steps.find((s) => s.id === at.step);
+    if (step?.kind !== 'ask' || step.ask !== 'name') return;
+    const info = turnInfo(bot.getConfig('context') as TurnContext);
+    if (parseAnswer(step, { text: message.text }, { lang: info.lang ?? this.defaultLanguage, locales: this.library.locales, catalog: this.library.catalog }).ok) return;
+    const match = info.intent ? this.library.match({ intent: info.intent }) : undefined;
+    if (!match || match.flow.id === at.flow) return;
+    this.log.info({ flow: at.flow, step: at.step, intent: info.intent }, 'a request instead of a name: leaving the question');
+    await dc.cancelAllDialogs();
   }
 
   /**

@@ -17,7 +17,7 @@ const perLanguageWords = z
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
-export const ASK_TYPES = ['text', 'number', 'quantity', 'choice', 'yesno', 'phone', 'rating', 'product'] as const;
+export const ASK_TYPES = ['text', 'name', 'number', 'quantity', 'choice', 'yesno', 'phone', 'rating', 'product'] as const;
 
 const common = { id: identifier.optional() };
 

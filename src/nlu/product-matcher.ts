@@ -68,6 +68,30 @@ export class ProductMatcher {
 
   /** The best product named in a normalised message, if any. */
   match(normalized: string): ProductMatch | undefined {
+    const ranked = this.ranked(normalized);
+    if (ranked.length === 0) return undefined;
+    // Two products named equally surely: the message does not say which.
+    if (ranked[1] && ranked[1].score >= ranked[0]!.score * 0.999) return undefined;
+    return ranked[0];
+  }
+
+  /**
+   * Every product a normalised message names, each by words no better match took, in the
+   * order the message names them: "2 saboun w 3 amlou" gives the soap, then the amlou.
+   */
+  matchAll(normalized: string): ProductMatch[] {
+    const taken = new Set<number>();
+    const out: ProductMatch[] = [];
+    for (const m of this.ranked(normalized)) {
+      if ([...m.tokens].some((i) => taken.has(i))) continue;
+      for (const i of m.tokens) taken.add(i);
+      out.push(m);
+    }
+    return out.sort((a, b) => Math.min(...a.tokens) - Math.min(...b.tokens));
+  }
+
+  /** The products whose names the message holds, best first. */
+  private ranked(normalized: string): ProductMatch[] {
     const tokens = normalized.split(' ').map(bareToken);
     // Each catalog word, and the message positions where it (or a near spelling) appears.
     const found = new Map<string, number[]>();
@@ -78,7 +102,7 @@ export class ProductMatcher {
         found.get(known)!.push(i);
       }
     });
-    if (found.size === 0) return undefined;
+    if (found.size === 0) return [];
 
     const best = new Map<string, ProductMatch>();
     const seen = new Set<Phrase>();
@@ -103,11 +127,7 @@ export class ProductMatcher {
         if (!current || total > current.score) best.set(phrase.product, { id: phrase.product, score: total, tokens: used });
       }
     }
-    const ranked = [...best.values()].sort((a, b) => b.score - a.score);
-    if (ranked.length === 0) return undefined;
-    // Two products named equally surely: the message does not say which.
-    if (ranked[1] && ranked[1].score >= ranked[0]!.score * 0.999) return undefined;
-    return ranked[0];
+    return [...best.values()].sort((a, b) => b.score - a.score);
   }
 
   private candidates(token: string): string[] {

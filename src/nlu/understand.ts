@@ -42,6 +42,11 @@ export class Understanding {
     return new Understanding(classifier, products);
   }
 
+  /** Every product a message names, in the order it names them, with the positions of the words (of the normalised text) that named each. */
+  productsIn(text: string): { id: string; first: number; last: number }[] {
+    return this.products.matchAll(normalizeText(text)).map((m) => ({ id: m.id, first: Math.min(...m.tokens), last: Math.max(...m.tokens) }));
+  }
+
   /** Understands one message; `current` is the customer's language so far, kept when the text hardly tells ("ok", a name). */
   understand(text: string, current?: Language, fallback: Language = 'fr'): Understood {
     const normalized = normalizeText(text);

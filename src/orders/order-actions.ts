@@ -35,30 +35,89 @@ async function stockOf(context: ActionContext, p: Product): Promise<number> {
   return (await context.services.orders.stock.level(p.id)) ?? p.stock;
 }
 
-/**
- * How many the customer's own words asked for ("bghit 2 dyal amlou" → 2), once the
- * product's names and sizes ("100 ml", "500 g") are taken out; undefined when none.
- */
-export function quantityIn(message: string, p: Product | undefined, context: Pick<ActionContext, 'locales'>, max: number): number | undefined {
-  let said = normalizeText(message.replace(/\d+\s*(ml|cl|l|g|kg|gr|مل|غ|كلغ)(?![\p{L}])/giu, ' '));
-  for (const name of p ? Object.values(p.names).flat().map(normalizeText) : []) if (containsPhrase(said, name)) said = ` ${said} `.replace(` ${name} `, ' ').trim();
-  if (/(^|\s)[-−]\s*\d/.test(message)) return undefined;
-  const n = readNumber(said, context.locales, true);
-  return n !== undefined && Number.isInteger(n) && n >= 1 && n <= max ? n : undefined;
+/** A whole number in one word or a run of digits ("2", "jouj", "ثلاثة"), else undefined. */
+function numberWord(token: string, context: Pick<ActionContext, 'locales'>): number | undefined {
+  const n = readNumber(token, context.locales, true);
+  return n !== undefined && Number.isInteger(n) ? n : undefined;
 }
 
-/** `do: start_order`: a new cart, and `vars.quantity` when the message said how many of the product it named. */
+// Sizes are not counts: "100 ml", "500 g".
+const SIZES = /\d+\s*(ml|cl|l|g|kg|gr|مل|غ|كلغ)(?![\p{L}])/giu;
+
+/**
+ * What the words of the message ask for, product by product: "bghit 2 saboun w 3 amlou"
+ * is 2 soaps and 3 amlou; a count stands just before its product (a word or two between).
+ * A product named with no count has `quantity` undefined.
+ */
+export function linesIn(message: string, context: Pick<ActionContext, 'locales' | 'understanding'>): { product: string; quantity: number | undefined }[] {
+  if (/(^|\s)[-−]\s*\d/.test(message)) return [];
+  const cleaned = message.replace(SIZES, ' ');
+  const tokens = normalizeText(cleaned).split(' ');
+  let from = 0;
+  return context.understanding.productsIn(cleaned).map((p) => {
+    let quantity: number | undefined;
+    for (let i = p.first - 1; i >= Math.max(from, p.first - 3); i -= 1) {
+      quantity = numberWord(tokens[i] ?? '', context);
+      if (quantity !== undefined) break;
+    }
+    from = p.last + 1;
+    return { product: p.id, quantity };
+  });
+}
+
+/** The one count a message gives for the one product it names: "bghit 2 dyal amlou" → 2; undefined when it gives none. */
+export function quantityIn(message: string, p: Product, context: Pick<ActionContext, 'locales'>): number | undefined {
+  if (/(^|\s)[-−]\s*\d/.test(message)) return undefined;
+  let said = normalizeText(message.replace(SIZES, ' '));
+  for (const name of Object.values(p.names).flat().map(normalizeText)) if (containsPhrase(said, name)) said = ` ${said} `.replace(` ${name} `, ' ').trim();
+  return numberWord(said, context);
+}
+
+/**
+ * `do: start_order`: a new cart, with what the message already said. One product with a
+ * count ("bghit 2 dyal amlou") sets `vars.quantity`; several ("2 saboun w 3 amlou") go into
+ * the cart at once, and the first one without a count stays in `vars.product` to be asked.
+ * A count above the limit is said, then asked again.
+ */
 export const startOrderAction: ActionDefinition = {
   name: 'start_order',
-  description: 'start a new order: an empty cart, and the quantity the message gave',
+  description: 'start a new order: an empty cart, and the products and quantities the message gave',
   params: {},
   sets: ['cart', 'quantity', 'product'],
   async run(context) {
     const named = (context.vars.product as { id?: string } | undefined)?.id;
     const p = named ? context.catalog.product(named) : undefined;
+    const max = context.catalog.orders.max_quantity;
+    const t = texts(context);
     setCart(context, emptyCart(randomUUID()));
-    // A number counts only beside a product it counts: "bghit 2 dyal amlou", not "2" tapping the menu.
-    context.setVar('quantity', p ? (quantityIn(context.message, p, context, context.catalog.orders.max_quantity) ?? null) : null);
+    context.setVar('quantity', null);
+    const lines = context.message ? linesIn(context.message, context) : [];
+    if (lines.length >= 2) {
+      let next = cart(context);
+      let pending: string | undefined;
+      for (const line of lines) {
+        const product = context.catalog.product(line.product)!;
+        if (line.quantity === undefined) {
+          pending ??= line.product;
+          continue;
+        }
+        const left = (await stockOf(context, product)) - quantityInCart(next, product.id);
+        if (line.quantity < 1 || line.quantity > max) await context.say(t.text('order.too_many', { max, name: t.productName(product.id) }));
+        else if (left >= line.quantity) next = addToCart(next, product.id, line.quantity);
+        else if (left > 0) await context.say(t.text('order.only_left', { left, name: t.productName(product.id) }));
+        else await context.say(t.text('order.sold_out', { name: t.productName(product.id) }));
+      }
+      setCart(context, next);
+      const pendingProduct = pending ? context.catalog.product(pending) : undefined;
+      context.setVar('product', pendingProduct ? context.catalog.view(pendingProduct, context.lang, context.services.orders.stock.cachedLevel(pendingProduct.id)) : null);
+      return true;
+    }
+    // A count counts only beside a product it counts: "bghit 2 dyal amlou", not "2" tapping the menu.
+    if (p && context.message) {
+      const quantity = quantityIn(context.message, p, context);
+      if (quantity !== undefined && (quantity < 1 || quantity > max)) await context.say(t.text('order.too_many', { max, name: t.productName(p.id) }));
+      else context.setVar('quantity', quantity ?? null);
+    }
     // "zit argan" could be either oil: the product is asked, with those offered first.
     const alike = named ? context.catalog.namedAlike(named, context.message) : [];
     if (alike.length > 1) {
@@ -74,10 +133,13 @@ export const checkStockAction: ActionDefinition = {
   name: 'check_stock',
   description: 'check that a product is in stock before asking how many; offers others when it is not',
   params: { product: { required: true, description: 'the product id, "{{vars.product.id}}"' } },
-  sets: ['unavailable'],
+  sets: ['unavailable', 'max_quantity'],
   async run(context, params) {
     const p = product(context, params);
-    if ((await stockOf(context, p)) - quantityInCart(cart(context), p.id) > 0) return 'yes';
+    const left = (await stockOf(context, p)) - quantityInCart(cart(context), p.id);
+    // The quantity question offers no more than is left.
+    context.setVar('max_quantity', Math.max(1, Math.min(context.catalog.orders.max_quantity, left)));
+    if (left > 0) return 'yes';
     await saySoldOut(context, p);
     return 'none';
   },
@@ -213,11 +275,10 @@ export const quoteOrderAction: ActionDefinition = {
     const currency = context.catalog.data.cooperative.currency;
     const text = t.text('order.quote', {
       lines: t.cart(cart(context)),
-      place: t.place(q),
-      fee: q.fee.fee,
+      fulfilment: t.fulfilment(q, q.fee.fee, currency),
       total: q.total,
       currency,
-      payment: t.payment(q.payment),
+      payment: t.payment(q.payment, q.mode),
       name: context.customer.name ?? '',
       phone: context.customer.phone ?? '',
     });

@@ -14,8 +14,14 @@ export class OrderTexts {
     private readonly lang: Language,
   ) {}
 
-  /** A locale text filled with `view`. */
+  /** A locale text filled with `view`, its first letter a capital (a product name may open it). */
   text(key: string, view: Record<string, unknown> = {}): string {
+    const text = this.words(key, view);
+    return text.charAt(0).toLocaleUpperCase(this.lang === 'en' ? 'en' : 'fr') + text.slice(1);
+  }
+
+  /** A locale text filled with `view`, as it stands: for words set inside another text. */
+  private words(key: string, view: Record<string, unknown> = {}): string {
     return renderTemplate(this.locales.text(this.lang, key), view);
   }
 
@@ -36,20 +42,22 @@ export class OrderTexts {
       .join('\n');
   }
 
-  /** Where the order goes: "Hay Salam, Agadir" or the pick-up place. */
-  place(delivery: Pick<DeliveryChoice, 'mode' | 'city' | 'address'>): string {
-    if (delivery.mode === 'pickup') return this.text('order.pickup_place', { place: this.catalog.orderText('pickup', this.lang) ?? this.catalog.data.cooperative.name });
-    return this.text('order.delivery_place', { address: delivery.address, city: delivery.city });
+  /** The payment way in words: cash is paid on delivery, or at pick-up. */
+  payment(payment: 'cod' | 'transfer', mode: 'delivery' | 'pickup' = 'delivery'): string {
+    if (payment === 'transfer') return this.words('order.payment_transfer');
+    return this.words(mode === 'pickup' ? 'order.payment_cod_pickup' : 'order.payment_cod');
   }
 
-  /** The payment way in words. */
-  payment(payment: 'cod' | 'transfer'): string {
-    return this.text(payment === 'cod' ? 'order.payment_cod' : 'order.payment_transfer');
+  /** The summary's line on how the order comes: delivery with its fee, or pick-up. */
+  fulfilment(delivery: Pick<DeliveryChoice, 'mode' | 'city' | 'address'>, fee: number, currency: string): string {
+    return delivery.mode === 'pickup'
+      ? this.text('order.pickup_line', { place: this.catalog.orderText('pickup', this.lang) ?? this.catalog.data.cooperative.name })
+      : this.text('order.delivery_line', { address: delivery.address, city: delivery.city, fee, currency });
   }
 
   /** An order's status in words. */
   status(status: string): string {
-    return this.text(`order.status.${status}`);
+    return this.words(`order.status.${status}`);
   }
 
   /** A stored order's full summary: lines, delivery, total, payment. */
@@ -58,11 +66,10 @@ export class OrderTexts {
     return this.text('order.order_summary', {
       number: order._id,
       lines,
-      place: this.place(order.delivery),
-      fee: order.deliveryFee,
+      fulfilment: this.fulfilment(order.delivery, order.deliveryFee, order.currency),
       total: order.total,
       currency: order.currency,
-      payment: this.payment(order.payment),
+      payment: this.payment(order.payment, order.delivery.mode),
       status: this.status(order.status),
     });
   }

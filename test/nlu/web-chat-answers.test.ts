@@ -16,7 +16,7 @@ describe('questions answered from the catalog, through the web chat (real databa
 
   it.each([
     ['fr', 'Bonjour, c combien le miel de thym ?', 'miel de thym : 200 MAD (pot 500 g).', 'vous livrez a Fes ?', /^Livraison partout au Maroc/],
-    ['ary', 'salam, bch7al zit argan dyal lmakla?', 'zit argan dyal lmakla: 180 MAD (قارورة 250 مل).', 'wach katwslo l fes?', /^التوصيل إلى جميع مدن المغرب/],
+    ['ary', 'salam, bch7al zit argan dyal lmakla?', 'زيت لرݣان ديال الماكلة: 180 MAD (قارورة 250 مل).', 'wach katwslo l fes?', /^التوصيل إلى جميع مدن المغرب/],
     ['ar', 'كم ثمن ماء الورد؟', 'ماء الورد: 40 MAD (قارورة 250 مل).', 'هل يمكن الدفع عند الاستلام؟', /^الدفع عند الاستلام نقدا/],
     ['en', 'how much are the dried figs?', 'dried figs: 70 MAD (500 g bag).', 'what are your opening hours?', /^Monday to Saturday/],
   ])('in %s', async (lang, question, answer, second, secondAnswer) => {

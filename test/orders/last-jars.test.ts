@@ -26,10 +26,10 @@ describe('the last jars, through the chat (real database)', () => {
         for (const [text, expected] of [
           ['je veux commander 1 amlou', /^Votre commande :\n1 × amlou/],
           ["c'est tout", /^À quel nom/],
-          [`Client ${i}`, /^Quel numéro/],
+          [`Client ${String.fromCharCode(65 + i)}`, /^Quel numéro/],
           [`06 12 34 56 ${String(i).padStart(2, '0')}`, /^Livraison à domicile/],
-          ['retrait', /^Comment voulez-vous payer/],
-          ['a la livraison', /^Récapitulatif/],
+          ['retrait', /^Vous payez en espèces au retrait/],
+          ['especes', /^Récapitulatif/],
         ] as const) {
           const said = (await c.texts(text)).join('\n');
           if (!expected.test(said)) throw new Error(`customer ${i} after "${text}": ${said}`);

@@ -20,7 +20,18 @@ const NONE: Answer = { ok: false };
 export function parseAnswer(
   step: Pick<AskStep, 'ask' | 'min' | 'max' | 'max_length' | 'choices' | 'in_cart'>,
   reply: { text: string; payload?: string },
-  context: { lang: Language; locales: Locales; catalog: Catalog; inCart?: string[]; stock?: (product: string) => number | undefined },
+  context: {
+    lang: Language;
+    locales: Locales;
+    catalog: Catalog;
+    /** The products of the order being taken, for `in_cart` asks. */
+    inCart?: string[];
+    stock?: (product: string) => number | undefined;
+    /** The product words name when no full name matches (typos, partial names), from understanding. */
+    productIn?: (text: string) => string | undefined;
+    /** The most this quantity may be now (the stock left, below the catalog's maximum). */
+    maxQuantity?: number;
+  },
 ): Answer {
   const text = reply.text.trim();
   const said = normalizeText(text);
@@ -35,11 +46,17 @@ export function parseAnswer(
       if ((step.min !== undefined && n < step.min) || (step.max !== undefined && n > step.max)) return NONE;
       return { ok: true, value: n };
     }
+    case 'name': {
+      // A name is a few words of letters: "Fatima Zahra", "Aït Ali", "خديجة". A sentence is not.
+      const words = text.split(/\s+/).filter(Boolean);
+      const ok = words.length >= 1 && words.length <= 4 && text.length <= 60 && words.every((w) => /^[\p{L}\p{M}][\p{L}\p{M}'’.-]*$/u.test(w));
+      return ok ? { ok: true, value: text } : NONE;
+    }
     case 'quantity': {
       // Zero, "-2", "1,5", "bzzaf" and 10,000 all get the retry: a whole number of jars, within what one order takes.
       if (/(^|\s)[-−]\s*\d/.test(text) || /\d[.,]\d{1,2}(?!\d)/.test(text)) return NONE;
       const n = readNumber(said, context.locales, true);
-      const max = step.max ?? context.catalog.orders.max_quantity;
+      const max = step.max ?? context.maxQuantity ?? context.catalog.orders.max_quantity;
       return n !== undefined && Number.isInteger(n) && n >= (step.min ?? 1) && n <= max ? { ok: true, value: n } : NONE;
     }
     case 'yesno': {
@@ -78,7 +95,12 @@ export function parseAnswer(
     }
     case 'product': {
       const id = reply.payload?.startsWith('product:') ? reply.payload.slice(8) : undefined;
-      const product = (id && context.catalog.product(id)) || context.catalog.findProduct(text, step.in_cart ? context.inCart ?? [] : undefined);
+      const among = step.in_cart ? (context.inCart ?? []) : undefined;
+      const guessed = context.productIn?.(text);
+      const product =
+        (id && context.catalog.product(id)) ||
+        context.catalog.findProduct(text, among) ||
+        (guessed && (!among || among.includes(guessed)) ? context.catalog.product(guessed) : undefined);
       if (!product || (step.in_cart && !(context.inCart ?? []).includes(product.id))) return NONE;
       return { ok: true, value: context.catalog.view(product, context.lang, context.stock?.(product.id)) };
     }

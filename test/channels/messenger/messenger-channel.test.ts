@@ -75,9 +75,9 @@ describe('Messenger channel against a local fake of the Graph API (real database
     expect(graph.sent[graph.sent.length - 1]!.quickReplies?.map((q) => q.payload)).toEqual(['PRODUCTS', 'ORDER', 'RATE', 'HUMAN']);
     // A product name is longer than Messenger's 20 characters: the products come as a numbered list.
     const [which] = await say(u, 'نكوموندي', 'ORDER');
-    expect(which).toMatch(/^أشمن منتوج بغيتي تكوموندي؟\n1\. zit argan\n2\. zit argan dyal lmakla\n3\. amlou/);
+    expect(which).toMatch(/^أشمن منتوج بغيتي تكوموندي؟\n1\. زيت لرݣان\n2\. زيت لرݣان ديال الماكلة\n3\. أملو/);
     expect(await say(u, '3')).toEqual(['شحال بغيتي؟ (من 1 حتى 20)']);
-    expect(await say(u, 'jouj')).toEqual(['الكوموند ديالك:\n2 × amlou: 180 MAD\nهادشي كامل؟']);
+    expect(await say(u, 'jouj')).toEqual(['الكوموند ديالك:\n2 × أملو: 180 MAD\nهادشي كامل؟']);
     expect(graph.sent.at(-1)!.quickReplies?.map((q) => q.payload)).toEqual(['done', 'add', 'remove']);
     // The name is known from the welcome: not asked again.
     expect(await say(u, 'safi')).toEqual([expect.stringMatching(/^شنو الرقم ديال التيليفون/)]);
@@ -86,7 +86,7 @@ describe('Messenger channel against a local fake of the Graph API (real database
     expect(await say(u, 'Agadir')).toEqual([expect.stringMatching(/^شنو العنوان؟/)]);
     expect(await say(u, 'hay salam, zen9a 3')).toEqual([expect.stringMatching(/^كيفاش بغيتي تخلص؟/)]);
     const [summary] = await say(u, 'cash');
-    expect(summary).toMatch(/^الخلاصة:\n2 × amlou: 180 MAD\nالتوصيل \(hay salam, zen9a 3، Agadir\): 20 MAD\nالمجموع: 200 MAD/);
+    expect(summary).toMatch(/^الخلاصة:\n2 × أملو: 180 MAD\nالتوصيل \(hay salam, zen9a 3، Agadir\): 20 MAD\nالمجموع: 200 MAD/);
     // Meta delivers the confirmation twice: one order.
     const confirmation = messengerText(u, 'wakha', undefined, 'mid.confirm-once');
     const sentBefore = graph.sent.length;
@@ -100,7 +100,7 @@ describe('Messenger channel against a local fake of the Graph API (real database
     expect(customer).toMatchObject({ name: 'Fatima', phone: '+212612345678', city: 'Agadir', address: 'hay salam, zen9a 3', language: 'ary' });
     const order = await server.orders.find(number!);
     expect(order).toMatchObject({ channel: 'messenger', customer: customer!._id, phone: '+212612345678', subtotal: 180, deliveryFee: 20, total: 200, payment: 'cod', status: 'pending' });
-    expect(order!.lines).toEqual([{ product: 'amlou', name: 'amlou', quantity: 2, unitPrice: 90, total: 180 }]);
+    expect(order!.lines).toEqual([{ product: 'amlou', name: 'أملو', quantity: 2, unitPrice: 90, total: 180 }]);
     expect(await orderModel(server.connection).countDocuments({ customer: customer!._id })).toBe(1);
     expect(await messageModel(server.connection).countDocuments({ customer: customer!._id, direction: 'in' })).toBe(12);
     expect(graph.sent.every((m) => m.recipient.startsWith('psid') && m.messagingType === 'RESPONSE')).toBe(true);

@@ -59,9 +59,9 @@ describe('WhatsApp Web channel with a fake whatsapp-web.js client (real database
     expect(await say(u, 'two')).toEqual(["Your order:\n2 × amlou: 180 MAD\nIs that all?\n1. That's all\n2. Add a product\n3. Remove a product"]);
     expect(await say(u, '1')).toEqual([expect.stringMatching(/^Which phone number should the courier call\?/)]);
     expect(await say(u, '+212 6 33 33 33 33')).toEqual(['Home delivery, or pick-up at the cooperative?\n1. Delivery\n2. Pick-up']);
-    expect(await say(u, '2')).toEqual(['How would you like to pay? Cash on delivery is the simplest.\n1. Cash on delivery\n2. Bank transfer']);
+    expect(await say(u, '2')).toEqual(['Will you pay cash at pick-up, or by bank transfer?\n1. Cash at pick-up\n2. Bank transfer']);
     const [summary] = await say(u, '1');
-    expect(summary).toMatch(/^Summary:\n2 × amlou: 180 MAD\nDelivery \(pick-up: at the cooperative, Agadir road, Taroudant \(Monday to Saturday\)\): 0 MAD\nTotal: 180 MAD, cash on delivery\.\nName Sam, phone \+212633333333\.\nShall I confirm the order\?\n1\. Yes\n2\. No$/);
+    expect(summary).toMatch(/^Summary:\n2 × amlou: 180 MAD\nPick-up at the cooperative, Agadir road, Taroudant \(Monday to Saturday\), no fee\nTotal: 180 MAD, cash at pick-up\.\nName Sam, phone \+212633333333\.\nShall I confirm the order\?\n1\. Yes\n2\. No$/);
     // The cooperative's copy may go out on the same phone in the meantime.
     const placed = (await say(u, '1')).find((t) => !t.startsWith('Nouvelle commande'));
     expect(placed).toMatch(/^Thank you! Your order TIF-\d{6} is recorded \(180 MAD\)/);
@@ -73,8 +73,8 @@ describe('WhatsApp Web channel with a fake whatsapp-web.js client (real database
       'Nouvelle commande',
       `Commande ${number} (en attente de confirmation)`,
       '2 × amlou : 180 MAD',
-      "Livraison (retrait : à la coopérative, route d'Agadir, Taroudant (du lundi au samedi)) : 0 MAD",
-      'Total : 180 MAD, paiement à la livraison',
+      "Retrait à la coopérative, route d'Agadir, Taroudant (du lundi au samedi), sans frais",
+      'Total : 180 MAD, paiement au retrait',
       'Client : Sam, +212633333333 (whatsapp-web)',
       `/api/orders/${number}`,
     ]);

@@ -121,3 +121,44 @@ describe('text', () => {
     expect(ask({ ask: 'text', max_length: 5 }, 'Abdelkarim')).toEqual({ ok: false });
   });
 });
+
+describe('quantities: a whole number of jars within the limit', () => {
+  it.each([
+    ['3', 3],
+    ['jouj', 2],
+    ['joj', 2],
+    ['trois', 3],
+    ['ثلاثة', 3],
+    ['20', 20],
+  ])('"%s" is %d', (text, n) => {
+    expect(ask({ ask: 'quantity' }, text)).toEqual({ ok: true, value: n });
+  });
+  it.each(['0', '-2', '- 2', '1,5', '2.5', 'bzzaf', 'beaucoup', '10,000', '10 000', '21'])('"%s" gets the retry', (text) => {
+    expect(ask({ ask: 'quantity' }, text)).toEqual({ ok: false });
+  });
+  it('takes the stock left as the limit when the flow gives it', () => {
+    expect(parseAnswer({ ask: 'quantity' }, { text: '13' }, { lang: 'fr', locales, catalog, maxQuantity: 12 })).toEqual({ ok: false });
+    expect(parseAnswer({ ask: 'quantity' }, { text: '12' }, { lang: 'fr', locales, catalog, maxQuantity: 12 })).toEqual({ ok: true, value: 12 });
+  });
+});
+
+describe('names: a few words of letters, not a sentence', () => {
+  it.each(['Fatima', 'Fatima Zahra', 'Aït Ali', "O'Neil", 'خديجة', 'محمد أمين'])('"%s" is a name', (text) => {
+    expect(ask({ ask: 'name' }, text)).toEqual({ ok: true, value: text });
+  });
+  it.each(["je voudrais commander 3 pots d'amlou", 'Client 7', 'bghit nkomandi zit argan daba', '😀', ''])('"%s" is not', (text) => {
+    expect(ask({ ask: 'name' }, text)).toEqual({ ok: false });
+  });
+});
+
+describe('products the catalog does not name exactly', () => {
+  it('takes the product understanding reads through a typo, and only from the cart when asked to', () => {
+    const productIn = (text: string) => (text === '3sel z3tra' ? 'thyme-honey' : undefined);
+    expect(parseAnswer({ ask: 'product' }, { text: '3sel z3tra' }, { lang: 'ary', locales, catalog, productIn })).toMatchObject({ ok: true, value: { id: 'thyme-honey' } });
+    expect(parseAnswer({ ask: 'product', in_cart: true }, { text: '3sel z3tra' }, { lang: 'ary', locales, catalog, productIn, inCart: ['amlou'] })).toEqual({ ok: false });
+  });
+  it('suggests the closest names for a word the matcher cannot read', () => {
+    expect(catalog.closestProducts('miel de thim').map((p) => p.id)[0]).toBe('thyme-honey');
+    expect(catalog.closestProducts('safran de taliouine')).toEqual([]);
+  });
+});
