@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import cron from 'node-cron';
 import { z } from 'zod';
 import { redactUri } from './db/redact-uri';
 import { ConfigError } from './errors';
@@ -36,10 +37,25 @@ export interface Config {
   whatsappWeb: { chromePath: string; groups: boolean } | undefined;
   /** Where the cooperative is told of new orders: a channel recipient or a webhook address. */
   coopNotify: CoopTarget | undefined;
+  /** When ratings are asked for, and how often at most. */
+  ratings: { afterDeliveryHours: number | undefined; afterAnswerMinutes: number | undefined; cooldownDays: number };
+  /** When the satisfaction digest goes to the cooperative (node-cron), in `timeZone`. */
+  digestCron: string;
+  timeZone: string;
 }
 
 /** The cooperative's notification recipient: someone on a channel, or an address that receives JSON. */
 export type CoopTarget = { kind: 'webhook'; url: string } | { kind: 'channel'; channel: 'whatsapp' | 'whatsapp-web' | 'messenger'; id: string };
+
+/** Whether the runtime knows a time zone name ("Africa/Casablanca"). */
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Reads COOP_NOTIFY: "whatsapp:+212 6…", "whatsapp-web:2126…", "messenger:<page-scoped id>" or "https://…". */
 export function parseCoopTarget(raw: string): CoopTarget | undefined {
@@ -134,6 +150,26 @@ const variables = {
     .refine((s) => s === undefined || parseCoopTarget(s) !== undefined, {
       message: 'must be whatsapp:<number with country code>, whatsapp-web:<number>, messenger:<page-scoped id> or an https:// address',
     }),
+  RATING_AFTER_DELIVERY_HOURS: z
+    .string()
+    .default('24')
+    .refine((s) => s === 'off' || (/^\d+(\.\d+)?$/.test(s) && Number(s) <= 720), { message: 'must be a number of hours from 0 to 720, or off' }),
+  RATING_AFTER_ANSWER_MINUTES: z
+    .string()
+    .default('30')
+    .refine((s) => s === 'off' || (/^\d+$/.test(s) && Number(s) <= 10_080), { message: 'must be a whole number of minutes from 0 to 10080, or off' }),
+  RATING_COOLDOWN_DAYS: z
+    .string()
+    .default('30')
+    .refine((s) => /^\d+$/.test(s) && Number(s) <= 365, { message: 'must be a whole number of days from 0 to 365' }),
+  DIGEST_CRON: z
+    .string()
+    .default('0 8 * * 1')
+    .refine((s) => cron.validate(s), { message: 'must be a cron expression such as "0 8 * * 1" (Mondays at 08:00)' }),
+  TZ: z
+    .string()
+    .default('Africa/Casablanca')
+    .refine((s) => isTimeZone(s), { message: 'must be a time zone such as Africa/Casablanca' }),
   LOG_LEVEL: z.string().default('info').refine((s) => (LOG_LEVELS as readonly string[]).includes(s), {
     message: `must be one of ${LOG_LEVELS.join(', ')}`,
   }),
@@ -211,5 +247,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphApiVersion: p.GRAPH_API_VERSION,
     whatsappWeb: p.WHATSAPP_WEB === 'true' ? { chromePath: p.CHROME_PATH, groups: p.WHATSAPP_WEB_GROUPS === 'true' } : undefined,
     coopNotify: p.COOP_NOTIFY ? parseCoopTarget(p.COOP_NOTIFY) : undefined,
+    ratings: {
+      afterDeliveryHours: p.RATING_AFTER_DELIVERY_HOURS === 'off' ? undefined : Number(p.RATING_AFTER_DELIVERY_HOURS),
+      afterAnswerMinutes: p.RATING_AFTER_ANSWER_MINUTES === 'off' ? undefined : Number(p.RATING_AFTER_ANSWER_MINUTES),
+      cooldownDays: Number(p.RATING_COOLDOWN_DAYS),
+    },
+    digestCron: p.DIGEST_CRON,
+    timeZone: p.TZ,
   };
 }

@@ -3,6 +3,7 @@ import 'dotenv/config';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import { Router } from 'express';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -40,6 +41,7 @@ import { OrderBook } from './orders/order-book';
 import { orderNotifications } from './orders/order-notifications';
 import { ordersApi } from './orders/orders-api';
 import { StockLedger } from './orders/stock-ledger';
+import { RatingScheduler } from './satisfaction/rating-scheduler';
 
 /** A running Taawun: its address, its database, and how to stop it. */
 export interface RunningServer {
@@ -57,6 +59,8 @@ export interface RunningServer {
   orders: OrderBook;
   /** Notifications to the cooperative (COOP_NOTIFY). */
   cooperative: CooperativeNotifier;
+  /** Rating requests and their scheduler. */
+  ratings: RatingScheduler;
   stop(): Promise<void>;
 }
 
@@ -98,6 +102,23 @@ export async function startServer(
     const channels = new ChannelDirectory().add(WEB_CHANNEL_ID, adapter);
     const cooperative = new CooperativeNotifier(config.coopNotify, channels, log);
     let live: Bot | undefined;
+    // Known once the server listens; links in notifications are only built later than that.
+    let baseUrl = config.publicUrl ?? '';
+    const holder = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    const ratings = new RatingScheduler(
+      db,
+      config.ratings,
+      async (customer, request) => {
+        const channel = channels.adapter(customer.channel);
+        if (!channel) throw new Error(`the ${customer.channel} channel is off in this process`);
+        // In line with the customer's own messages, so the dialog state is not written twice at once.
+        await live!.handleTurn.queue.run(`${customer.channel}:${customer.externalId}`, () =>
+          live!.flows.beginProactively(channel, customer, 'satisfaction', { occasion: request.occasion, order: request.order, request: request._id }),
+        );
+      },
+      holder,
+      log,
+    );
     const orderEvents = orderNotifications({
       connection: db,
       customers: new CustomerNotifier(db, channels, log),
@@ -106,6 +127,7 @@ export async function startServer(
       catalog: () => live!.flows.current.catalog,
       staffLanguage: config.defaultLanguage,
       publicUrl: config.publicUrl,
+      delivered: (order) => ratings.delivered(order),
       log,
     });
     const orders = new OrderBook(db, new StockLedger(db), orderEvents, log);
@@ -117,7 +139,7 @@ export async function startServer(
       connection: db,
       flowPaths,
       defaultLanguage: config.defaultLanguage,
-      services: { orders, cooperative },
+      services: { orders, ratings, cooperative, links: { conversation: (customer) => `${baseUrl}/api/customers/${customer}/messages` } },
       log,
     }));
     // The catalog's stock counts go into the ledger at start and on each edit; a product back tells those waiting.
@@ -190,6 +212,7 @@ export async function startServer(
     inbox.start();
     cooperative.logTarget();
     const stopRetention = scheduleInboxRetention(inbox.store, log, inbox.leaseHolder);
+    const stopRatings = ratings.start();
     const app = createApp({ connection: db, adminToken: config.adminToken, channelRoutes, adminRoutes: [ordersApi(orders)], log });
     const server = http.createServer(app);
     server.on('upgrade', (req, socket, head) => {
@@ -200,6 +223,7 @@ export async function startServer(
       server.once('error', (err: NodeJS.ErrnoException) => {
         watcher.close();
         stopRetention();
+        stopRatings();
         void inbox.stop();
         void adapter.close();
         reject(
@@ -212,6 +236,7 @@ export async function startServer(
     });
     const port = (server.address() as AddressInfo).port;
     const url = config.publicUrl ?? `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
+    baseUrl = url;
     if (!config.adminToken) log.warn('the admin API is off: set ADMIN_TOKEN to turn it on');
     else log.info(`the admin API is on at ${url}/api (customers, orders; Authorization: Bearer <ADMIN_TOKEN>)`);
 
@@ -220,6 +245,7 @@ export async function startServer(
       (stopping ??= (async () => {
         watcher.close();
         stopRetention();
+        stopRatings();
         await adapter.close();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         // Idle keep-alive connections would hold close() open.
@@ -232,7 +258,7 @@ export async function startServer(
         await db.close();
         await engine?.stop();
       })());
-    return { url, port, connection: db, databaseUri: uri, engine, inbox, whatsappWeb, orders, cooperative, stop };
+    return { url, port, connection: db, databaseUri: uri, engine, inbox, whatsappWeb, orders, cooperative, ratings, stop };
   } catch (err) {
     await connection?.close().catch(() => undefined);
     await engine?.stop().catch(() => undefined);

@@ -1,12 +1,13 @@
 import { catalogAnswerActions } from '../catalog/answer-actions';
 import { handoffAction } from '../handoff/handoff-action';
 import { saveRatingAction } from '../satisfaction/save-rating-action';
+import { saveSuggestionAction } from '../satisfaction/save-suggestion-action';
 import { ActionRegistry } from '../flows/actions';
 import { orderActions } from '../orders/order-actions';
 
 /** The actions flows can call, one line each; the server, the validator and the flow tests all use this list. */
 export function builtinActions(): ActionRegistry {
-  const actions = new ActionRegistry().register(handoffAction).register(saveRatingAction);
+  const actions = new ActionRegistry().register(handoffAction).register(saveRatingAction).register(saveSuggestionAction);
   for (const action of [...catalogAnswerActions, ...orderActions]) actions.register(action);
   return actions;
 }

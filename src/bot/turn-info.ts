@@ -15,6 +15,8 @@ export interface TurnInfo {
   intent?: string | null;
   product?: string | null;
   confidence?: number;
+  /** The customer just said "stop" to a rating question: never asked again. */
+  ratingOptOut?: boolean;
 }
 
 const KEY = Symbol('taawun.turnInfo');

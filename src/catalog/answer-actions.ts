@@ -15,6 +15,11 @@ async function sayText(context: ActionContext, key: string, view: Record<string,
   await context.say(renderTemplate(context.locales.text(context.lang, key), view));
 }
 
+/** A question was answered: once the conversation is over, the customer may be asked how well. */
+async function answered(context: ActionContext, product: string | null = null): Promise<void> {
+  await context.services.ratings.answered(context.customer._id, context.channel, product);
+}
+
 const productParam = { product: { required: true, description: 'the product id, usually "{{vars.product.id}}"' } };
 
 /** `do: answer_price`: the price with its unit and currency. */
@@ -23,22 +28,27 @@ export const answerPriceAction: ActionDefinition = {
   description: "say a product's price, unit and currency",
   params: productParam,
   async run(context, params) {
-    await sayText(context, 'catalog_answers.price', { product: productOf(context, params) });
+    const product = productOf(context, params);
+    await sayText(context, 'catalog_answers.price', { product });
+    await answered(context, product.id);
     return true;
   },
 };
 
 const LOW_STOCK = 5;
 
-/** `do: answer_availability`: in stock, nearly out, or sold out, from the catalog's stock. */
+/** `do: answer_availability`: in stock, nearly out, or sold out, from the live stock. */
 export const answerAvailabilityAction: ActionDefinition = {
   name: 'answer_availability',
   description: 'say whether a product is in stock',
   params: productParam,
   async run(context, params) {
-    const product = productOf(context, params);
+    // The live stock (orders take from it), not the count in the file.
+    const listed = productOf(context, params);
+    const product = { ...listed, stock: (await context.services.orders.stock.level(listed.id)) ?? listed.stock };
     const key = product.stock === 0 ? 'catalog_answers.sold_out' : product.stock <= LOW_STOCK ? 'catalog_answers.few_left' : 'catalog_answers.in_stock';
     await sayText(context, key, { product });
+    await answered(context, product.id);
     return product.stock > 0;
   },
 };
@@ -51,6 +61,7 @@ export const answerDescriptionAction: ActionDefinition = {
   async run(context, params) {
     const product = productOf(context, params);
     await sayText(context, product.description ? 'catalog_answers.description' : 'catalog_answers.no_description', { product });
+    await answered(context, product.id);
     return true;
   },
 };
@@ -66,6 +77,7 @@ export const listProductsAction: ActionDefinition = {
       return renderTemplate(context.locales.text(context.lang, 'catalog_answers.list_line'), { product: v });
     });
     await sayText(context, 'catalog_answers.list', { cooperative: context.catalog.data.cooperative.name, list: lines.join('\n') });
+    await answered(context);
     return context.catalog.products.length;
   },
 };
@@ -80,6 +92,7 @@ function cooperativeInfo(name: string, field: 'delivery' | 'payment' | 'hours', 
       const info = context.catalog.cooperativeText(field, context.lang);
       if (!info) throw new Error(`the catalog has no cooperative.${field}; add it to flows/catalog.yml`);
       await context.say(info);
+      await answered(context);
       return true;
     },
   };

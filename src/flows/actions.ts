@@ -7,11 +7,15 @@ import type { Logger } from '../logger';
 import type { Understanding } from '../nlu/understand';
 import type { CooperativeNotifier } from '../notify/cooperative-notifier';
 import type { OrderBook } from '../orders/order-book';
+import type { RatingScheduler } from '../satisfaction/rating-scheduler';
 
-/** What the server lends actions beyond the turn: orders and stock, and the cooperative's notifications. */
+/** What the server lends actions beyond the turn: orders and stock, rating requests, the cooperative's notifications. */
 export interface ActionServices {
   orders: OrderBook;
+  ratings: RatingScheduler;
   cooperative: CooperativeNotifier;
+  /** Addresses of the server's pages, for links in notifications. */
+  links: { conversation(customer: string): string };
 }
 
 /** What an action may use while it runs inside a flow. */

@@ -1,12 +1,15 @@
-import type { TurnContext } from 'botbuilder';
+import type { BotAdapter, TurnContext } from 'botbuilder';
 import type { Botkit, BotkitMessage, BotWorker } from 'botkit';
 import type { DialogContext } from 'botbuilder-dialogs';
 import type { Connection } from 'mongoose';
+import { storeOutbound } from '../bot/recorder';
 import { turnInfo, type TurnInfo } from '../bot/turn-info';
-import type { Language } from '../config';
+import { LANGUAGES, type Language } from '../config';
+import { customerModel } from '../db/models/customer';
+import { normalizeText } from '../nlu/normalize';
 import { flowVersionModel } from '../db/models/flow-version';
 import { unansweredModel } from '../db/models/unanswered';
-import { updateCustomerProfile } from '../history/customers';
+import { updateCustomerProfile, type Customer } from '../history/customers';
 import type { Logger } from '../logger';
 import type { ActionRegistry, ActionServices } from './actions';
 import { parseAnswer } from './answers/parse-answer';
@@ -109,6 +112,15 @@ export class FlowEngine {
         .then(() => next(), next);
     });
 
+    // "stop" to a rating question: said before the cancel command could take the word.
+    controller.interrupts(
+      async (message: BotkitMessage) => Boolean((message as { context?: TurnContext }).context && turnInfo((message as unknown as { context: TurnContext }).context).ratingOptOut),
+      'message',
+      async (bot) => {
+        await bot.say(this.library.locales.text(this.language(bot), 'satisfaction.opted_out'));
+      },
+    );
+
     // Commands and buttons act even in the middle of a flow.
     controller.interrupts(
       async (message: BotkitMessage) => message.type === 'message' && (this.library.command(message.text) !== undefined || this.buttonFlow(message) !== undefined),
@@ -183,6 +195,41 @@ export class FlowEngine {
     await bot.beginDialog(dialogId(flow.id, flow.version), vars);
   }
 
+  /**
+   * Starts a flow for a customer outside their turn (a rating request), on their channel's
+   * adapter, as if they had triggered it: same variables, messages kept in their history,
+   * and the dialog saved so their answer continues it.
+   */
+  async beginProactively(adapter: BotAdapter, customer: Customer, flowId: string, extra: Record<string, unknown>): Promise<void> {
+    const flow = this.library.flows.get(flowId);
+    if (!flow) throw new Error(`no flow "${flowId}" to start`);
+    const bot = await this.controller.spawn({}, adapter);
+    await bot.changeContext({
+      channelId: customer.channel,
+      conversation: { id: customer.externalId, isGroup: false, conversationType: 'personal', name: '' },
+      user: { id: customer.externalId, name: '' },
+      bot: { id: 'business', name: 'business' },
+      serviceUrl: '',
+    });
+    const context = bot.getConfig('context') as TurnContext;
+    const info = turnInfo(context);
+    info.channel = customer.channel;
+    info.customer = customer;
+    context.onSendActivities(async (_ctx, activities, next) => {
+      await storeOutbound(this.connection, customer._id, customer.channel, activities);
+      return next();
+    });
+    const lang = (customer.language as Language | undefined) ?? this.defaultLanguage;
+    const vars: FlowVars = {
+      lang,
+      intent: null,
+      max_quantity: this.library.catalog.orders.max_quantity,
+      ...extra,
+      _customer: { name: customer.name ?? undefined, phone: customer.phone ?? undefined, city: customer.city ?? undefined, address: customer.address ?? undefined, language: lang },
+    };
+    await bot.beginDialog(dialogId(flow.id, flow.version), vars);
+  }
+
   /** Not understood: say so, keep the question for the cooperative, and show the menu. */
   private async fallback(bot: BotWorker, message: BotkitMessage): Promise<void> {
     const info = turnInfo(bot.getConfig('context') as TurnContext);
@@ -231,6 +278,14 @@ export class FlowEngine {
     const dc = bot.getConfig('dialogContext') as DialogContext | undefined;
     const at = flowPosition(dc?.stack);
     if (!dc || !at.flow || !at.step || message.type !== 'message' || typeof message.text !== 'string' || valueOf(message) !== undefined) return;
+    if (at.flow === 'satisfaction' && this.isStopWord(message.text)) {
+      const info = turnInfo(bot.getConfig('context') as TurnContext);
+      if (info.customer) await customerModel(this.connection).updateOne({ _id: info.customer._id }, { $set: { ratingOptOut: true } });
+      info.ratingOptOut = true;
+      this.log.info({ customer: String(info.customer?._id) }, 'a customer opted out of rating requests');
+      await dc.cancelAllDialogs();
+      return;
+    }
     const step = this.library.flows.get(at.flow)?.steps.find((s) => s.id === at.step);
     if (step?.kind !== 'ask' || step.ask !== 'name') return;
     const info = turnInfo(bot.getConfig('context') as TurnContext);
@@ -239,6 +294,12 @@ export class FlowEngine {
     if (!match || match.flow.id === at.flow) return;
     this.log.info({ flow: at.flow, step: at.step, intent: info.intent }, 'a request instead of a name: leaving the question');
     await dc.cancelAllDialogs();
+  }
+
+  /** Whether a message is one of the words that stop rating requests ("stop", "safi", "arrête"), in any language. */
+  private isStopWord(text: string): boolean {
+    const said = normalizeText(text);
+    return LANGUAGES.some((lang) => this.library.locales.list(lang, 'satisfaction.stop_words').some((w) => normalizeText(w) === said));
   }
 
   /**

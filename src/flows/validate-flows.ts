@@ -15,8 +15,9 @@ export const REQUIRED_FLOWS = ['menu', 'human'] as const;
 export const CUSTOMER_FIELDS = ['name', 'phone', 'city', 'address', 'language'] as const;
 const PRODUCT_FIELDS = ['id', 'name', 'price', 'currency', 'unit', 'description', 'stock'];
 // Set by the engine when a flow starts: the reply language, and what understanding found.
-// Set by the engine for every flow: the reply language, what understanding found, the order limit; `suggestions` after an unknown product.
-const BUILTIN_VARS = ['lang', 'intent', 'product', 'max_quantity', 'suggestions'];
+// Set by the engine: the reply language, what understanding found, the order limit; `suggestions` after an unknown
+// product; `occasion`, `order` and `request` when the server starts the flow for a rating request.
+const BUILTIN_VARS = ['lang', 'intent', 'product', 'max_quantity', 'suggestions', 'occasion', 'order', 'request'];
 
 /** Checks flows against each other, the locales and the actions; returns every problem found. */
 export function validateFlows(parsed: ParsedFlows, locales: Locales, actions: ActionRegistry): Diagnostic[] {

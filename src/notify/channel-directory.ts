@@ -14,6 +14,11 @@ export class ChannelDirectory {
     return this;
   }
 
+  /** The adapter of a channel, if it is on in this process. */
+  adapter(channel: string): BotAdapter | undefined {
+    return this.adapters.get(channel);
+  }
+
   /** Whether a channel is on in this process. */
   has(channel: string): boolean {
     return this.adapters.has(channel);

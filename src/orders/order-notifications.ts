@@ -25,6 +25,8 @@ export function orderNotifications(options: {
   staffLanguage: Language;
   /** The server's public address, for links in notifications. */
   publicUrl: string | undefined;
+  /** Called when an order is delivered: the time to ask how it was. */
+  delivered(order: OrderDoc): Promise<void>;
   log: Logger;
 }): OrderEvents {
   const texts = (lang: string | undefined) => new OrderTexts(options.locales(), options.catalog(), ((lang as Language | undefined) ?? options.staffLanguage));
@@ -45,6 +47,7 @@ export function orderNotifications(options: {
         options.cooperative.notify('order.cancelled', t.text('order.coop_cancelled', { number: order._id, name: order.name ?? '', phone: order.phone, link: link(order) }), { order: orderJson(order), from });
         return;
       }
+      if (order.status === 'delivered') background('scheduling the rating of a delivered order', options.delivered(order));
       background(
         'telling the customer of a status change',
         options.customers.tell(order.customer, () => texts(order.language).text(`order.status_changed.${order.status}`, { number: order._id, note: note ?? '' }).trim(), { flow: 'orders', step: `status:${order.status}` }),

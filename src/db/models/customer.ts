@@ -15,6 +15,10 @@ const customerSchema = new Schema(
     languageChosen: { type: Boolean, default: false },
     tags: { type: [String], default: [] },
     consent: { type: Boolean },
+    // Said "stop" to a rating request: never asked again.
+    ratingOptOut: { type: Boolean, default: false },
+    // The last time a rating was asked for, for the cool-down.
+    lastRatingRequestAt: { type: Date, default: null },
     // Choices last offered as a numbered list (where buttons did not fit), so "2" can tap one.
     offeredChoices: { type: [{ _id: false, title: String, payload: String }], default: undefined },
     // The last error a channel gave for this customer that sending again cannot fix.

@@ -8,8 +8,10 @@ import { messageModel } from './message';
 import { orderModel } from './order';
 import { orderClaimModel } from './order-claim';
 import { ratingModel } from './rating';
+import { ratingRequestModel } from './rating-request';
 import { settingModel } from './setting';
 import { stockAlertModel } from './stock-alert';
+import { suggestionModel } from './suggestion';
 import { stockHeadModel, stockMovementModel } from './stock-movement';
 import { unansweredModel } from './unanswered';
 
@@ -31,4 +33,6 @@ export function registerModels(connection: Connection): void {
   stockMovementModel(connection);
   stockHeadModel(connection);
   stockAlertModel(connection);
+  ratingRequestModel(connection);
+  suggestionModel(connection);
 }

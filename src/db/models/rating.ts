@@ -4,6 +4,9 @@ const ratingSchema = new Schema(
   {
     customer: { type: Schema.Types.ObjectId, required: true, ref: 'Customer' },
     order: { type: String, default: null },
+    // The request that asked for it (null when the customer rated on their own), and what it is about.
+    request: { type: String, default: null },
+    products: { type: [String], default: [] },
     score: { type: Number, required: true, min: 1, max: 5 },
     comment: { type: String, default: null },
     channel: { type: String, required: true },

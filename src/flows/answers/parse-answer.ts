@@ -77,9 +77,8 @@ export function parseAnswer(
       return phone ? { ok: true, value: phone } : NONE;
     }
     case 'rating': {
-      const stars = [...text].filter((c) => c === '⭐' || c === '★').length;
-      const n = stars > 0 ? stars : readNumber(said, context.locales);
-      return n !== undefined && Number.isInteger(n) && n >= 1 && n <= 5 ? { ok: true, value: n } : NONE;
+      const n = readRating(text, said, context.locales);
+      return n !== undefined ? { ok: true, value: n } : NONE;
     }
     case 'choice': {
       const choices = step.choices ?? [];
@@ -105,6 +104,23 @@ export function parseAnswer(
       return { ok: true, value: context.catalog.view(product, context.lang, context.stock?.(product.id)) };
     }
   }
+}
+
+/**
+ * A score from 1 to 5: "4", "⭐⭐⭐⭐", 👍 (5) and 👎 (1), or words in any language
+ * ("mzyan bzaf", "très bien", "ممتاز"; answers.ratings lists them per score, and the
+ * longest match wins, so "pas bien" is not "bien").
+ */
+export function readRating(text: string, said: string, locales: Locales): number | undefined {
+  const stars = [...text].filter((c) => c === '⭐' || c === '★').length;
+  if (stars > 0) return stars <= 5 ? stars : undefined;
+  if (/👍/u.test(text) && !/👎/u.test(text)) return 5;
+  if (/👎/u.test(text) && !/👍/u.test(text)) return 1;
+  const n = readNumber(said, locales);
+  if (n !== undefined) return Number.isInteger(n) && n >= 1 && n <= 5 ? n : undefined;
+  const phrases = LANGUAGES.flatMap((lang) => locales.list(lang, 'answers.ratings').flatMap((words, i) => words.split('|').map((w) => ({ phrase: normalizeText(w), score: i + 1 }))));
+  const found = phrases.filter((p) => p.phrase && containsPhrase(said, p.phrase)).sort((a, b) => b.phrase.length - a.phrase.length)[0];
+  return found?.score;
 }
 
 /**

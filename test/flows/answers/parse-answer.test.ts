@@ -71,9 +71,28 @@ describe('ratings', () => {
   ])('"%s" is %d', (text, n) => {
     expect(ask({ ask: 'rating' }, text)).toEqual({ ok: true, value: n });
   });
+  it.each([
+    ['mzyan bzaf', 5],
+    ['mzyan', 4],
+    ['très bien', 5],
+    ['tres bien merci', 5],
+    ['pas bien', 2],
+    ['bien', 4],
+    ['ممتاز', 5],
+    ['مزيان بزاف', 5],
+    ['خايب', 2],
+    ['👍', 5],
+    ['👎', 1],
+    ['⭐⭐⭐⭐', 4],
+    ['very bad', 1],
+  ])('"%s" in words is %d', (text, n) => {
+    expect(ask({ ask: 'rating' }, text)).toEqual({ ok: true, value: n });
+  });
   it('refuses what is not 1 to 5', () => {
     expect(ask({ ask: 'rating' }, '7')).toEqual({ ok: false });
-    expect(ask({ ask: 'rating' }, 'bien')).toEqual({ ok: false });
+    expect(ask({ ask: 'rating' }, '0')).toEqual({ ok: false });
+    expect(ask({ ask: 'rating' }, '⭐⭐⭐⭐⭐⭐')).toEqual({ ok: false });
+    expect(ask({ ask: 'rating' }, 'peut-être demain')).toEqual({ ok: false });
   });
 });
 

@@ -1,0 +1,118 @@
+import cron from 'node-cron';
+import type { Connection, Types } from 'mongoose';
+import type { Config } from '../config';
+import { customerModel } from '../db/models/customer';
+import { releaseLease, takeLease } from '../db/models/lease';
+import type { OrderDoc } from '../db/models/order';
+import { ratingRequestModel, type RatingOccasion, type RatingRequestDoc } from '../db/models/rating-request';
+import type { Customer } from '../history/customers';
+import type { Logger } from '../logger';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+// Meta's channels let a business write first only within 24 hours of the customer's last message.
+const WINDOW_CHANNELS = new Set(['messenger', 'whatsapp']);
+// A customer who wrote this recently is in a conversation: the request waits until it is over.
+const BUSY_MS = 5 * 60_000;
+const LEASE = 'job:rating-requests';
+
+/** Asks a customer for a rating now, on their channel (the server starts the satisfaction flow). */
+export type AskForRating = (customer: Customer, request: RatingRequestDoc) => Promise<void>;
+
+/** What one pass over the due requests did. */
+export interface RatingPass {
+  sent: number;
+  skipped: Record<string, number>;
+  postponed: number;
+}
+
+/**
+ * Rating requests: kept in the database when an occasion arises (an order delivered, a
+ * question answered), and sent by a node-cron job once due, by one process at a time.
+ * A request is sent only if the customer has not opted out, was not asked within the
+ * cool-down, is not in the middle of a conversation, and is inside the channel's window.
+ */
+export class RatingScheduler {
+  constructor(
+    private readonly connection: Connection,
+    private readonly settings: Config['ratings'],
+    private readonly ask: AskForRating,
+    private readonly holder: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** Schedules the rating of a delivered order, once per order. */
+  async delivered(order: OrderDoc, now = new Date()): Promise<void> {
+    if (this.settings.afterDeliveryHours === undefined) return;
+    await this.schedule(order.customer, order.channel, 'delivered', order._id, order.lines.map((l) => l.product), new Date(now.getTime() + this.settings.afterDeliveryHours * HOUR), now);
+  }
+
+  /** Schedules a rating after a conversation that answered a question (at most one a day); it waits while the conversation goes on. */
+  async answered(customer: Types.ObjectId, channel: string, product: string | null, now = new Date()): Promise<void> {
+    if (this.settings.afterAnswerMinutes === undefined) return;
+    const day = now.toISOString().slice(0, 10);
+    await this.schedule(customer, channel, 'answered', day, product ? [product] : [], new Date(now.getTime() + this.settings.afterAnswerMinutes * 60_000), now);
+  }
+
+  /** Sends what is due, under a lease so that one process does it; returns what it did. */
+  async runDue(now = new Date()): Promise<RatingPass> {
+    const pass: RatingPass = { sent: 0, skipped: {}, postponed: 0 };
+    if (!(await takeLease(this.connection, LEASE, this.holder, 10 * 60_000))) return pass;
+    try {
+      const due = await ratingRequestModel(this.connection).find({ status: 'due', dueAt: { $lte: now } }).sort({ dueAt: 1 }).limit(500).lean<RatingRequestDoc[]>();
+      for (const request of due) {
+        const outcome = await this.handle(request, now).catch((err: Error) => {
+          this.log.error({ request: request._id, err: err.message }, 'rating request failed; it stays due');
+          return 'failed' as const;
+        });
+        if (outcome === 'sent') pass.sent += 1;
+        else if (outcome === 'postponed') pass.postponed += 1;
+        else if (outcome !== 'failed') pass.skipped[outcome] = (pass.skipped[outcome] ?? 0) + 1;
+      }
+    } finally {
+      await releaseLease(this.connection, LEASE, this.holder);
+    }
+    if (pass.sent || pass.postponed || Object.keys(pass.skipped).length) this.log.info(pass, 'rating requests');
+    return pass;
+  }
+
+  /** Runs the due requests every minute; returns a function that stops it. */
+  start(): () => void {
+    const task = cron.schedule('* * * * *', () => {
+      this.runDue().catch((err: Error) => this.log.error({ err: err.message }, 'rating requests failed'));
+    });
+    return () => void task.stop();
+  }
+
+  private async schedule(customer: Types.ObjectId, channel: string, occasion: RatingOccasion, ref: string, products: string[], dueAt: Date, now: Date): Promise<void> {
+    await ratingRequestModel(this.connection)
+      .create({ _id: `${String(customer)}:${occasion}:${ref}`, customer, channel, occasion, order: occasion === 'delivered' ? ref : null, products, dueAt, status: 'due', reason: null, sentAt: null, answeredAt: null, createdAt: now })
+      .catch((err: { code?: number }) => {
+        if (err.code !== 11000) throw err; // already scheduled: asked about once
+      });
+  }
+
+  private async handle(request: RatingRequestDoc, now: Date): Promise<'sent' | 'postponed' | string> {
+    const Request = ratingRequestModel(this.connection);
+    const skip = async (reason: string) => {
+      await Request.updateOne({ _id: request._id }, { $set: { status: 'skipped', reason } });
+      return reason;
+    };
+    const customer = await customerModel(this.connection).findById(request.customer).lean<Customer>();
+    if (!customer) return skip('gone');
+    if (customer.ratingOptOut) return skip('opt_out');
+    if (customer.lastRatingRequestAt && now.getTime() - customer.lastRatingRequestAt.getTime() < this.settings.cooldownDays * DAY) return skip('cooldown');
+    const seen = customer.lastSeenAt.getTime();
+    // Still talking: after an answered question, wait for the conversation to end; always wait a few quiet minutes.
+    const quietFor = request.occasion === 'answered' ? (this.settings.afterAnswerMinutes ?? 0) * 60_000 : BUSY_MS;
+    if (now.getTime() - seen < Math.max(quietFor, BUSY_MS) && seen > request.createdAt.getTime() - BUSY_MS) {
+      await Request.updateOne({ _id: request._id }, { $set: { dueAt: new Date(seen + Math.max(quietFor, BUSY_MS)) } });
+      return 'postponed';
+    }
+    if (WINDOW_CHANNELS.has(customer.channel) && now.getTime() - seen > DAY) return skip('window');
+    await this.ask(customer, request);
+    await Request.updateOne({ _id: request._id }, { $set: { status: 'sent', sentAt: now } });
+    await customerModel(this.connection).updateOne({ _id: customer._id }, { $set: { lastRatingRequestAt: now } });
+    return 'sent';
+  }
+}
