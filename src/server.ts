@@ -41,6 +41,10 @@ import { OrderBook } from './orders/order-book';
 import { orderNotifications } from './orders/order-notifications';
 import { ordersApi } from './orders/orders-api';
 import { StockLedger } from './orders/stock-ledger';
+import { digestApi } from './satisfaction/digest-api';
+import { DigestDays } from './satisfaction/digest-days';
+import { digestPage } from './satisfaction/digest-page';
+import { DigestSender } from './satisfaction/digest-sender';
 import { RatingScheduler } from './satisfaction/rating-scheduler';
 
 /** A running Taawun: its address, its database, and how to stop it. */
@@ -61,6 +65,8 @@ export interface RunningServer {
   cooperative: CooperativeNotifier;
   /** Rating requests and their scheduler. */
   ratings: RatingScheduler;
+  /** The weekly digest. */
+  digests: DigestSender;
   stop(): Promise<void>;
 }
 
@@ -119,6 +125,7 @@ export async function startServer(
       holder,
       log,
     );
+    const digestDays = new DigestDays(db, config.timeZone, log);
     const orderEvents = orderNotifications({
       connection: db,
       customers: new CustomerNotifier(db, channels, log),
@@ -128,6 +135,8 @@ export async function startServer(
       staffLanguage: config.defaultLanguage,
       publicUrl: config.publicUrl,
       delivered: (order) => ratings.delivered(order),
+      // A day whose figures were kept is summed again when one of its orders is cancelled.
+      cancelled: (order) => digestDays.invalidate(order.createdAt),
       log,
     });
     const orders = new OrderBook(db, new StockLedger(db), orderEvents, log);
@@ -213,7 +222,11 @@ export async function startServer(
     cooperative.logTarget();
     const stopRetention = scheduleInboxRetention(inbox.store, log, inbox.leaseHolder);
     const stopRatings = ratings.start();
-    const app = createApp({ connection: db, adminToken: config.adminToken, channelRoutes, adminRoutes: [ordersApi(orders)], log });
+    const liveFlows = { catalog: () => bot.flows.current.catalog, locales: () => bot.flows.current.locales };
+    const digests = new DigestSender(db, digestDays, liveFlows, cooperative, { timeZone: config.timeZone, cron: config.digestCron, staffLanguage: config.defaultLanguage, baseUrl: () => baseUrl }, holder, log);
+    const stopDigest = digests.start();
+    channelRoutes.push(digestPage());
+    const app = createApp({ connection: db, adminToken: config.adminToken, channelRoutes, adminRoutes: [ordersApi(orders), digestApi(db, digestDays, liveFlows, config.timeZone)], log });
     const server = http.createServer(app);
     server.on('upgrade', (req, socket, head) => {
       if (new URL(req.url ?? '/', 'http://localhost').pathname === '/ws') adapter.handleUpgrade(req, socket, head);
@@ -224,6 +237,7 @@ export async function startServer(
         watcher.close();
         stopRetention();
         stopRatings();
+        stopDigest();
         void inbox.stop();
         void adapter.close();
         reject(
@@ -246,6 +260,7 @@ export async function startServer(
         watcher.close();
         stopRetention();
         stopRatings();
+        stopDigest();
         await adapter.close();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         // Idle keep-alive connections would hold close() open.
@@ -258,7 +273,7 @@ export async function startServer(
         await db.close();
         await engine?.stop();
       })());
-    return { url, port, connection: db, databaseUri: uri, engine, inbox, whatsappWeb, orders, cooperative, ratings, stop };
+    return { url, port, connection: db, databaseUri: uri, engine, inbox, whatsappWeb, orders, cooperative, ratings, digests, stop };
   } catch (err) {
     await connection?.close().catch(() => undefined);
     await engine?.stop().catch(() => undefined);

@@ -27,6 +27,8 @@ export function orderNotifications(options: {
   publicUrl: string | undefined;
   /** Called when an order is delivered: the time to ask how it was. */
   delivered(order: OrderDoc): Promise<void>;
+  /** Called when an order is cancelled, by anyone: its day's figures change. */
+  cancelled(order: OrderDoc): Promise<void>;
   log: Logger;
 }): OrderEvents {
   const texts = (lang: string | undefined) => new OrderTexts(options.locales(), options.catalog(), ((lang as Language | undefined) ?? options.staffLanguage));
@@ -42,6 +44,7 @@ export function orderNotifications(options: {
       });
     },
     statusChanged(order, from, note, by) {
+      if (order.status === 'cancelled') background('updating the digest after a cancellation', options.cancelled(order));
       if (by === 'customer') {
         const t = staff();
         options.cooperative.notify('order.cancelled', t.text('order.coop_cancelled', { number: order._id, name: order.name ?? '', phone: order.phone, link: link(order) }), { order: orderJson(order), from });

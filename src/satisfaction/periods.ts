@@ -24,9 +24,21 @@ export function startOfDay(day: string, timeZone: string): Date {
   return new Date(instant);
 }
 
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** The day ("2026-11-26") an instant falls on in the zone. */
 export function dayOf(instant: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(instant);
+  // A formatter is slow to make and the digest asks for thousands of days: one a zone.
+  let format = dayFormats.get(timeZone);
+  if (!format) dayFormats.set(timeZone, (format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })));
+  return format.format(instant);
+}
+
+/** Every day from `from` to `to`, both included. */
+export function daysOf(from: string, to: string): string[] {
+  const out: string[] = [];
+  for (let d = from; d <= to; d = addDays(d, 1)) out.push(d);
+  return out;
 }
 
 /** The day `n` days after a day (before, for a negative `n`). */

@@ -7,12 +7,17 @@ import { ratingModel } from '../../src/db/models/rating';
 import { ratingRequestModel } from '../../src/db/models/rating-request';
 import { suggestionModel } from '../../src/db/models/suggestion';
 import { unansweredModel } from '../../src/db/models/unanswered';
+import { createLogger } from '../../src/logger';
 import { computeDigest } from '../../src/satisfaction/digest';
+import { DigestDays } from '../../src/satisfaction/digest-days';
+import { digestDayModel } from '../../src/db/models/digest-day';
 import { period } from '../../src/satisfaction/periods';
 import { dropDatabase, freshDatabase } from '../support/database';
 
 const TZ = 'Africa/Casablanca'; // UTC+1 in November
 const catalog = Catalog.load(path.join(__dirname, '../../flows/catalog.yml'));
+const log = createLogger('silent', 'json');
+const LATER = new Date('2026-11-30T08:00:00Z');
 
 /**
  * A week whose every figure is known: 2026-11-16 to 2026-11-22 in Casablanca, i.e. from
@@ -26,11 +31,12 @@ async function seed(connection: Connection) {
   ] as const) {
     people[key] = (await customerModel(connection).create({ channel, externalId: key, name, firstSeenAt: new Date('2026-01-01'), lastSeenAt: new Date('2026-11-20'), tags: [] }))._id;
   }
-  const rating = (who: string, score: number, at: string, channel: string, products: string[] = [], comment: string | null = null) =>
-    ratingModel(connection).create({ customer: people[who], score, comment, channel, products, answeredAt: new Date(at) });
-  await rating('c1', 5, '2026-11-17T10:00:00Z', 'web', ['amlou']);
-  await rating('c2', 4, '2026-11-18T10:00:00Z', 'web', ['amlou', 'argan-soap']);
-  await rating('c3', 2, '2026-11-19T10:00:00Z', 'messenger', ['thyme-honey'], 'trop cher');
+  const rating = (who: string, score: number, at: string, channel: string, products: string[] = [], comment: string | null = null, request: string | null = null) =>
+    ratingModel(connection).create({ customer: people[who], score, comment, channel, products, request, answeredAt: new Date(at) });
+  // Three answer a request; the others were given on the customers' own initiative.
+  await rating('c1', 5, '2026-11-17T10:00:00Z', 'web', ['amlou'], null, 'r1');
+  await rating('c2', 4, '2026-11-18T10:00:00Z', 'web', ['amlou', 'argan-soap'], null, 'r2');
+  await rating('c3', 2, '2026-11-19T10:00:00Z', 'messenger', ['thyme-honey'], 'trop cher', 'r3');
   await rating('c4', 1, '2026-11-20T10:00:00Z', 'whatsapp');
   await rating('c5', 3, '2026-11-21T10:00:00Z', 'web');
   await rating('c6', 5, '2026-11-15T23:30:00Z', 'web'); // 00:30 on the 16th in Casablanca: inside
@@ -100,7 +106,8 @@ describe('the digest (real database)', () => {
 
   it('gives every figure of a seeded week exactly', async () => {
     const people = await seed(connection);
-    const digest = await computeDigest(connection, catalog, period('2026-11-16', '2026-11-22', TZ), TZ);
+    const days = new DigestDays(connection, TZ, log);
+    const digest = await computeDigest(connection, catalog, days, period('2026-11-16', '2026-11-22', TZ), TZ, LATER);
     expect(digest.period).toEqual({ from: '2026-11-16', to: '2026-11-22' });
     expect(digest.previous).toEqual({ from: '2026-11-09', to: '2026-11-15' });
     expect(digest.csat).toEqual({
@@ -136,10 +143,20 @@ describe('the digest (real database)', () => {
     expect(digest.orders).toEqual({ count: 6, revenue: 900, currency: 'MAD', cancelled: 1 });
     expect(digest.repeatCustomers).toEqual({ customers: 5, repeat: 2, share: 0.4 });
     expect(digest.topCustomers).toEqual({ count: 1, revenue: 400, share: 0.444, customers: [{ customer: String(people.A), name: 'Aicha', spend: 400, orders: 2 }] });
+
+    // The closed days are kept: the same digest again reads 14 documents by _id and says the same.
+    expect(await digestDayModel(connection).countDocuments({})).toBe(14);
+    expect(await computeDigest(connection, catalog, new DigestDays(connection, TZ, log), period('2026-11-16', '2026-11-22', TZ), TZ, LATER)).toEqual(digest);
+    // A cancelled order makes its day be summed again.
+    const { orderModel: orders } = await import('../../src/db/models/order');
+    const d = await orders(connection).findOneAndUpdate({ customer: people.D }, { $set: { status: 'cancelled' } }, { returnDocument: 'after' }).lean();
+    await days.invalidate(d!.createdAt);
+    const after = await computeDigest(connection, catalog, days, period('2026-11-16', '2026-11-22', TZ), TZ, LATER);
+    expect(after.orders).toEqual({ count: 5, revenue: 750, currency: 'MAD', cancelled: 2 });
   });
 
   it('says "none" rather than dividing by zero for an empty period', async () => {
-    const digest = await computeDigest(connection, catalog, period('2025-01-01', '2025-01-07', TZ), TZ);
+    const digest = await computeDigest(connection, catalog, new DigestDays(connection, TZ, log), period('2025-01-01', '2025-01-07', TZ), TZ, LATER);
     expect(digest.csat).toMatchObject({ count: 0, average: null, trend: null, requests: { sent: 0, answered: 0, responseRate: null } });
     expect(digest.repeatCustomers.share).toBeNull();
     expect(digest.topCustomers).toEqual({ count: 0, revenue: 0, share: null, customers: [] });

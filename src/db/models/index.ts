@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import { customerIdModel, customerModel } from './customer';
 import { dialogStateModel } from './dialog-state';
+import { digestDayModel } from './digest-day';
 import { flowVersionModel } from './flow-version';
 import { inboundEventModel, pendingEventModel } from './inbound-event';
 import { leaseModel } from './lease';
@@ -35,4 +36,5 @@ export function registerModels(connection: Connection): void {
   stockAlertModel(connection);
   ratingRequestModel(connection);
   suggestionModel(connection);
+  digestDayModel(connection);
 }

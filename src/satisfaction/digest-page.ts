@@ -1,0 +1,98 @@
+import { Router } from 'express';
+
+/**
+ * /admin/digest: the digest on a phone, in French, Arabic (right to left) or English, with
+ * bar charts drawn as SVG. The page holds no data: it asks for the admin token once (kept
+ * for the browser session) and reads GET /api/digest with it.
+ */
+const PAGE = `<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Taawun — digest</title>
+<style>
+:root{--ink:#1f2a1f;--muted:#667;--accent:#2e7d32;--low:#c62828;--bg:#fafaf7}
+*{box-sizing:border-box}body{font-family:system-ui,-apple-system,"Segoe UI",Tahoma,sans-serif;color:var(--ink);background:var(--bg);max-width:560px;margin:0 auto;padding:1rem;line-height:1.4}
+h1{font-size:1.3rem;margin:.2rem 0}h2{font-size:1.05rem;margin:1.4rem 0 .4rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
+.kpis{display:grid;grid-template-columns:repeat(2,1fr);gap:.6rem}.kpi{background:#fff;border-radius:10px;padding:.7rem;box-shadow:0 1px 2px #0001}
+.kpi b{display:block;font-size:1.5rem}.kpi small{color:var(--muted)}.up{color:var(--accent)}.down{color:var(--low)}
+ul{padding-inline-start:1.1rem;margin:.3rem 0}li{margin:.25rem 0}.muted{color:var(--muted)}
+form.period{display:flex;gap:.4rem;flex-wrap:wrap;align-items:end;margin:.6rem 0}form.period label{font-size:.85rem}input,button,select{font:inherit;padding:.4rem}
+svg{width:100%;height:auto;display:block}.bar{fill:var(--accent)}.bar.low{fill:var(--low)}svg text{font-size:12px;fill:var(--ink)}
+</style></head><body>
+<header><h1 id="title">…</h1><p id="subtitle" class="muted"></p>
+<form class="period" id="period"><label><span data-t="from"></span><br><input type="date" id="from"></label><label><span data-t="to"></span><br><input type="date" id="to"></label>
+<select id="lang"><option value="fr">Français</option><option value="ar">العربية</option><option value="en">English</option></select><button data-t="show"></button></form></header>
+<form id="login" hidden><p data-t="token"></p><input id="token" type="password" autocomplete="off"> <button>OK</button></form>
+<main id="main"></main>
+<script>
+const T = {
+  fr: { title: 'Bilan de satisfaction', from: 'Du', to: 'Au', show: 'Afficher', token: 'Jeton administrateur (ADMIN_TOKEN) :', csat: 'Satisfaction', ratings: 'notes', response: 'Réponses aux demandes', orders: 'Commandes', revenue: "Chiffre d'affaires", repeat: 'Clients fidèles', top: 'Top 20 % des clients', topShare: 'du chiffre d’affaires', vsPrev: 'vs période précédente', dist: 'Répartition des notes', byProduct: 'Par produit', byChannel: 'Par canal', low: 'Notes basses', suggestions: 'Suggestions', unanswered: 'Questions sans réponse', none: 'Rien sur la période.', cancelled: 'annulées', error: 'Impossible de charger le bilan : ' },
+  ar: { title: 'حصيلة الرضا', from: 'من', to: 'إلى', show: 'عرض', token: 'رمز المشرف (ADMIN_TOKEN):', csat: 'الرضا', ratings: 'تقييم', response: 'الردود على الطلبات', orders: 'الطلبات', revenue: 'رقم المعاملات', repeat: 'الزبائن الأوفياء', top: 'أفضل 20٪ من الزبائن', topShare: 'من رقم المعاملات', vsPrev: 'مقارنة بالفترة السابقة', dist: 'توزيع التقييمات', byProduct: 'حسب المنتج', byChannel: 'حسب القناة', low: 'التقييمات المنخفضة', suggestions: 'الاقتراحات', unanswered: 'أسئلة بلا جواب', none: 'لا شيء في هذه الفترة.', cancelled: 'ملغاة', error: 'تعذر تحميل الحصيلة: ' },
+  en: { title: 'Satisfaction digest', from: 'From', to: 'To', show: 'Show', token: 'Admin token (ADMIN_TOKEN):', csat: 'Satisfaction', ratings: 'ratings', response: 'Answers to requests', orders: 'Orders', revenue: 'Revenue', repeat: 'Repeat customers', top: 'Top 20% of customers', topShare: 'of revenue', vsPrev: 'vs previous period', dist: 'Ratings', byProduct: 'By product', byChannel: 'By channel', low: 'Low ratings', suggestions: 'Suggestions', unanswered: 'Unanswered questions', none: 'Nothing in the period.', cancelled: 'cancelled', error: 'Could not load the digest: ' },
+};
+const params = new URLSearchParams(location.search);
+let lang = params.get('lang') || (navigator.language || 'fr').slice(0, 2);
+if (!T[lang]) lang = 'fr';
+const $ = (id) => document.getElementById(id);
+const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+const pct = (x) => (x === null || x === undefined ? '—' : Math.round(x * 100) + ' %');
+function applyLang() {
+  document.documentElement.lang = lang; document.documentElement.dir = lang === 'ar' ? 'rtl' : 'ltr'; $('lang').value = lang;
+  document.querySelectorAll('[data-t]').forEach((el) => (el.textContent = T[lang][el.dataset.t]));
+}
+/** Horizontal bars: [label, value, note, low?] rows, scaled to the largest value. */
+function bars(rows, max) {
+  if (!rows.length) return '<p class="muted">' + T[lang].none + '</p>';
+  const top = max || Math.max(...rows.map((r) => r[1]), 1), h = 26, rtl = lang === 'ar';
+  const body = rows.map((r, i) => {
+    const w = Math.max(2, Math.round((r[1] / top) * 200)), y = i * h;
+    const x = rtl ? 300 - 100 - w : 100;
+    return '<text x="' + (rtl ? 395 : 5) + '" y="' + (y + 17) + '" text-anchor="' + (rtl ? 'end' : 'start') + '">' + esc(r[0]) + '</text>' +
+      '<rect class="bar' + (r[3] ? ' low' : '') + '" x="' + x + '" y="' + (y + 5) + '" width="' + w + '" height="16" rx="3"></rect>' +
+      '<text x="' + (rtl ? x - 5 : x + w + 5) + '" y="' + (y + 17) + '" text-anchor="' + (rtl ? 'end' : 'start') + '">' + esc(r[2]) + '</text>';
+  }).join('');
+  return '<svg viewBox="0 0 400 ' + rows.length * h + '" role="img">' + body + '</svg>';
+}
+function render(d) {
+  const t = T[lang], c = d.csat, trend = c.trend === null ? '' : '<small class="' + (c.trend >= 0 ? 'up' : 'down') + '">' + (c.trend > 0 ? '▲ +' : c.trend < 0 ? '▼ ' : '') + c.trend + ' ' + t.vsPrev + '</small>';
+  $('title').textContent = t.title; $('subtitle').textContent = d.period.from + ' → ' + d.period.to;
+  const list = (items, f) => (items.length ? '<ul>' + items.map((x) => '<li>' + f(x) + '</li>').join('') + '</ul>' : '<p class="muted">' + t.none + '</p>');
+  $('main').innerHTML =
+    '<section class="kpis">' +
+    '<div class="kpi" id="kpi-csat"><small>' + t.csat + '</small><b>' + (c.average ?? '—') + '/5</b><small>' + c.count + ' ' + t.ratings + '</small> ' + trend + '</div>' +
+    '<div class="kpi"><small>' + t.response + '</small><b>' + pct(c.requests.responseRate) + '</b><small>' + c.requests.answered + ' / ' + c.requests.sent + '</small></div>' +
+    '<div class="kpi"><small>' + t.orders + '</small><b>' + d.orders.count + '</b><small>' + d.orders.revenue + ' ' + esc(d.orders.currency) + (d.orders.cancelled ? ' · ' + d.orders.cancelled + ' ' + t.cancelled : '') + '</small></div>' +
+    '<div class="kpi"><small>' + t.repeat + '</small><b>' + pct(d.repeatCustomers.share) + '</b><small>' + d.repeatCustomers.repeat + ' / ' + d.repeatCustomers.customers + '</small></div>' +
+    '<div class="kpi"><small>' + t.top + '</small><b>' + pct(d.topCustomers.share) + '</b><small>' + t.topShare + '</small></div>' +
+    '</section>' +
+    '<h2>' + t.dist + '</h2><div id="chart-distribution">' + bars(['5', '4', '3', '2', '1'].map((s) => [s + ' ★', c.distribution[s], String(c.distribution[s]), Number(s) <= 2])) + '</div>' +
+    '<h2>' + t.byProduct + '</h2>' + bars(d.byProduct.map((p) => [p.name, p.average, p.average + '/5 (' + p.count + ')', p.average <= 2]), 5) +
+    '<h2>' + t.byChannel + '</h2>' + bars(d.byChannel.map((x) => [x.channel, x.average, x.average + '/5 (' + x.count + ')', x.average <= 2]), 5) +
+    '<h2>' + t.low + '</h2>' + list(d.lowRatings, (r) => '<b>' + r.score + '/5</b> ' + esc(r.name || '') + ' <span class="muted">(' + esc(r.channel) + (r.order ? ', ' + esc(r.order) : '') + ')</span>' + (r.comment ? ' — « ' + esc(r.comment) + ' »' : '')) +
+    '<h2>' + t.suggestions + '</h2>' + list(d.suggestions, (s) => esc(s.text) + (s.product ? ' <span class="muted">(' + esc(s.product) + ')</span>' : '')) +
+    '<h2>' + t.unanswered + '</h2>' + list(d.unanswered, (q) => esc(q.text) + ' <span class="muted">× ' + q.count + '</span>');
+}
+async function load() {
+  applyLang();
+  const token = sessionStorage.getItem('taawun.admin');
+  if (!token) { $('login').hidden = false; return; }
+  const q = new URLSearchParams(); if ($('from').value && $('to').value) { q.set('from', $('from').value); q.set('to', $('to').value); }
+  const res = await fetch('/api/digest?' + q, { headers: { authorization: 'Bearer ' + token } }).catch((e) => ({ ok: false, status: 0, json: async () => ({ message: e.message }) }));
+  if (res.status === 401) { sessionStorage.removeItem('taawun.admin'); $('login').hidden = false; return; }
+  const body = await res.json();
+  if (!res.ok) { $('main').innerHTML = '<p class="down">' + T[lang].error + esc(body.message) + '</p>'; return; }
+  $('from').value = body.period.from; $('to').value = body.period.to;
+  render(body);
+}
+$('from').value = params.get('from') || ''; $('to').value = params.get('to') || '';
+$('login').onsubmit = (e) => { e.preventDefault(); sessionStorage.setItem('taawun.admin', $('token').value); $('login').hidden = true; load(); };
+$('period').onsubmit = (e) => { e.preventDefault(); load(); };
+$('lang').onchange = () => { lang = $('lang').value; load(); };
+load();
+</script></body></html>`;
+
+/** GET /admin/digest: the page (its data comes from GET /api/digest, behind ADMIN_TOKEN). */
+export function digestPage(): Router {
+  const router = Router();
+  router.get('/admin/digest', (_req, res) => res.type('html').send(PAGE));
+  return router;
+}
