@@ -8,7 +8,7 @@ import type { CooperativeNotifier } from '../notify/cooperative-notifier';
 import { computeDigest } from './digest';
 import type { DigestDays } from './digest-days';
 import { digestLanguage, digestText } from './digest-text';
-import { lastSevenDays, type Period } from './periods';
+import { addDays, dayOf, lastSevenDays, type Period } from './periods';
 
 // A sent digest's lease is never given back: it is the record that this period went out.
 const KEEP_MS = 400 * 86_400_000;
@@ -47,15 +47,33 @@ export class DigestSender {
     return true;
   }
 
-  /** Schedules the weekly send; returns a function that stops it. */
+  /** Sums yesterday once, so that digests only read kept days; under a lease, one process does it. */
+  async sumYesterday(now = new Date()): Promise<void> {
+    const yesterday = addDays(dayOf(now, this.options.timeZone), -1);
+    if (!(await takeLease(this.connection, `digest-day:${yesterday}`, this.holder, 2 * 86_400_000))) return;
+    await this.days.figures([yesterday], now);
+  }
+
+  /** Schedules the weekly send, and the nightly summing of the day just over; returns a function that stops both. */
   start(): () => void {
-    const task = cron.schedule(
+    const tz = { timezone: this.options.timeZone };
+    const weekly = cron.schedule(
       this.options.cron,
       () => {
         this.send(lastSevenDays(new Date(), this.options.timeZone)).catch((err: Error) => this.log.error({ err: err.message }, 'the digest could not be sent'));
       },
-      { timezone: this.options.timeZone },
+      tz,
     );
-    return () => void task.stop();
+    const nightly = cron.schedule(
+      '10 0 * * *',
+      () => {
+        this.sumYesterday().catch((err: Error) => this.log.error({ err: err.message }, "yesterday's digest figures could not be summed"));
+      },
+      tz,
+    );
+    return () => {
+      void weekly.stop();
+      void nightly.stop();
+    };
   }
 }
