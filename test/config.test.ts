@@ -62,4 +62,14 @@ describe('loadConfig', () => {
       'COOP_NOTIFY must be whatsapp:<number with country code>, whatsapp-web:<number>, messenger:<page-scoped id> or an https:// address, got "sms:0661"',
     ]);
   });
+
+  it('reads the rating and digest settings, and says what a bad one should be', () => {
+    expect(loadConfig({})).toMatchObject({ ratings: { afterDeliveryHours: 24, afterAnswerMinutes: 30, cooldownDays: 30 }, digestCron: '0 8 * * 1', timeZone: 'Africa/Casablanca' });
+    expect(loadConfig({ RATING_AFTER_DELIVERY_HOURS: 'off', RATING_AFTER_ANSWER_MINUTES: 'off', TZ: 'Europe/Paris' })).toMatchObject({ ratings: { afterDeliveryHours: undefined, afterAnswerMinutes: undefined }, timeZone: 'Europe/Paris' });
+    expect(problems({ DIGEST_CRON: 'every monday', TZ: 'Mars/Olympus', RATING_COOLDOWN_DAYS: '-1' })).toEqual([
+      'RATING_COOLDOWN_DAYS must be a whole number of days from 0 to 365, got "-1"',
+      'DIGEST_CRON must be a cron expression such as "0 8 * * 1" (Mondays at 08:00), got "every monday"',
+      'TZ must be a time zone such as Africa/Casablanca, got "Mars/Olympus"',
+    ]);
+  });
 });
