@@ -42,6 +42,12 @@ export interface Config {
   /** When the satisfaction digest goes to the cooperative (node-cron), in `timeZone`. */
   digestCron: string;
   timeZone: string;
+  /** The staff console's password; unset turns the console off. */
+  adminPassword: string | undefined;
+  /** How long a handoff pauses the bot for a customer before it answers again. */
+  handoffTimeoutHours: number;
+  /** Messages older than this are deleted every night; undefined keeps them. */
+  messageRetentionDays: number | undefined;
 }
 
 /** The cooperative's notification recipient: someone on a channel, or an address that receives JSON. */
@@ -170,12 +176,24 @@ const variables = {
     .string()
     .default('Africa/Casablanca')
     .refine((s) => isTimeZone(s), { message: 'must be a time zone such as Africa/Casablanca' }),
+  ADMIN_PASSWORD: z
+    .string()
+    .optional()
+    .refine((s) => s === undefined || s.length >= 10, { message: 'must be at least 10 characters' }),
+  HANDOFF_TIMEOUT_HOURS: z
+    .string()
+    .default('24')
+    .refine((s) => /^\d+(\.\d+)?$/.test(s) && Number(s) > 0 && Number(s) <= 720, { message: 'must be a number of hours from 0.1 to 720' }),
+  MESSAGE_RETENTION_DAYS: z
+    .string()
+    .default('off')
+    .refine((s) => s === 'off' || (/^\d+$/.test(s) && Number(s) >= 1), { message: 'must be a whole number of days (1 or more), or off' }),
   LOG_LEVEL: z.string().default('info').refine((s) => (LOG_LEVELS as readonly string[]).includes(s), {
     message: `must be one of ${LOG_LEVELS.join(', ')}`,
   }),
 } as const;
 
-const SECRETS = new Set(['ADMIN_TOKEN', 'WEBCHAT_SECRET', 'MESSENGER_PAGE_TOKEN', 'MESSENGER_APP_SECRET', 'MESSENGER_VERIFY_TOKEN', 'WHATSAPP_TOKEN', 'WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN']);
+const SECRETS = new Set(['ADMIN_TOKEN', 'ADMIN_PASSWORD', 'WEBCHAT_SECRET', 'MESSENGER_PAGE_TOKEN', 'MESSENGER_APP_SECRET', 'MESSENGER_VERIFY_TOKEN', 'WHATSAPP_TOKEN', 'WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN']);
 
 /** A bad value as the error may show it: secrets by their length only, addresses without their password. */
 function shown(name: string, raw: string | undefined): string {
@@ -254,5 +272,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     digestCron: p.DIGEST_CRON,
     timeZone: p.TZ,
+    adminPassword: p.ADMIN_PASSWORD,
+    handoffTimeoutHours: Number(p.HANDOFF_TIMEOUT_HOURS),
+    messageRetentionDays: p.MESSAGE_RETENTION_DAYS === 'off' ? undefined : Number(p.MESSAGE_RETENTION_DAYS),
   };
 }

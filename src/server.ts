@@ -40,6 +40,13 @@ import { CustomerNotifier } from './notify/customer-notifier';
 import { OrderBook } from './orders/order-book';
 import { orderNotifications } from './orders/order-notifications';
 import { ordersApi } from './orders/orders-api';
+import { consoleRoutes } from './admin/console-routes';
+import { LoginLimiter } from './admin/login-limiter';
+import { storedPasswordHash } from './admin/password';
+import { AdminSessions } from './admin/sessions';
+import { staffApi } from './admin/staff-api';
+import { StaffConversation } from './handoff/staff-conversation';
+import { scheduleMessageRetention } from './jobs/message-retention';
 import { StockLedger } from './orders/stock-ledger';
 import { digestApi } from './satisfaction/digest-api';
 import { DigestDays } from './satisfaction/digest-days';
@@ -148,7 +155,13 @@ export async function startServer(
       connection: db,
       flowPaths,
       defaultLanguage: config.defaultLanguage,
-      services: { orders, ratings, cooperative, links: { conversation: (customer) => `${baseUrl}/api/customers/${customer}/messages` } },
+      services: {
+        orders,
+        ratings,
+        cooperative,
+        links: { conversation: (customer) => `${baseUrl}/admin/customers/${customer}`, console: (customer) => `${baseUrl}/admin/customers/${customer}` },
+        handoff: { timeoutMs: config.handoffTimeoutHours * 3_600_000 },
+      },
       log,
     }));
     // The catalog's stock counts go into the ledger at start and on each edit; a product back tells those waiting.
@@ -171,6 +184,9 @@ export async function startServer(
     adapter.createSocketServer(undefined, undefined, bot.handleTurn);
 
     const channelRoutes = [webChatRoutes(identities), botRoutes];
+    // Pages and API routes other capabilities add to the console and the admin API.
+    const adminPages: Router[] = [];
+    const adminApis: Router[] = [];
     // The embedded engine is ours: its inbox gets a database (a file) of its own by default.
     const inbox = new Inbox(db, log, { database: config.inboxDatabase ?? (engine ? `${db.name}_inbox` : undefined) });
     await inbox.ensureIndexes();
@@ -214,9 +230,11 @@ export async function startServer(
       const channel = whatsappWeb;
       channels.add(WHATSAPP_WEB_CHANNEL, channel);
       inbox.handle(WHATSAPP_WEB_CHANNEL, (event) => channel.processEvent(event));
-      if (config.adminToken) channelRoutes.push(whatsappWebAdminRoutes(channel, config.adminToken));
+      const waAdmin = whatsappWebAdminRoutes(channel);
+      adminPages.push(waAdmin.page);
+      adminApis.push(waAdmin.api);
       void channel.start();
-      log.info(`WhatsApp Web is on: session kept in ${path.join(config.dataDir, 'whatsapp-web')}${config.adminToken ? '; QR code at /admin/whatsapp-web' : ''}`);
+      log.info(`WhatsApp Web is on: session kept in ${path.join(config.dataDir, 'whatsapp-web')}${config.adminPassword ? '; QR code at /admin/whatsapp-web' : '; set ADMIN_PASSWORD to see the QR code in the console'}`);
     } else log.info('WhatsApp Web is off: set WHATSAPP_WEB=true to link a phone');
     inbox.start();
     cooperative.logTarget();
@@ -225,8 +243,34 @@ export async function startServer(
     const liveFlows = { catalog: () => bot.flows.current.catalog, locales: () => bot.flows.current.locales };
     const digests = new DigestSender(db, digestDays, liveFlows, cooperative, { timeZone: config.timeZone, cron: config.digestCron, staffLanguage: config.defaultLanguage, baseUrl: () => baseUrl }, holder, log);
     const stopDigest = digests.start();
-    channelRoutes.push(digestPage());
-    const app = createApp({ connection: db, adminToken: config.adminToken, channelRoutes, adminRoutes: [ordersApi(orders), digestApi(db, digestDays, liveFlows, config.timeZone)], log });
+    adminPages.push(digestPage());
+    const stopRetentionOfMessages = scheduleMessageRetention(db, config.messageRetentionDays, config.timeZone, holder, log);
+    const staff = new StaffConversation(db, new CustomerNotifier(db, channels, log), () => bot.flows.current.locales, log);
+    const sessions = config.adminPassword ? new AdminSessions(db, (config.publicUrl ?? '').startsWith('https:')) : undefined;
+    const passwordHash = config.adminPassword ? await storedPasswordHash(db, config.adminPassword) : '';
+    const consoleRouter = sessions
+      ? consoleRoutes({
+          connection: db,
+          sessions,
+          passwordHash: () => passwordHash,
+          limiter: new LoginLimiter(),
+          token: config.adminToken,
+          staff,
+          orders,
+          flowsStatus: () => bot.flows.status,
+          pages: adminPages,
+          log,
+        })
+      : undefined;
+    const app = createApp({
+      connection: db,
+      adminToken: config.adminToken,
+      sessions,
+      channelRoutes,
+      adminRoutes: [ordersApi(orders), digestApi(db, digestDays, liveFlows, config.timeZone), staffApi(db, staff), ...adminApis],
+      console: consoleRouter,
+      log,
+    });
     const server = http.createServer(app);
     server.on('upgrade', (req, socket, head) => {
       if (new URL(req.url ?? '/', 'http://localhost').pathname === '/ws') adapter.handleUpgrade(req, socket, head);
@@ -238,6 +282,7 @@ export async function startServer(
         stopRetention();
         stopRatings();
         stopDigest();
+        stopRetentionOfMessages();
         void inbox.stop();
         void adapter.close();
         reject(
@@ -251,8 +296,10 @@ export async function startServer(
     const port = (server.address() as AddressInfo).port;
     const url = config.publicUrl ?? `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
     baseUrl = url;
-    if (!config.adminToken) log.warn('the admin API is off: set ADMIN_TOKEN to turn it on');
-    else log.info(`the admin API is on at ${url}/api (customers, orders; Authorization: Bearer <ADMIN_TOKEN>)`);
+    if (!config.adminToken && !config.adminPassword) log.warn('the admin API is off: set ADMIN_TOKEN to turn it on');
+    else if (config.adminToken) log.info(`the admin API is on at ${url}/api (customers, orders, digest; Authorization: Bearer <ADMIN_TOKEN>)`);
+    if (config.adminPassword) log.info(`the staff console is at ${url}/admin (sign in with ADMIN_PASSWORD)`);
+    else log.info('the staff console is off: set ADMIN_PASSWORD to turn it on');
 
     let stopping: Promise<void> | undefined;
     const stop = () =>
@@ -261,6 +308,7 @@ export async function startServer(
         stopRetention();
         stopRatings();
         stopDigest();
+        stopRetentionOfMessages();
         await adapter.close();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         // Idle keep-alive connections would hold close() open.

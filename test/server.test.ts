@@ -309,11 +309,11 @@ describe('Taawun server lifecycle (real database)', () => {
   });
 
   it('keeps the admin API off without ADMIN_TOKEN and says how to turn it on', async () => {
-    const server = await startTestServer({ label: 'noadmin', adminToken: undefined });
+    const server = await startTestServer({ label: 'noadmin', adminToken: undefined, adminPassword: undefined });
     try {
       const res = await adminGet(server, '/api/customers');
       expect(res.status).toBe(404);
-      expect(res.body).toEqual({ error: 'admin_api_off', message: 'the admin API is off: set ADMIN_TOKEN in .env and restart' });
+      expect(res.body).toEqual({ error: 'admin_api_off', message: 'the admin API is off: set ADMIN_TOKEN (or ADMIN_PASSWORD for the console) in .env and restart' });
     } finally {
       await stopAndDrop(server);
     }

@@ -60,7 +60,7 @@ export function conversationRecorder(
 /** Stores outbound message activities before they go out, marking each with its stored id. */
 export async function storeOutbound(connection: Connection, customer: Parameters<typeof recordMessage>[1]['customer'], channel: string, activities: Partial<Activity>[]) {
   for (const activity of activities) {
-    if (activity.type !== 'message') continue;
+    if (activity.type !== 'message' || activity.channelData?.taawunNoRecord) continue;
     const quickReplies = quickRepliesOf(activity);
     const at = activity.channelData?.taawun as { flow?: string; step?: string } | undefined;
     const id = await recordMessage(connection, {

@@ -15,6 +15,8 @@ export interface TurnInfo {
   intent?: string | null;
   product?: string | null;
   confidence?: number;
+  /** A person of the cooperative has this customer: the bot stays quiet (the message is still kept). */
+  paused?: boolean;
   /** The customer just said "stop" to a rating question: never asked again. */
   ratingOptOut?: boolean;
 }

@@ -15,7 +15,9 @@ export interface ActionServices {
   ratings: RatingScheduler;
   cooperative: CooperativeNotifier;
   /** Addresses of the server's pages, for links in notifications. */
-  links: { conversation(customer: string): string };
+  links: { conversation(customer: string): string; console(customer: string): string };
+  /** How long a handoff keeps the bot quiet for a customer. */
+  handoff: { timeoutMs: number };
 }
 
 /** What an action may use while it runs inside a flow. */
@@ -32,8 +34,8 @@ export interface ActionContext {
   setVar(name: string, value: unknown): void;
   /** The words of the message this turn answers ("bghit 2 dyal amlou"); empty when a button was tapped. */
   message: string;
-  /** Sends a message to the customer. */
-  say(text: string): Promise<void>;
+  /** Sends a message to the customer; `record: false` leaves it out of their history (after an erasure). */
+  say(text: string, options?: { record?: boolean }): Promise<void>;
   /** The cooperative's catalog and the reply texts, as live now. */
   catalog: Catalog;
   locales: Locales;

@@ -21,6 +21,9 @@ import { formatDiagnostics } from './validate-flows';
 
 type Next = (err?: Error) => void;
 
+/** Messages in a row the bot cannot follow before a person takes over. */
+const FALLBACKS_BEFORE_HUMAN = 3;
+
 /**
  * Runs the cooperative's flows inside Botkit: starts the flow a message triggers, answers
  * the global commands (menu, cancel, talk to a person), falls back to the menu, and swaps
@@ -72,6 +75,9 @@ export class FlowEngine {
     return engine;
   }
 
+  /** The last load of the flows: when, whether it took, and what the validator said. */
+  status: { liveSince: Date; lastReloadAt: Date; ok: boolean; problems: string[] } = { liveSince: new Date(), lastReloadAt: new Date(), ok: true, problems: [] };
+
   /** The flows now live. */
   get current(): FlowLibrary {
     return this.library;
@@ -80,12 +86,15 @@ export class FlowEngine {
   /** Reads the files again; a valid set replaces the live one, an invalid one is logged and the last good set stays. */
   async reload(): Promise<{ ok: boolean; diagnostics: Diagnostic[] }> {
     const { library, diagnostics } = loadFlowLibrary(this.paths, this.actions);
+    const now = new Date();
     if (!library) {
+      this.status = { ...this.status, lastReloadAt: now, ok: false, problems: formatDiagnostics(diagnostics) };
       this.log.error({ errors: formatDiagnostics(diagnostics.filter((d) => d.severity === 'error')) }, 'flows not reloaded: the last good version stays live');
       return { ok: false, diagnostics };
     }
     await this.register(library);
     this.library = library;
+    this.status = { liveSince: now, lastReloadAt: now, ok: true, problems: formatDiagnostics(diagnostics) };
     for (const line of formatDiagnostics(diagnostics)) this.log.warn(line);
     this.log.info({ flows: [...library.flows.keys()] }, `flows reloaded: ${library.flows.size} flows`);
     return { ok: true, diagnostics };
@@ -108,9 +117,18 @@ export class FlowEngine {
     const controller = this.controller;
     controller.middleware.ingest.use((bot: BotWorker, message: BotkitMessage, next: Next) => {
       this.restoreVersions(bot)
+        .then(() => this.pauseForHandoff(bot))
         .then(() => this.digress(bot, message))
         .then(() => next(), next);
     });
+
+    const infoOf = (message: BotkitMessage) => turnInfo((message as unknown as { context: TurnContext }).context);
+    // A person has the conversation: nothing the bot would say, not even a command's answer.
+    controller.interrupts(
+      async (message: BotkitMessage) => Boolean(infoOf(message).paused),
+      'message',
+      async () => undefined,
+    );
 
     // "stop" to a rating question: said before the cancel command could take the word.
     controller.interrupts(
@@ -171,17 +189,22 @@ export class FlowEngine {
   }
 
   /** Starts a flow in the customer's language, with what understanding found: `vars.intent`, `vars.product`. */
-  private async begin(bot: BotWorker, flow: Flow, triggerLang?: Language): Promise<void> {
+  private async begin(bot: BotWorker, flow: Flow, triggerLang?: Language, overrides: { intent?: string } = {}): Promise<void> {
     const lang = this.language(bot, triggerLang);
     const info = turnInfo(bot.getConfig('context') as TurnContext);
     const customer = info.customer;
+    // Understood: the count of messages in a row it could not follow starts again.
+    if (customer?.fallbacks && !overrides.intent) {
+      await customerModel(this.connection).updateOne({ _id: customer._id }, { $set: { fallbacks: 0 } });
+      customer.fallbacks = 0;
+    }
     const catalog = this.library.catalog;
     // A button can carry the product it is about ("ORDER:amlou"); else the product the words named.
     const payloadProduct = payloadArgument(bot);
     const product = (payloadProduct && catalog.product(payloadProduct)) || (info.product ? catalog.product(info.product) : undefined);
     const vars: FlowVars = {
       lang,
-      intent: info.intent ?? null,
+      intent: overrides.intent ?? info.intent ?? null,
       max_quantity: catalog.orders.max_quantity,
       ...(product ? { product: catalog.view(product, lang, this.services.orders.stock.cachedLevel(product.id)) } : {}),
       _customer: {
@@ -242,6 +265,17 @@ export class FlowEngine {
     if (info.customer && message.text) {
       await unansweredModel(this.connection).create({ customer: info.customer._id, message: info.inboundId, channel: info.channel, text: message.text, language: lang, at: new Date() });
     }
+    // Three messages in a row the bot cannot follow: a person takes over.
+    const missed = (info.customer?.fallbacks ?? 0) + 1;
+    if (info.customer) {
+      await customerModel(this.connection).updateOne({ _id: info.customer._id }, { $set: { fallbacks: missed } });
+      info.customer.fallbacks = missed;
+    }
+    const human = this.library.flows.get('human');
+    if (missed >= FALLBACKS_BEFORE_HUMAN && human) {
+      await this.begin(bot, human, lang, { intent: 'repeated_fallbacks' });
+      return;
+    }
     await bot.say(this.library.locales.text(lang, 'fallback.not_understood'));
     const menu = this.library.flows.get('menu');
     if (menu) await this.begin(bot, menu, lang);
@@ -294,6 +328,16 @@ export class FlowEngine {
     if (!match || match.flow.id === at.flow) return;
     this.log.info({ flow: at.flow, step: at.step, intent: info.intent }, 'a request instead of a name: leaving the question');
     await dc.cancelAllDialogs();
+  }
+
+  /** A customer handed to a person stays with them until the handoff is given back or times out. */
+  private async pauseForHandoff(bot: BotWorker): Promise<void> {
+    const info = turnInfo(bot.getConfig('context') as TurnContext);
+    const until = info.customer?.handoff?.until;
+    if (!until || until.getTime() <= Date.now()) return;
+    info.paused = true;
+    const dc = bot.getConfig('dialogContext') as DialogContext | undefined;
+    if (dc?.stack.length) await dc.cancelAllDialogs();
   }
 
   /** Whether a message is one of the words that stop rating requests ("stop", "safi", "arrête"), in any language. */

@@ -1,15 +1,50 @@
 import express, { type ErrorRequestHandler, type Router } from 'express';
+import helmet from 'helmet';
 import type { Connection } from 'mongoose';
-import { bearerAuth } from '../admin/bearer-auth';
+import { adminAuth } from '../admin/admin-auth';
 import { customersApi } from '../admin/customers-api';
+import type { AdminSessions } from '../admin/sessions';
 import { HttpError } from '../errors';
 import type { Logger } from '../logger';
 import { healthCheck } from './health';
 
-/** Builds the express app: health, the channels' routes, the admin API, JSON errors. It does not listen. */
-export function createApp(options: { connection: Connection; adminToken: string | undefined; channelRoutes: Router[]; adminRoutes: Router[]; log: Logger }) {
+/**
+ * Builds the express app: security headers, health, the channels' routes, the admin API
+ * (ADMIN_TOKEN or a console session), the console (ADMIN_PASSWORD), JSON errors. It does not listen.
+ */
+export function createApp(options: {
+  connection: Connection;
+  adminToken: string | undefined;
+  sessions: AdminSessions | undefined;
+  channelRoutes: Router[];
+  adminRoutes: Router[];
+  console: Router | undefined;
+  log: Logger;
+}) {
   const app = express();
   app.disable('x-powered-by');
+  // Behind a proxy (HTTPS in front), the login limiter must see the customer's address, not the proxy's.
+  app.set('trust proxy', 'loopback');
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: true,
+        directives: {
+          // The pages' small scripts and styles are inline; nothing comes from another site.
+          scriptSrc: ["'self'", "'unsafe-inline'"],
+          scriptSrcAttr: ["'none'"],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+          connectSrc: ["'self'", 'ws:', 'wss:'],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          // Plain http on a LAN or localhost must keep working.
+          upgradeInsecureRequests: null,
+        },
+      },
+      strictTransportSecurity: false,
+    }),
+  );
   // The raw bytes are kept for the webhooks whose signature covers them.
   app.use(
     express.json({
@@ -23,13 +58,13 @@ export function createApp(options: { connection: Connection; adminToken: string 
   app.get('/healthz', healthCheck(options.connection));
   for (const routes of options.channelRoutes) app.use(routes);
 
-  if (options.adminToken) {
-    app.use('/api', bearerAuth(options.adminToken), customersApi(options.connection), ...options.adminRoutes);
+  if (options.adminToken || options.sessions) {
+    app.use('/api', adminAuth({ token: options.adminToken, sessions: options.sessions }), customersApi(options.connection), ...options.adminRoutes);
   } else {
-    app.use('/api', (_req, _res, next) =>
-      next(new HttpError(404, 'admin_api_off', 'the admin API is off: set ADMIN_TOKEN in .env and restart')),
-    );
+    app.use('/api', (_req, _res, next) => next(new HttpError(404, 'admin_api_off', 'the admin API is off: set ADMIN_TOKEN (or ADMIN_PASSWORD for the console) in .env and restart')));
   }
+  if (options.console) app.use('/admin', options.console);
+  else app.use('/admin', (_req, _res, next) => next(new HttpError(404, 'console_off', 'the staff console is off: set ADMIN_PASSWORD in .env and restart')));
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `nothing at ${req.method} ${req.path}`)));
   app.use(errorHandler(options.log));

@@ -2,8 +2,8 @@ import { Router } from 'express';
 
 /**
  * /admin/digest: the digest on a phone, in French, Arabic (right to left) or English, with
- * bar charts drawn as SVG. The page holds no data: it asks for the admin token once (kept
- * for the browser session) and reads GET /api/digest with it.
+ * bar charts drawn as SVG. The page holds no data: it reads GET /api/digest with the
+ * console's session (or an admin token typed in, kept for the browser session).
  */
 const PAGE = `<!doctype html>
 <html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -73,10 +73,10 @@ function render(d) {
 }
 async function load() {
   applyLang();
+  // Signed in to the console, the session cookie is enough; a token typed here also works.
   const token = sessionStorage.getItem('taawun.admin');
-  if (!token) { $('login').hidden = false; return; }
   const q = new URLSearchParams(); if ($('from').value && $('to').value) { q.set('from', $('from').value); q.set('to', $('to').value); }
-  const res = await fetch('/api/digest?' + q, { headers: { authorization: 'Bearer ' + token } }).catch((e) => ({ ok: false, status: 0, json: async () => ({ message: e.message }) }));
+  const res = await fetch('/api/digest?' + q, { headers: token ? { authorization: 'Bearer ' + token } : {} }).catch((e) => ({ ok: false, status: 0, json: async () => ({ message: e.message }) }));
   if (res.status === 401) { sessionStorage.removeItem('taawun.admin'); $('login').hidden = false; return; }
   const body = await res.json();
   if (!res.ok) { $('main').innerHTML = '<p class="down">' + T[lang].error + esc(body.message) + '</p>'; return; }
@@ -90,9 +90,9 @@ $('lang').onchange = () => { lang = $('lang').value; load(); };
 load();
 </script></body></html>`;
 
-/** GET /admin/digest: the page (its data comes from GET /api/digest, behind ADMIN_TOKEN). */
+/** GET /digest, mounted under the console's /admin (its data comes from GET /api/digest). */
 export function digestPage(): Router {
   const router = Router();
-  router.get('/admin/digest', (_req, res) => res.type('html').send(PAGE));
+  router.get('/digest', (_req, res) => res.type('html').send(PAGE));
   return router;
 }

@@ -96,7 +96,10 @@ describe('flow engine (real database)', () => {
     expect(await c.texts('9')).toEqual(['Entre 1 et 5 !']);
     expect(await c.texts('2')).toEqual(['Peu : 2 b', 'Fini (true)']);
     const customer = await customerModel(server.connection).findOne({ externalId: c.user }).lean();
-    expect(customer).toMatchObject({ name: 'Testeur', tags: ['needs_human'] });
+    expect(customer).toMatchObject({ name: 'Testeur', tags: ['needs_human'], handoff: { reason: 'test 2' } });
+    // The handoff paused the bot: a message now gets no answer, until a person gives the conversation back.
+    expect(await c.texts('essai')).toEqual([]);
+    await customerModel(server.connection).updateOne({ _id: customer!._id }, { $unset: { handoff: 1 } });
     // The flow ended: the next message is a new start.
     expect(await c.texts('essai')).toEqual(['salut Testeur', 'Choisis']);
     expect(await c.texts('x', 'a')).toEqual(['Combien ?']);
@@ -159,6 +162,8 @@ describe('flow engine (real database)', () => {
     const again = await httpChat(server, c.token);
     expect(await again.texts('2')).toEqual(['Peu : 2 a', 'Fini (true)']);
     expect(logs.lines.some((l) => l.msg === 'restored an older flow version for a customer in the middle of it')).toBe(true);
+    // A person gives the conversation back after the handoff that ended the flow.
+    await customerModel(server.connection).updateMany({}, { $unset: { handoff: 1 } });
     expect(await again.texts('essai')).toHaveLength(2);
     await again.say('b');
     expect(await again.texts('1')).toEqual(['Un peu : 1', 'Fini (true)']);

@@ -14,7 +14,7 @@ import { DigestSender } from '../../src/satisfaction/digest-sender';
 import { period } from '../../src/satisfaction/periods';
 import type { RunningServer } from '../../src/server';
 import { chromiumPath, openBrowser } from '../support/browser';
-import { ADMIN_TOKEN, adminGet, startTestServer, stopAndDrop } from '../support/server';
+import { ADMIN_PASSWORD, ADMIN_TOKEN, adminGet, startTestServer, stopAndDrop } from '../support/server';
 
 const TZ = 'Africa/Casablanca';
 const executablePath = chromiumPath();
@@ -116,9 +116,10 @@ describe('the digest: API, text, sending once, CLI and page (real database)', ()
     const browser = await openBrowser(executablePath!);
     try {
       const page = await browser.context.newPage();
+      // Not signed in: the console's sign-in comes first, then the page asked for.
       await page.goto(`${server.url}/admin/digest?from=2026-11-16&to=2026-11-22&lang=ar`);
-      await page.locator('#token').fill(ADMIN_TOKEN);
-      await page.locator('#login button').click();
+      await page.locator('input[name=password]').fill(ADMIN_PASSWORD);
+      await page.locator('form button').click();
       await page.locator('#kpi-csat', { hasText: '3.33/5' }).waitFor();
       expect(await page.evaluate(() => document.documentElement.dir)).toBe('rtl');
       expect(await page.locator('h1').textContent()).toBe('حصيلة الرضا');

@@ -109,7 +109,7 @@ describe('ratings in the chat (real database)', () => {
     expect(await ratingRequestModel(server.connection).findById(requestId).lean()).toMatchObject({ status: 'answered' });
     await waitFor(() => coop.some((n) => n.event === 'rating.low'), 5000, 'the low-rating alert');
     const alert = coop.find((n) => n.event === 'rating.low')!;
-    expect(alert.text).toBe(`Note basse : 1/5 de Hafsa (web), commande ${number}.\nCommentaire : « Le pot était cassé »\nConversation : ${server.url}/api/customers/${String(customer._id)}/messages`);
+    expect(alert.text).toBe(`Note basse : 1/5 de Hafsa (web), commande ${number}.\nCommentaire : « Le pot était cassé »\nConversation : ${server.url}/admin/customers/${String(customer._id)}`);
   });
 
   it('after an answered question: asked once the conversation is quiet; "stop" opts out for good', async () => {

@@ -6,6 +6,7 @@ import { startServer, type RunningServer } from '../../src/server';
 import { freshDatabaseUri } from './database';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+export const ADMIN_PASSWORD = 'test-console-password';
 
 /** Log lines a test server writes, with a way to wait for one (by event, not by sleeping). */
 export class LogLines {
@@ -47,6 +48,7 @@ export async function startTestServer(
     host: '127.0.0.1',
     mongodbUri: freshDatabaseUri(label),
     adminToken: ADMIN_TOKEN,
+    adminPassword: ADMIN_PASSWORD,
     logLevel: logLines ? 'info' : 'silent',
     ...rest,
   };

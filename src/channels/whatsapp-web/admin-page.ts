@@ -1,5 +1,4 @@
 import { Router } from 'express';
-import { bearerAuth } from '../../admin/bearer-auth';
 import type { WhatsAppWebChannel } from './whatsapp-web-channel';
 
 const PAGE = `<!doctype html>
@@ -16,9 +15,9 @@ const state = document.getElementById('state'), qr = document.getElementById('qr
 const labels = { starting: 'Démarrage…', qr: 'Scannez ce code avec le téléphone : WhatsApp > Appareils connectés.', authenticated: 'Session reconnue, connexion…', ready: 'Connecté.', disconnected: 'Déconnecté, reconnexion…', auth_failure: 'Session refusée : un nouveau code va s’afficher.' };
 login.onsubmit = (e) => { e.preventDefault(); sessionStorage.setItem('taawun.admin', document.getElementById('token').value); login.hidden = true; poll(); };
 async function poll() {
+  // Signed in to the console, the session cookie is enough; a token typed here also works.
   const token = sessionStorage.getItem('taawun.admin');
-  if (!token) { login.hidden = false; return; }
-  const res = await fetch('/api/whatsapp-web', { headers: { authorization: 'Bearer ' + token } }).catch(() => null);
+  const res = await fetch('/api/whatsapp-web', { headers: token ? { authorization: 'Bearer ' + token } : {} }).catch(() => null);
   if (res && res.status === 401) { sessionStorage.removeItem('taawun.admin'); login.hidden = false; return; }
   if (res && res.ok) { const s = await res.json(); state.textContent = labels[s.state] || s.state; qr.innerHTML = s.qrSvg || ''; }
   setTimeout(poll, 3000);
@@ -26,12 +25,13 @@ async function poll() {
 poll();
 </script></body></html>`;
 
-/** GET /admin/whatsapp-web (the page) and GET /api/whatsapp-web (the state and QR code, behind ADMIN_TOKEN). */
-export function whatsappWebAdminRoutes(channel: WhatsAppWebChannel, adminToken: string): Router {
-  const router = Router();
-  router.get('/admin/whatsapp-web', (_req, res) => res.type('html').send(PAGE));
-  router.get('/api/whatsapp-web', bearerAuth(adminToken), async (_req, res) => {
+/** The page (GET /whatsapp-web, mounted under the console's /admin) and its data (GET /whatsapp-web under /api). */
+export function whatsappWebAdminRoutes(channel: WhatsAppWebChannel): { page: Router; api: Router } {
+  const page = Router();
+  page.get('/whatsapp-web', (_req, res) => res.type('html').send(PAGE));
+  const api = Router();
+  api.get('/whatsapp-web', async (_req, res) => {
     res.json({ state: channel.state, qrSvg: (await channel.qrSvg()) ?? null });
   });
-  return router;
+  return { page, api };
 }

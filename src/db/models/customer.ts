@@ -17,6 +17,10 @@ const customerSchema = new Schema(
     consent: { type: Boolean },
     // Said "stop" to a rating request: never asked again.
     ratingOptOut: { type: Boolean, default: false },
+    // A person of the cooperative has the conversation: the bot stays quiet until `until`.
+    handoff: { type: { _id: false, since: Date, until: Date, reason: String }, default: undefined },
+    // Messages in a row that no flow understood: three bring a person.
+    fallbacks: { type: Number, default: 0 },
     // The last time a rating was asked for, for the cool-down.
     lastRatingRequestAt: { type: Date, default: null },
     // Choices last offered as a numbered list (where buttons did not fit), so "2" can tap one.

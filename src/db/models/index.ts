@@ -1,4 +1,5 @@
 import type { Connection } from 'mongoose';
+import { adminSessionModel } from './admin-session';
 import { customerIdModel, customerModel } from './customer';
 import { dialogStateModel } from './dialog-state';
 import { digestDayModel } from './digest-day';
@@ -37,4 +38,5 @@ export function registerModels(connection: Connection): void {
   ratingRequestModel(connection);
   suggestionModel(connection);
   digestDayModel(connection);
+  adminSessionModel(connection);
 }

@@ -41,8 +41,10 @@ describe('WhatsApp Web channel with a fake whatsapp-web.js client (real database
     const res = await adminGet(server, '/api/whatsapp-web');
     expect(res.body.state).toBe('qr');
     expect(res.body.qrSvg).toMatch(/^<svg/);
-    const page = await fetch(`${server.url}/admin/whatsapp-web`);
-    expect(await page.text()).toContain('/api/whatsapp-web');
+    // The page is in the console: a visitor who is not signed in is sent to the sign-in.
+    const page = await fetch(`${server.url}/admin/whatsapp-web`, { redirect: 'manual' });
+    expect(page.status).toBe(303);
+    expect(page.headers.get('location')).toBe('/admin/login?next=%2Fadmin%2Fwhatsapp-web');
     expect((await adminGet(server, '/api/whatsapp-web', null)).status).toBe(401);
     client().link();
     expect((await adminGet(server, '/api/whatsapp-web')).body).toEqual({ state: 'ready', qrSvg: null });

@@ -1,0 +1,30 @@
+import cron from 'node-cron';
+import type { Connection } from 'mongoose';
+import { releaseLease, takeLease } from '../db/models/lease';
+import { messageModel } from '../db/models/message';
+import type { Logger } from '../logger';
+
+/** Deletes messages older than the retention (MESSAGE_RETENTION_DAYS), under a lease so one process does it. */
+export async function pruneOldMessages(connection: Connection, days: number, holder: string, log: Logger, now = new Date()): Promise<number> {
+  if (!(await takeLease(connection, 'job:message-retention', holder, 60 * 60_000))) return 0;
+  try {
+    const { deletedCount } = await messageModel(connection).deleteMany({ at: { $lt: new Date(now.getTime() - days * 86_400_000) } });
+    if (deletedCount) log.info({ deleted: deletedCount, days }, `messages older than ${days} days deleted`);
+    return deletedCount;
+  } finally {
+    await releaseLease(connection, 'job:message-retention', holder);
+  }
+}
+
+/** Runs the retention every night at 03:30 in the cooperative's time zone; returns a function that stops it. */
+export function scheduleMessageRetention(connection: Connection, days: number | undefined, timeZone: string, holder: string, log: Logger): () => void {
+  if (days === undefined) return () => undefined;
+  const task = cron.schedule(
+    '30 3 * * *',
+    () => {
+      pruneOldMessages(connection, days, holder, log).catch((err: Error) => log.error({ err: err.message }, 'message retention failed'));
+    },
+    { timezone: timeZone },
+  );
+  return () => void task.stop();
+}

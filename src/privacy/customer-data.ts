@@ -1,0 +1,49 @@
+import type { Connection, Types } from 'mongoose';
+import { customerIdModel, customerModel } from '../db/models/customer';
+import { messageModel } from '../db/models/message';
+import { orderModel } from '../db/models/order';
+import { ratingModel } from '../db/models/rating';
+import { ratingRequestModel } from '../db/models/rating-request';
+import { stockAlertModel } from '../db/models/stock-alert';
+import { suggestionModel } from '../db/models/suggestion';
+import { unansweredModel } from '../db/models/unanswered';
+
+/** Everything kept about one customer, for an export (law 09-08: a customer may take their data). */
+export async function exportCustomer(connection: Connection, id: Types.ObjectId): Promise<Record<string, unknown> | undefined> {
+  const customer = await customerModel(connection).findById(id).lean();
+  if (!customer) return undefined;
+  const [messages, orders, ratings, suggestions, unanswered] = await Promise.all([
+    messageModel(connection).find({ customer: id }).sort({ at: 1, _id: 1 }).lean(),
+    orderModel(connection).find({ customer: id }).sort({ createdAt: 1 }).lean(),
+    ratingModel(connection).find({ customer: id }).sort({ answeredAt: 1 }).lean(),
+    suggestionModel(connection).find({ customer: id }).lean(),
+    unansweredModel(connection).find({ customer: id }).lean(),
+  ]);
+  return { exportedAt: new Date(), customer, messages, orders, ratings, suggestions, unansweredQuestions: unanswered };
+}
+
+/**
+ * Erases a customer: their messages, profile and everything said in their words go;
+ * their orders stay for the accounts, with name, phone and address removed. Returns
+ * what was removed, for the log.
+ */
+export async function eraseCustomer(connection: Connection, id: Types.ObjectId): Promise<Record<string, number>> {
+  const customer = await customerModel(connection).findById(id, { channel: 1, externalId: 1 }).lean();
+  if (!customer) return {};
+  const removed: Record<string, number> = {};
+  const count = async (name: string, work: Promise<{ deletedCount?: number; modifiedCount?: number }>) => {
+    const result = await work;
+    removed[name] = result.deletedCount ?? result.modifiedCount ?? 0;
+  };
+  await count('messages', messageModel(connection).deleteMany({ customer: id }));
+  await count('unanswered', unansweredModel(connection).deleteMany({ customer: id }));
+  await count('suggestions', suggestionModel(connection).deleteMany({ customer: id }));
+  await count('ratingRequests', ratingRequestModel(connection).deleteMany({ customer: id }));
+  await count('stockAlerts', stockAlertModel(connection).deleteMany({ customer: id }));
+  // Ratings count in the digest; their comments are the customer's words.
+  await count('ratingComments', ratingModel(connection).updateMany({ customer: id }, { $set: { comment: null } }));
+  await count('ordersAnonymised', orderModel(connection).updateMany({ customer: id }, { $set: { name: null, phone: 'erased', 'delivery.address': '', 'delivery.city': '' } }));
+  await customerIdModel(connection).deleteOne({ _id: `${customer.channel}:${customer.externalId}` });
+  await count('profile', customerModel(connection).deleteOne({ _id: id }));
+  return removed;
+}
