@@ -41,6 +41,7 @@ import { OrderBook } from './orders/order-book';
 import { orderNotifications } from './orders/order-notifications';
 import { ordersApi } from './orders/orders-api';
 import { consoleRoutes } from './admin/console-routes';
+import { customersApi } from './admin/customers-api';
 import { LoginLimiter } from './admin/login-limiter';
 import { storedPasswordHash } from './admin/password';
 import { AdminSessions } from './admin/sessions';
@@ -74,6 +75,8 @@ export interface RunningServer {
   ratings: RatingScheduler;
   /** The weekly digest. */
   digests: DigestSender;
+  /** Every router of the admin API and the console, with where it is mounted: for the test that none is open. */
+  adminRouters: { mount: '/api' | '/admin'; router: Router }[];
   stop(): Promise<void>;
 }
 
@@ -262,15 +265,12 @@ export async function startServer(
           log,
         })
       : undefined;
-    const app = createApp({
-      connection: db,
-      adminToken: config.adminToken,
-      sessions,
-      channelRoutes,
-      adminRoutes: [ordersApi(orders), digestApi(db, digestDays, liveFlows, config.timeZone), staffApi(db, staff), ...adminApis],
-      console: consoleRouter,
-      log,
-    });
+    const adminRoutes = [ordersApi(orders), digestApi(db, digestDays, liveFlows, config.timeZone), staffApi(db, staff), ...adminApis];
+    const app = createApp({ connection: db, adminToken: config.adminToken, sessions, channelRoutes, adminRoutes, console: consoleRouter, log });
+    const adminRouters = [
+      ...[customersApi(db), ...adminRoutes].map((router) => ({ mount: '/api' as const, router })),
+      ...(consoleRouter ? [{ mount: '/admin' as const, router: consoleRouter }, ...adminPages.map((router) => ({ mount: '/admin' as const, router }))] : []),
+    ];
     const server = http.createServer(app);
     server.on('upgrade', (req, socket, head) => {
       if (new URL(req.url ?? '/', 'http://localhost').pathname === '/ws') adapter.handleUpgrade(req, socket, head);
@@ -321,7 +321,7 @@ export async function startServer(
         await db.close();
         await engine?.stop();
       })());
-    return { url, port, connection: db, databaseUri: uri, engine, inbox, whatsappWeb, orders, cooperative, ratings, digests, stop };
+    return { url, port, connection: db, databaseUri: uri, engine, inbox, whatsappWeb, orders, cooperative, ratings, digests, adminRouters, stop };
   } catch (err) {
     await connection?.close().catch(() => undefined);
     await engine?.stop().catch(() => undefined);

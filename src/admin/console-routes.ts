@@ -94,8 +94,9 @@ export function consoleRoutes(options: {
     res.redirect(303, next);
   });
 
-  // Everything below needs a session (or, for programs, the admin token).
-  router.use(adminAuth({ token: options.token, sessions }));
+  // Everything below needs a session (or, for programs, the admin token); forms are read
+  // first, so that their CSRF field can be checked.
+  router.use(forms, adminAuth({ token: options.token, sessions }));
   for (const pages of options.pages) router.use(pages);
 
   router.post('/logout', forms, async (req, res) => {

@@ -189,12 +189,12 @@ export class FlowEngine {
   }
 
   /** Starts a flow in the customer's language, with what understanding found: `vars.intent`, `vars.product`. */
-  private async begin(bot: BotWorker, flow: Flow, triggerLang?: Language, overrides: { intent?: string } = {}): Promise<void> {
+  private async begin(bot: BotWorker, flow: Flow, triggerLang?: Language, overrides: { intent?: string; afterFallback?: boolean } = {}): Promise<void> {
     const lang = this.language(bot, triggerLang);
     const info = turnInfo(bot.getConfig('context') as TurnContext);
     const customer = info.customer;
     // Understood: the count of messages in a row it could not follow starts again.
-    if (customer?.fallbacks && !overrides.intent) {
+    if (customer?.fallbacks && !overrides.intent && !overrides.afterFallback) {
       await customerModel(this.connection).updateOne({ _id: customer._id }, { $set: { fallbacks: 0 } });
       customer.fallbacks = 0;
     }
@@ -278,7 +278,7 @@ export class FlowEngine {
     }
     await bot.say(this.library.locales.text(lang, 'fallback.not_understood'));
     const menu = this.library.flows.get('menu');
-    if (menu) await this.begin(bot, menu, lang);
+    if (menu) await this.begin(bot, menu, lang, { afterFallback: true });
   }
 
   /** The flow a tapped button starts, if its payload is a flow trigger. */
@@ -323,8 +323,11 @@ export class FlowEngine {
     const step = this.library.flows.get(at.flow)?.steps.find((s) => s.id === at.step);
     if (step?.kind !== 'ask' || step.ask !== 'name') return;
     const info = turnInfo(bot.getConfig('context') as TurnContext);
-    if (parseAnswer(step, { text: message.text }, { lang: info.lang ?? this.defaultLanguage, locales: this.library.locales, catalog: this.library.catalog }).ok) return;
-    const match = info.intent ? this.library.match({ intent: info.intent }) : undefined;
+    // A flow's own words ("donner mon avis") are a request even when they could be a name.
+    const byWords = this.library.match({ text: message.text });
+    const isName = parseAnswer(step, { text: message.text }, { lang: info.lang ?? this.defaultLanguage, locales: this.library.locales, catalog: this.library.catalog }).ok;
+    if (isName && byWords?.by !== 'keyword') return;
+    const match = byWords?.by === 'keyword' ? byWords : info.intent ? this.library.match({ intent: info.intent }) : undefined;
     if (!match || match.flow.id === at.flow) return;
     this.log.info({ flow: at.flow, step: at.step, intent: info.intent }, 'a request instead of a name: leaving the question');
     await dc.cancelAllDialogs();

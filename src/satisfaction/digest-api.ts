@@ -36,7 +36,7 @@ export function digestApi(connection: Connection, days: DigestDays, live: { cata
     const digest = await computeDigest(connection, live.catalog(), days, p, timeZone);
     if (req.query.format === 'text') {
       const lang = typeof req.query.lang === 'string' ? req.query.lang : 'fr';
-      if (!['fr', 'ar', 'en'].includes(lang)) throw new HttpError(400, 'bad_lang', `lang must be fr, ar or en, got ${JSON.stringify(lang)}`);
+      if (!['fr', 'ar', 'ary', 'en'].includes(lang)) throw new HttpError(400, 'bad_lang', `lang must be fr, ar or en, got ${JSON.stringify(lang)}`);
       res.type('text/plain').send(digestText(digest, { locales: live.locales(), lang: digestLanguage(lang), cooperative: live.catalog().data.cooperative.name }));
       return;
     }

@@ -42,15 +42,15 @@ function applyLang() {
 /** Horizontal bars: [label, value, note, low?] rows, scaled to the largest value. */
 function bars(rows, max) {
   if (!rows.length) return '<p class="muted">' + T[lang].none + '</p>';
-  const top = max || Math.max(...rows.map((r) => r[1]), 1), h = 26, rtl = lang === 'ar';
+  // Charts read left to right in every language (an Arabic page flips text, not axes).
+  const top = max || Math.max(...rows.map((r) => r[1]), 1), h = 26;
   const body = rows.map((r, i) => {
-    const w = Math.max(2, Math.round((r[1] / top) * 200)), y = i * h;
-    const x = rtl ? 300 - 100 - w : 100;
-    return '<text x="' + (rtl ? 395 : 5) + '" y="' + (y + 17) + '" text-anchor="' + (rtl ? 'end' : 'start') + '">' + esc(r[0]) + '</text>' +
-      '<rect class="bar' + (r[3] ? ' low' : '') + '" x="' + x + '" y="' + (y + 5) + '" width="' + w + '" height="16" rx="3"></rect>' +
-      '<text x="' + (rtl ? x - 5 : x + w + 5) + '" y="' + (y + 17) + '" text-anchor="' + (rtl ? 'end' : 'start') + '">' + esc(r[2]) + '</text>';
+    const w = Math.max(2, Math.round((r[1] / top) * 190)), y = i * h;
+    return '<text x="5" y="' + (y + 17) + '">' + esc(r[0]) + '</text>' +
+      '<rect class="bar' + (r[3] ? ' low' : '') + '" x="120" y="' + (y + 5) + '" width="' + w + '" height="16" rx="3"></rect>' +
+      '<text x="' + (120 + w + 5) + '" y="' + (y + 17) + '">' + esc(r[2]) + '</text>';
   }).join('');
-  return '<svg viewBox="0 0 400 ' + rows.length * h + '" role="img">' + body + '</svg>';
+  return '<svg viewBox="0 0 400 ' + rows.length * h + '" role="img" direction="ltr" style="direction:ltr">' + body + '</svg>';
 }
 function render(d) {
   const t = T[lang], c = d.csat, trend = c.trend === null ? '' : '<small class="' + (c.trend >= 0 ? 'up' : 'down') + '">' + (c.trend > 0 ? '▲ +' : c.trend < 0 ? '▼ ' : '') + c.trend + ' ' + t.vsPrev + '</small>';

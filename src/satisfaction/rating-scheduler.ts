@@ -103,10 +103,11 @@ export class RatingScheduler {
     if (customer.ratingOptOut) return skip('opt_out');
     if (customer.lastRatingRequestAt && now.getTime() - customer.lastRatingRequestAt.getTime() < this.settings.cooldownDays * DAY) return skip('cooldown');
     const seen = customer.lastSeenAt.getTime();
-    // Still talking: after an answered question, wait for the conversation to end; always wait a few quiet minutes.
+    // Still talking: after an answered question, wait until the conversation has been quiet
+    // RATING_AFTER_ANSWER_MINUTES; after a delivery, until the customer has been quiet a few minutes.
     const quietFor = request.occasion === 'answered' ? (this.settings.afterAnswerMinutes ?? 0) * 60_000 : BUSY_MS;
-    if (now.getTime() - seen < Math.max(quietFor, BUSY_MS) && seen > request.createdAt.getTime() - BUSY_MS) {
-      await Request.updateOne({ _id: request._id }, { $set: { dueAt: new Date(seen + Math.max(quietFor, BUSY_MS)) } });
+    if (now.getTime() - seen < quietFor && seen > request.createdAt.getTime() - BUSY_MS) {
+      await Request.updateOne({ _id: request._id }, { $set: { dueAt: new Date(seen + quietFor) } });
       return 'postponed';
     }
     if (WINDOW_CHANNELS.has(customer.channel) && now.getTime() - seen > DAY) return skip('window');
