@@ -77,20 +77,22 @@ export function consoleRoutes(options: {
   router.post('/login', forms, async (req, res) => {
     const address = req.ip ?? 'unknown';
     const lang = languageOf(req);
+    // Only a console address, so that the sign-in cannot send anyone elsewhere.
+    const next = typeof req.body?.next === 'string' && /^\/admin(\/[\w\-/?=&%.]*)?$/.test(req.body.next) ? req.body.next : '/admin/customers';
+    const again = (problem: string) => `/admin/login?lang=${lang}&${problem}&next=${encodeURIComponent(next)}`;
     const wait = options.limiter.waitFor(address);
     if (wait > 0) {
-      res.status(429).set('Retry-After', String(Math.ceil(wait / 1000)));
-      return res.redirect(303, `/admin/login?lang=${lang}&wait=${Math.ceil(wait / 60_000)}`);
+      res.set('Retry-After', String(Math.ceil(wait / 1000)));
+      return res.redirect(303, again(`wait=${Math.ceil(wait / 60_000)}`));
     }
     const password = typeof req.body?.password === 'string' ? req.body.password : '';
     if (!password || password.length > 200 || !(await verifyPassword(password, options.passwordHash()))) {
       options.limiter.failed(address);
       options.log.warn({ address }, 'console: wrong password');
-      return res.redirect(303, `/admin/login?lang=${lang}&error=password`);
+      return res.redirect(303, again('error=password'));
     }
     options.limiter.succeeded(address);
     await sessions.open(res);
-    const next = typeof req.body?.next === 'string' && /^\/admin(\/[\w\-/?=&%.]*)?$/.test(req.body.next) ? req.body.next : '/admin/customers';
     res.redirect(303, next);
   });
 

@@ -62,7 +62,7 @@ describe('the staff console and its API (real database)', () => {
 
   it('signs in with the password only, limits guessing, and sets a safe cookie and security headers', async () => {
     const bad = await signIn(server, 'not-the-password');
-    expect(bad).toEqual({ status: 303, location: '/admin/login?lang=fr&error=password' });
+    expect(bad).toEqual({ status: 303, location: '/admin/login?lang=fr&error=password&next=%2Fadmin%2Fcustomers' });
     const good = await signIn(server);
     expect('cookie' in good).toBe(true);
     const res = await fetch(`${server.url}/admin/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `password=${encodeURIComponent(ADMIN_PASSWORD)}` });
@@ -74,7 +74,7 @@ describe('the staff console and its API (real database)', () => {
     // Five wrong passwords from one address, then a wait even for the right one.
     for (let i = 0; i < 5; i += 1) await signIn(server, `wrong-${i}`);
     const blocked = await signIn(server);
-    expect(blocked).toEqual({ status: 303, location: expect.stringMatching(/^\/admin\/login\?lang=fr&wait=\d+$/) });
+    expect(blocked).toEqual({ status: 303, location: expect.stringMatching(/^\/admin\/login\?lang=fr&wait=\d+&next=/) });
   });
 
   it('handoff: the bot pauses, the staff reply reaches the customer, "give back" resumes it; three misunderstandings bring a person', async () => {
