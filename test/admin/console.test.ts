@@ -3,10 +3,9 @@ import { customerModel } from '../../src/db/models/customer';
 import { messageModel } from '../../src/db/models/message';
 import { orderModel } from '../../src/db/models/order';
 import type { RunningServer } from '../../src/server';
-import { httpChat } from '../support/http-chat';
+import { httpChat, type Chat } from '../support/http-chat';
 import { ADMIN_PASSWORD, ADMIN_TOKEN, startTestServer, stopAndDrop } from '../support/server';
 
-type Chat = Awaited<ReturnType<typeof httpChat>>;
 
 /** Every route a router declares, with its methods: read from express's own route table. */
 function routesOf(router: Router): { method: string; path: string }[] {

@@ -1,48 +1,27 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { customerModel } from '../../src/db/models/customer';
 import { messageModel } from '../../src/db/models/message';
 import { orderModel, type OrderDoc } from '../../src/db/models/order';
 import { stockAlertModel } from '../../src/db/models/stock-alert';
 import type { RunningServer } from '../../src/server';
-import { httpChat } from '../support/http-chat';
+import { startCoopWebhook } from '../support/coop-webhook';
+import { converse, httpChat } from '../support/http-chat';
 import { ADMIN_TOKEN, adminGet, startTestServer, stopAndDrop, waitFor } from '../support/server';
 
-type Chat = Awaited<ReturnType<typeof httpChat>>;
 
-/** Says each line and checks the bot's answer (all its texts of the turn, joined) against the pattern. */
-async function converse(chat: Chat, turns: [string, RegExp][]): Promise<string> {
-  let last = '';
-  for (const [text, expected] of turns) {
-    last = (await chat.texts(text)).join('\n');
-    if (!expected.test(last)) throw new Error(`after "${text}" expected ${String(expected)}\nbut the bot said: ${JSON.stringify(last)}`);
-  }
-  return last;
-}
 
 const numberIn = (text: string) => /TIF-\d{6}/.exec(text)?.[0] ?? '';
 
 describe('orders through the chat, down to the stored order (real database)', () => {
   let server: RunningServer;
-  const coop: { body: Record<string, unknown> }[] = [];
-  let coopServer: http.Server;
+  let coop: Awaited<ReturnType<typeof startCoopWebhook>>;
 
   beforeAll(async () => {
-    // The cooperative's webhook (COOP_NOTIFY), on loopback.
-    coopServer = http.createServer((req, res) => {
-      let raw = '';
-      req.on('data', (c) => (raw += c));
-      req.on('end', () => {
-        coop.push({ body: JSON.parse(raw) as Record<string, unknown> });
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((resolve) => coopServer.listen(0, '127.0.0.1', resolve));
-    server = await startTestServer({ label: 'orders', coopNotify: { kind: 'webhook', url: `http://127.0.0.1:${(coopServer.address() as AddressInfo).port}/hook?token=secret` } });
+    coop = await startCoopWebhook();
+    server = await startTestServer({ label: 'orders', coopNotify: { kind: 'webhook', url: coop.url } });
   });
   afterAll(async () => {
     await stopAndDrop(server);
-    await new Promise((resolve) => coopServer.close(resolve));
+    await coop.close();
   });
 
   const stored = async (number: string) => (await orderModel(server.connection).findById(number).lean<OrderDoc>())!;
@@ -85,8 +64,8 @@ describe('orders through the chat, down to the stored order (real database)', ()
     ]);
     expect(order.history.map((h) => h.status)).toEqual(['pending']);
     // The cooperative hears of it at its webhook, with the summary.
-    await waitFor(() => coop.some((n) => (n.body.order as { number?: string } | undefined)?.number === order._id), 5000, 'the COOP_NOTIFY webhook');
-    const note = coop.find((n) => (n.body.order as { number: string }).number === order._id)!.body;
+    await waitFor(() => coop.received.some((n) => (n.order as { number?: string } | undefined)?.number === order._id), 5000, 'the COOP_NOTIFY webhook');
+    const note = coop.received.find((n) => (n.order as { number: string } | undefined)?.number === order._id)!;
     expect(note).toMatchObject({ event: 'order.placed', order: { number: order._id, total: 500, phone: '+212612345678' } });
     expect(note.text).toMatch(new RegExp(`^Nouvelle commande\\nCommande ${order._id} \\(en attente de confirmation\\)\\n2 × huile d'argan alimentaire : 360 MAD`));
   });
@@ -285,7 +264,7 @@ describe('orders through the chat, down to the stored order (real database)', ()
     expect(await level()).toBe(Number(all));
     await waitFor(async () => (await messageModel(server.connection).countDocuments({ customer: customer!._id, text: 'Good news: thyme honey is back! Write "order" to order it.' })) === 1, 5000, 'the back-in-stock message');
     expect(await stockAlertModel(server.connection).countDocuments({ customer: customer!._id })).toBe(0);
-    await waitFor(() => coop.some((n) => n.body.event === 'order.cancelled'), 5000, 'the cancellation notice');
+    await waitFor(() => coop.received.some((n) => n.event === 'order.cancelled'), 5000, 'the cancellation notice');
   });
 
   it('status and cancellation: the customer asks where the order is, staff move it, the customer is told in their language', async () => {

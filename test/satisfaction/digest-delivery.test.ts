@@ -1,5 +1,3 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Catalog } from '../../src/catalog/catalog';
 import { Locales } from '../../src/i18n/locales';
@@ -14,6 +12,7 @@ import { DigestSender } from '../../src/satisfaction/digest-sender';
 import { period } from '../../src/satisfaction/periods';
 import type { RunningServer } from '../../src/server';
 import { chromiumPath, openBrowser } from '../support/browser';
+import { startCoopWebhook } from '../support/coop-webhook';
 import { ADMIN_PASSWORD, ADMIN_TOKEN, adminGet, startTestServer, stopAndDrop } from '../support/server';
 
 const TZ = 'Africa/Casablanca';
@@ -22,20 +21,11 @@ const executablePath = chromiumPath();
 describe('the digest: API, text, sending once, CLI and page (real database)', () => {
   jest.setTimeout(60_000);
   let server: RunningServer;
-  const coop: Record<string, unknown>[] = [];
-  let coopServer: http.Server;
+  let coop: Awaited<ReturnType<typeof startCoopWebhook>>;
 
   beforeAll(async () => {
-    coopServer = http.createServer((req, res) => {
-      let raw = '';
-      req.on('data', (c) => (raw += c));
-      req.on('end', () => {
-        coop.push(JSON.parse(raw) as Record<string, unknown>);
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((resolve) => coopServer.listen(0, '127.0.0.1', resolve));
-    server = await startTestServer({ label: 'digestapi', coopNotify: { kind: 'webhook', url: `http://127.0.0.1:${(coopServer.address() as AddressInfo).port}/` } });
+    coop = await startCoopWebhook();
+    server = await startTestServer({ label: 'digestapi', coopNotify: { kind: 'webhook', url: coop.url } });
     const customer = await customerModel(server.connection).create({ channel: 'web', externalId: 'dg', name: 'Zineb', firstSeenAt: new Date('2026-11-01'), lastSeenAt: new Date('2026-11-20'), tags: [] });
     const rate = (score: number, at: string, comment: string | null = null) =>
       ratingModel(server.connection).create({ customer: customer._id, score, comment, channel: 'web', products: ['amlou'], answeredAt: new Date(at) });
@@ -46,7 +36,7 @@ describe('the digest: API, text, sending once, CLI and page (real database)', ()
   });
   afterAll(async () => {
     await stopAndDrop(server);
-    await new Promise((resolve) => coopServer.close(resolve));
+    await coop.close();
   });
 
   it('answers GET /api/digest as JSON or text, and refuses a bad period or no token', async () => {
@@ -93,7 +83,7 @@ describe('the digest: API, text, sending once, CLI and page (real database)', ()
     const sent = await Promise.all([server.digests.send(week), other.send(week), server.digests.send(week)]);
     expect(sent.filter(Boolean)).toHaveLength(1);
     await server.cooperative.flush();
-    const digests = coop.filter((n) => n.event === 'digest');
+    const digests = coop.received.filter((n) => n.event === 'digest');
     expect(digests).toHaveLength(1);
     expect(String(digests[0]!.text)).toMatch(/^Bilan du 2026-11-16 au 2026-11-22 — Coopérative Tifawin\nSatisfaction : 3\.33\/5 sur 3 notes\nNotes basses \(2 ou moins\) : 1\nCommandes : 0, 0 MAD\n\nLe détail : \S+\/admin\/digest\?from=2026-11-16&to=2026-11-22$/);
     expect(digests[0]!.digest).toMatchObject({ csat: { count: 3 } });

@@ -1,51 +1,45 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { customerModel } from '../../src/db/models/customer';
 import { messageModel } from '../../src/db/models/message';
 import { ratingModel } from '../../src/db/models/rating';
 import { ratingRequestModel } from '../../src/db/models/rating-request';
 import { suggestionModel } from '../../src/db/models/suggestion';
 import type { RunningServer } from '../../src/server';
-import { httpChat } from '../support/http-chat';
+import { startCoopWebhook } from '../support/coop-webhook';
+import { converse, httpChat, type Chat } from '../support/http-chat';
 import { ADMIN_TOKEN, startTestServer, stopAndDrop, waitFor } from '../support/server';
 
-type Chat = Awaited<ReturnType<typeof httpChat>>;
 const HOUR = 3_600_000;
 
-async function converse(chat: Chat, turns: [string, RegExp][]): Promise<string> {
-  let last = '';
-  for (const [text, expected] of turns) {
-    last = (await chat.texts(text)).join('\n');
-    if (!expected.test(last)) throw new Error(`after "${text}" expected ${String(expected)}\nbut the bot said: ${JSON.stringify(last)}`);
-  }
-  return last;
-}
 
 describe('ratings in the chat (real database)', () => {
   let server: RunningServer;
-  const coop: Record<string, unknown>[] = [];
-  let coopServer: http.Server;
+  let coop: Awaited<ReturnType<typeof startCoopWebhook>>;
 
   beforeAll(async () => {
-    coopServer = http.createServer((req, res) => {
-      let raw = '';
-      req.on('data', (c) => (raw += c));
-      req.on('end', () => {
-        coop.push(JSON.parse(raw) as Record<string, unknown>);
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((resolve) => coopServer.listen(0, '127.0.0.1', resolve));
-    server = await startTestServer({
-      label: 'ratings',
-      coopNotify: { kind: 'webhook', url: `http://127.0.0.1:${(coopServer.address() as AddressInfo).port}/` },
-      ratings: { afterDeliveryHours: 2, afterAnswerMinutes: 30, cooldownDays: 30 },
-    });
+    coop = await startCoopWebhook();
+    server = await startTestServer({ label: 'ratings', coopNotify: { kind: 'webhook', url: coop.url }, ratings: { afterDeliveryHours: 2, afterAnswerMinutes: 30, cooldownDays: 30 } });
   });
   afterAll(async () => {
     await stopAndDrop(server);
-    await new Promise((resolve) => coopServer.close(resolve));
+    await coop.close();
   });
+
+  /** A due rating request of a delivered order, made three hours ago. */
+  const dueRequest = (customer: { _id: unknown }, order: string) =>
+    ratingRequestModel(server.connection).create({
+      _id: `${String(customer._id)}:delivered:${order}`,
+      customer: customer._id as never,
+      channel: 'web',
+      occasion: 'delivered',
+      order,
+      products: [],
+      dueAt: new Date(),
+      status: 'due',
+      reason: null,
+      sentAt: null,
+      answeredAt: null,
+      createdAt: new Date(Date.now() - 3 * HOUR),
+    });
 
   const customerOf = async (chat: Chat) => (await customerModel(server.connection).findOne({ channel: 'web', externalId: chat.user }).lean())!;
   const lastOut = async (chat: Chat) => (await messageModel(server.connection).findOne({ customer: (await customerOf(chat))._id, direction: 'out' }).sort({ at: -1, _id: -1 }).lean())!;
@@ -107,8 +101,8 @@ describe('ratings in the chat (real database)', () => {
     const [rating] = await ratingsOf(c);
     expect(rating).toMatchObject({ score: 1, comment: 'Le pot était cassé', order: number, request: requestId, products: ['amlou'] });
     expect(await ratingRequestModel(server.connection).findById(requestId).lean()).toMatchObject({ status: 'answered' });
-    await waitFor(() => coop.some((n) => n.event === 'rating.low'), 5000, 'the low-rating alert');
-    const alert = coop.find((n) => n.event === 'rating.low')!;
+    await waitFor(() => coop.received.some((n) => n.event === 'rating.low'), 5000, 'the low-rating alert');
+    const alert = coop.received.find((n) => n.event === 'rating.low')!;
     expect(alert.text).toBe(`Note basse : 1/5 de Hafsa (web), commande ${number}.\nCommentaire : « Le pot était cassé »\nConversation : ${server.url}/admin/customers/${String(customer._id)}`);
   });
 
@@ -128,20 +122,7 @@ describe('ratings in the chat (real database)', () => {
     await converse(c, [['safi', /^واخا: ما غاديش نعاود نسولك على رأيك\. شكرا!$/]]);
     expect(await customerModel(server.connection).findById(customer._id).lean()).toMatchObject({ ratingOptOut: true });
     // Another occasion later: never asked again.
-    await ratingRequestModel(server.connection).create({
-      _id: `${String(customer._id)}:delivered:TIF-999998`,
-      customer: customer._id,
-      channel: 'web',
-      occasion: 'delivered',
-      order: 'TIF-999998',
-      products: [],
-      dueAt: new Date(),
-      status: 'due',
-      reason: null,
-      sentAt: null,
-      answeredAt: null,
-      createdAt: new Date(Date.now() - 3 * HOUR),
-    });
+    await dueRequest(customer, 'TIF-999998');
     await server.ratings.runDue(new Date(Date.now() + 40 * 24 * HOUR));
     expect(await ratingRequestModel(server.connection).findById(`${String(customer._id)}:delivered:TIF-999998`).lean()).toMatchObject({ status: 'skipped', reason: 'opt_out' });
   });
@@ -153,20 +134,7 @@ describe('ratings in the chat (real database)', () => {
     await server.ratings.runDue(new Date(Date.now() + 31 * 60_000));
     expect(await ratingRequestModel(server.connection).findById(`${String(customer._id)}:answered:${new Date().toISOString().slice(0, 10)}`).lean()).toMatchObject({ status: 'sent' });
     await converse(c, [['5', /ajouter un mot/], ['non', /5\/5/]]);
-    await ratingRequestModel(server.connection).create({
-      _id: `${String(customer._id)}:delivered:TIF-999997`,
-      customer: customer._id,
-      channel: 'web',
-      occasion: 'delivered',
-      order: 'TIF-999997',
-      products: [],
-      dueAt: new Date(),
-      status: 'due',
-      reason: null,
-      sentAt: null,
-      answeredAt: null,
-      createdAt: new Date(Date.now() - 3 * HOUR),
-    });
+    await dueRequest(customer, 'TIF-999997');
     await server.ratings.runDue(new Date(Date.now() + 10 * 24 * HOUR));
     expect(await ratingRequestModel(server.connection).findById(`${String(customer._id)}:delivered:TIF-999997`).lean()).toMatchObject({ status: 'skipped', reason: 'cooldown' });
   });
