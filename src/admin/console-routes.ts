@@ -10,7 +10,7 @@ import type { Logger } from '../logger';
 import type { OrderBook } from '../orders/order-book';
 import { TRANSITIONS } from '../orders/order-status';
 import { adminAuth, adminOf } from './admin-auth';
-import { CONSOLE_LANGUAGES, consoleText, type ConsoleKey, type ConsoleLanguage } from './console-text';
+import { CONSOLE_LANGUAGES, consoleText, consoleWord, type ConsoleKey, type ConsoleLanguage } from './console-text';
 import { csrfField, escapeHtml as h, page } from './html';
 import type { LoginLimiter } from './login-limiter';
 import { verifyPassword } from './password';
@@ -125,7 +125,7 @@ export function consoleRoutes(options: {
     const rows = waitingFirst
       .map(
         (c) =>
-          `<tr><td><a href="/admin/customers/${c._id}?lang=${languageOf(req)}">${h(c.name ?? c.externalId)}</a>${c.handoff && (c.handoff.until ?? 0) > new Date() ? ` <span class="waiting">${t(req, 'waiting')}</span>` : ''}</td><td>${h(c.phone ?? '')}</td><td>${h(c.channel)}</td><td class="muted">${when(c.lastSeenAt)}</td></tr>`,
+          `<tr><td><a href="/admin/customers/${c._id}?lang=${languageOf(req)}">${h(c.name ?? c.externalId)}</a>${c.handoff && (c.handoff.until ?? 0) > new Date() ? ` <span class="waiting">${t(req, 'waiting')}</span>` : ''}</td><td><span dir="ltr">${h(c.phone ?? '')}</span></td><td>${h(c.channel)}</td><td class="muted">${when(c.lastSeenAt)}</td></tr>`,
       )
       .join('');
     send(
@@ -133,7 +133,7 @@ export function consoleRoutes(options: {
       res,
       t(req, 'customers'),
       `<form class="row" method="get"><input type="hidden" name="lang" value="${languageOf(req)}"><input name="q" value="${h(q)}" placeholder="${t(req, 'search')}" maxlength="100"> <button>${t(req, 'find')}</button></form>` +
-        (rows ? `<table><tr><th></th><th>${t(req, 'phone')}</th><th>${t(req, 'channel')}</th><th>${t(req, 'lastSeen')}</th></tr>${rows}</table>` : `<p class="muted">${t(req, 'noResults')}</p>`),
+        (rows ? `<div class="scroll"><table><tr><th></th><th>${t(req, 'phone')}</th><th>${t(req, 'channel')}</th><th>${t(req, 'lastSeen')}</th></tr>${rows}</table></div>` : `<p class="muted">${t(req, 'noResults')}</p>`),
     );
   });
 
@@ -155,7 +155,7 @@ export function consoleRoutes(options: {
       .reverse()
       .map((m) => {
         const who = m.direction === 'in' ? 'in' : m.flow === 'staff' ? 'staff' : 'out';
-        return `<div class="msg ${who}"><small class="muted">${t(req, who === 'in' ? 'customer' : who === 'staff' ? 'staff' : 'bot')} · ${h(m.channel)} · ${when(m.at)}</small><br>${h(m.text)}</div>`;
+        return `<div class="msg ${who}"><small class="muted">${t(req, who === 'in' ? 'customer' : who === 'staff' ? 'staff' : 'bot')} · ${h(m.channel)} · ${when(m.at)}</small><br><span dir="auto">${h(m.text)}</span></div>`;
       })
       .join('');
     send(
@@ -163,14 +163,14 @@ export function consoleRoutes(options: {
       res,
       customer.name ?? customer.externalId,
       notice +
-        `<div class="card"><div>${t(req, 'channel')}: ${h(customer.channel)} · ${t(req, 'phone')}: ${h(customer.phone ?? '—')} · ${h(customer.language ?? '')}</div>` +
-        (waiting ? `<p class="waiting">${t(req, 'waiting')} ${t(req, 'since')} ${when(customer.handoff!.since)} (${h(customer.handoff!.reason)})</p>` : '') +
+        `<div class="card"><div>${t(req, 'channel')}: ${h(customer.channel)} · ${t(req, 'phone')}: <span dir="ltr">${h(customer.phone ?? '—')}</span></div>` +
+        (waiting ? `<p class="waiting">${t(req, 'waiting')} ${t(req, 'since')} ${when(customer.handoff!.since)} (${h(consoleWord(lang, customer.handoff!.reason ?? ''))})</p>` : '') +
         (sameOnOther.length ? `<p>${t(req, 'otherChannels')}: ${sameOnOther.map((c) => `<a href="/admin/customers/${c._id}?lang=${lang}">${h(c.channel)}</a>`).join(', ')}</p>` : '') +
         `<a href="/api/customers/${id}/export">${t(req, 'exportData')}</a></div>` +
         `<h2>${t(req, 'history')}</h2><div class="card" id="history">${bubbles}</div>` +
         `<form method="post" action="/admin/customers/${id}/reply?lang=${lang}" class="card">${csrfField(csrf)}<label>${t(req, 'reply')}<br><textarea name="text" rows="3" maxlength="2000" required style="width:100%"></textarea></label><br><button>${t(req, 'send')}</button></form>` +
         (waiting ? `<form method="post" action="/admin/customers/${id}/handback?lang=${lang}">${csrfField(csrf)}<button>${t(req, 'giveBack')}</button></form>` : '') +
-        `<h2>${t(req, 'orders')}</h2>${orders.length ? orders.map((o) => `<div class="card"><b>${h(o._id)}</b> · ${h(o.status)} · ${o.total} ${h(o.currency)} · ${when(o.createdAt)}</div>`).join('') : `<p class="muted">${t(req, 'none')}</p>`}` +
+        `<h2>${t(req, 'orders')}</h2>${orders.length ? orders.map((o) => `<div class="card"><b>${h(o._id)}</b> · ${h(consoleWord(lang, o.status))} · ${o.total} ${h(o.currency)} · ${when(o.createdAt)}</div>`).join('') : `<p class="muted">${t(req, 'none')}</p>`}` +
         `<h2>${t(req, 'ratings')}</h2>${ratings.length ? ratings.map((r) => `<div class="card">${r.score}/5 ${r.comment ? `« ${h(r.comment)} »` : ''} <span class="muted">${when(r.answeredAt)}</span></div>`).join('') : `<p class="muted">${t(req, 'none')}</p>`}`,
     );
   });
@@ -194,14 +194,18 @@ export function consoleRoutes(options: {
     const orders = await orderModel(connection).find(status ? { status } : {}).sort({ createdAt: -1 }).limit(100).lean<OrderDoc[]>();
     const lang = languageOf(req);
     const csrf = csrfOf(req);
-    const filters = [`<a href="/admin/orders?lang=${lang}">${t(req, 'all')}</a>`, ...ORDER_STATUSES.map((s) => `<a href="/admin/orders?lang=${lang}&status=${s}">${s === status ? `<b>${s}</b>` : s}</a>`)].join(' · ');
+    const filters = [
+      `<a href="/admin/orders?lang=${lang}">${t(req, 'all')}</a>`,
+      ...ORDER_STATUSES.map((s) => `<a href="/admin/orders?lang=${lang}&status=${s}">${s === status ? `<b>${consoleWord(lang, s)}</b>` : consoleWord(lang, s)}</a>`),
+    ].join(' · ');
     const cards = orders
       .map((o) => {
         const next = TRANSITIONS[o.status];
         const change = next.length
-          ? `<form method="post" action="/admin/orders/${h(o._id)}/status?lang=${lang}" class="row">${csrfField(csrf)}<select name="status">${next.map((s) => `<option>${s}</option>`).join('')}</select><input name="note" placeholder="${t(req, 'note')}" maxlength="500"><button>${t(req, 'change')}</button></form>`
+          ? `<form method="post" action="/admin/orders/${h(o._id)}/status?lang=${lang}" class="row">${csrfField(csrf)}<select name="status">${next.map((s) => `<option value="${s}">${consoleWord(lang, s)}</option>`).join('')}</select><input name="note" placeholder="${t(req, 'note')}" maxlength="500"><button>${t(req, 'change')}</button></form>`
           : '';
-        return `<div class="card" id="order-${h(o._id)}"><b>${h(o._id)}</b> · <span class="status">${h(o.status)}</span> · ${o.total} ${h(o.currency)}<br><span class="muted">${h(o.name ?? '')} ${h(o.phone)} · ${h(o.channel)} · ${when(o.createdAt)}</span><br>${o.lines.map((l) => `${l.quantity} × ${h(l.name)}`).join(', ')}${change}</div>`;
+        const where = o.delivery.mode === 'pickup' ? consoleWord(lang, 'pickup') : `${o.delivery.address}, ${o.delivery.city}`;
+        return `<div class="card" id="order-${h(o._id)}"><b>${h(o._id)}</b> · <span class="status" data-status="${o.status}">${h(consoleWord(lang, o.status))}</span> · ${o.total} ${h(o.currency)} (${h(consoleWord(lang, o.payment))})<br><span class="muted">${h(o.name ?? '')} <span dir="ltr">${h(o.phone)}</span> · ${h(o.channel)} · ${when(o.createdAt)}</span><br>${h(where)}<br>${o.lines.map((l) => `${l.quantity} × ${h(l.name)}`).join(', ')}${change}</div>`;
       })
       .join('');
     send(req, res, t(req, 'orders'), `${req.query.changed ? `<p class="notice">${t(req, 'statusChanged')}</p>` : ''}<p>${filters}</p>${cards || `<p class="muted">${t(req, 'none')}</p>`}`);

@@ -9,8 +9,11 @@ const TEXT = {
     find: 'Chercher', waiting: 'Attend une personne', since: 'depuis', channel: 'Canal', lastSeen: 'Vu', noResults: 'Aucun résultat.', history: 'Conversation', reply: 'Répondre',
     send: 'Envoyer', giveBack: 'Rendre la main au bot', exportData: 'Exporter ses données (JSON)', ratings: 'Notes', phone: 'Téléphone', status: 'Statut', change: 'Changer',
     note: 'Note (facultative)', total: 'Total', all: 'Toutes', liveSince: 'Flows en service depuis', lastReload: 'Dernier rechargement', reloadOk: 'valide', reloadFailed: 'refusé : la version précédente reste en service',
-    problems: 'Erreurs et avertissements', none: 'Aucun.', staff: 'équipe', bot: 'bot', customer: 'client', sent: 'Message envoyé.', backToBot: 'Le bot a repris la conversation.',
+    problems: 'Erreurs et avertissements', none: 'Rien pour l’instant.', staff: 'équipe', bot: 'bot', customer: 'client', sent: 'Message envoyé.', backToBot: 'Le bot a repris la conversation.',
     failedSend: 'Le canal a refusé le message : voir le journal du serveur.', otherChannels: 'Même téléphone sur d’autres canaux', statusChanged: 'Statut changé.',
+    pending: 'en attente', confirmed: 'confirmée', shipped: 'expédiée', delivered: 'livrée', cancelled: 'annulée',
+    reason_human: 'a demandé une personne', reason_complaint: 'réclamation', reason_repeated_fallbacks: 'le bot ne le comprend pas', reason_order: 'commande impossible dans le chat',
+    pickup: 'retrait', cod: 'à la livraison', transfer: 'virement',
   },
   ar: {
     console: 'لوحة التعاونية', login: 'تسجيل الدخول', password: 'كلمة المرور', signIn: 'دخول', signOut: 'خروج', wrongPassword: 'كلمة المرور غير صحيحة.',
@@ -20,6 +23,9 @@ const TEXT = {
     note: 'ملاحظة (اختيارية)', total: 'المجموع', all: 'الكل', liveSince: 'المحادثات تعمل منذ', lastReload: 'آخر إعادة تحميل', reloadOk: 'صالحة', reloadFailed: 'مرفوضة: تبقى النسخة السابقة',
     problems: 'الأخطاء والتنبيهات', none: 'لا شيء.', staff: 'الفريق', bot: 'البوت', customer: 'الزبون', sent: 'تم إرسال الرسالة.', backToBot: 'عاد البوت إلى المحادثة.',
     failedSend: 'رفضت القناة الرسالة: انظر سجل الخادم.', otherChannels: 'نفس الهاتف في قنوات أخرى', statusChanged: 'تم تغيير الحالة.',
+    pending: 'في الانتظار', confirmed: 'مؤكد', shipped: 'تم الشحن', delivered: 'تم التسليم', cancelled: 'ملغى',
+    reason_human: 'طلب شخصا', reason_complaint: 'شكاية', reason_repeated_fallbacks: 'البوت لا يفهمه', reason_order: 'تعذر الطلب في المحادثة',
+    pickup: 'استلام', cod: 'عند الاستلام', transfer: 'تحويل',
   },
   en: {
     console: 'Cooperative console', login: 'Sign in', password: 'Password', signIn: 'Sign in', signOut: 'Sign out', wrongPassword: 'Wrong password.',
@@ -29,6 +35,9 @@ const TEXT = {
     note: 'Note (optional)', total: 'Total', all: 'All', liveSince: 'Flows live since', lastReload: 'Last reload', reloadOk: 'valid', reloadFailed: 'refused: the previous version stays live',
     problems: 'Errors and warnings', none: 'None.', staff: 'staff', bot: 'bot', customer: 'customer', sent: 'Message sent.', backToBot: 'The bot is back in the conversation.',
     failedSend: 'The channel refused the message: see the server log.', otherChannels: 'Same phone on other channels', statusChanged: 'Status changed.',
+    pending: 'pending', confirmed: 'confirmed', shipped: 'shipped', delivered: 'delivered', cancelled: 'cancelled',
+    reason_human: 'asked for a person', reason_complaint: 'complaint', reason_repeated_fallbacks: 'the bot cannot follow them', reason_order: 'order not possible in the chat',
+    pickup: 'pick-up', cod: 'cash on delivery', transfer: 'bank transfer',
   },
 } as const;
 
@@ -37,4 +46,10 @@ export type ConsoleKey = keyof (typeof TEXT)['fr'];
 /** A console word in a language. */
 export function consoleText(lang: ConsoleLanguage, key: ConsoleKey, n?: number): string {
   return TEXT[lang][key].replace('{n}', String(n ?? ''));
+}
+
+/** A word for a code (a status, a handoff reason) when the console has one, else the code itself. */
+export function consoleWord(lang: ConsoleLanguage, code: string): string {
+  const words = TEXT[lang] as Record<string, string>;
+  return words[code] ?? words[`reason_${code.split(':')[0]}`] ?? code;
 }

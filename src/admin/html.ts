@@ -14,7 +14,7 @@ header button{background:none;border:1px solid #fff8;color:#fff;border-radius:6p
 input,select,textarea,button{font:inherit;padding:.45rem;border-radius:6px;border:1px solid #bbb}button{background:#2e7d32;color:#fff;border:0;cursor:pointer}
 .card{background:#fff;border-radius:10px;padding:.8rem;margin:.6rem 0;box-shadow:0 1px 2px #0001}.muted{color:#667}.waiting{color:#c62828;font-weight:600}
 .msg{padding:.4rem .6rem;border-radius:8px;margin:.3rem 0;max-width:85%;white-space:pre-wrap}.in{background:#eee}.out{background:#e3f2e4;margin-inline-start:auto}.staff{background:#fff3c4;margin-inline-start:auto}
-.row{display:flex;gap:.4rem;flex-wrap:wrap;align-items:center}table{width:100%;border-collapse:collapse}td,th{padding:.3rem;border-bottom:1px solid #eee;text-align:start}.notice{background:#e3f2e4;padding:.5rem;border-radius:6px}.error{background:#fde8e8;padding:.5rem;border-radius:6px}`;
+.scroll{overflow-x:auto}td{word-break:break-word}.row{display:flex;gap:.4rem;flex-wrap:wrap;align-items:center}table{width:100%;border-collapse:collapse}td,th{padding:.3rem;border-bottom:1px solid #eee;text-align:start}.notice{background:#e3f2e4;padding:.5rem;border-radius:6px}.error{background:#fde8e8;padding:.5rem;border-radius:6px}`;
 
 /** A console page: the menu (when signed in), the language's direction, the body. */
 export function page(options: { lang: ConsoleLanguage; title: string; body: string; csrf?: string }): string {

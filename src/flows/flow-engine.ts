@@ -125,7 +125,7 @@ export class FlowEngine {
     const infoOf = (message: BotkitMessage) => turnInfo((message as unknown as { context: TurnContext }).context);
     // A person has the conversation: nothing the bot would say, not even a command's answer.
     controller.interrupts(
-      async (message: BotkitMessage) => Boolean(infoOf(message).paused),
+      async (message: BotkitMessage) => Boolean(infoOf(message).paused) && !this.interruptingFlow(message),
       'message',
       async () => undefined,
     );
@@ -141,10 +141,16 @@ export class FlowEngine {
 
     // Commands and buttons act even in the middle of a flow.
     controller.interrupts(
-      async (message: BotkitMessage) => message.type === 'message' && (this.library.command(message.text) !== undefined || this.buttonFlow(message) !== undefined),
+      async (message: BotkitMessage) =>
+        message.type === 'message' && (this.library.command(message.text) !== undefined || this.buttonFlow(message) !== undefined || this.interruptingFlow(message) !== undefined),
       'message',
       async (bot, message) => {
         await bot.cancelAllDialogs();
+        const interrupting = this.interruptingFlow(message);
+        if (interrupting) {
+          await this.begin(bot, interrupting.flow, interrupting.lang);
+          return;
+        }
         const command = this.library.command(message.text, this.customerLanguage(bot));
         if (command?.command === 'cancel') {
           await bot.say(this.library.locales.text(this.language(bot, command.lang), 'commands.cancelled'));
@@ -281,6 +287,13 @@ export class FlowEngine {
     if (menu) await this.begin(bot, menu, lang, { afterFallback: true });
   }
 
+  /** A flow marked `interrupt: true` whose words the message says ("supprimer mes données"), if any. */
+  private interruptingFlow(message: BotkitMessage): { flow: Flow; lang?: Language } | undefined {
+    if (typeof message.text !== 'string' || !message.text.trim()) return undefined;
+    const match = this.library.match({ text: message.text });
+    return match?.by === 'keyword' && match.flow.interrupt ? { flow: match.flow, lang: match.lang } : undefined;
+  }
+
   /** The flow a tapped button starts, if its payload is a flow trigger. */
   private buttonFlow(message: BotkitMessage): Flow | undefined {
     const payload = valueOf(message);
@@ -338,8 +351,11 @@ export class FlowEngine {
     const info = turnInfo(bot.getConfig('context') as TurnContext);
     const until = info.customer?.handoff?.until;
     if (!until || until.getTime() <= Date.now()) return;
-    info.paused = true;
     const dc = bot.getConfig('dialogContext') as DialogContext | undefined;
+    // A flow that may interrupt (the erasure) goes on to its end even then.
+    const open = flowPosition(dc?.stack).flow;
+    if (open && this.library.flows.get(open)?.interrupt) return;
+    info.paused = true;
     if (dc?.stack.length) await dc.cancelAllDialogs();
   }
 

@@ -80,6 +80,8 @@ export const flowSchema = z
   .object({
     id: identifier,
     description: z.string().optional(),
+    // Its triggers act even in the middle of another flow, or while a person has the conversation.
+    interrupt: z.boolean().optional(),
     triggers: z
       .object({
         intents: z.array(z.string().min(1)).optional(),
@@ -117,6 +119,8 @@ export interface Flow {
   description?: string;
   file: string;
   triggers: { intents: string[]; keywords: Partial<Record<(typeof LANGUAGES)[number], string[]>>; payloads: string[] };
+  /** Whether its triggers act in the middle of another flow (like a command). */
+  interrupt?: boolean;
   steps: Step[];
   /** A hash of the flow's content: the compiled dialog's version. */
   version: string;

@@ -72,7 +72,13 @@ export function parseFlowSource(file: string, text: string): { flow?: Flow; map:
   if (diagnostics.length > 0) return { map, diagnostics };
 
   const t = top.data.triggers ?? {};
-  const body = { id: top.data.id, description: top.data.description, triggers: { intents: t.intents ?? [], keywords: t.keywords ?? {}, payloads: t.payloads ?? [] }, steps };
+  const body = {
+    id: top.data.id,
+    description: top.data.description,
+    ...(top.data.interrupt ? { interrupt: true } : {}),
+    triggers: { intents: t.intents ?? [], keywords: t.keywords ?? {}, payloads: t.payloads ?? [] },
+    steps,
+  };
   const version = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 10);
   return { flow: { ...body, file, version }, map, diagnostics };
 }

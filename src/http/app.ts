@@ -56,6 +56,8 @@ export function createApp(options: {
   );
 
   app.get('/healthz', healthCheck(options.connection));
+  // Browsers ask for it on every page; no icon is better than a 404 in their console.
+  app.get('/favicon.ico', (_req, res) => res.status(204).end());
   for (const routes of options.channelRoutes) app.use(routes);
 
   if (options.adminToken || options.sessions) {

@@ -24,7 +24,7 @@ export class CooperativeNotifier {
   /** Says at start where notifications go, and warns when that cannot work. */
   logTarget(): void {
     const target = this.target;
-    if (!target) this.log.info('COOP_NOTIFY is unset: the cooperative finds new orders in the admin API (GET /api/orders) only');
+    if (!target) this.log.info('COOP_NOTIFY is unset: the cooperative finds new orders in the console (/admin/orders) and the admin API only');
     else if (target.kind === 'webhook') this.log.info(`the cooperative is notified at ${new URL(target.url).host} (COOP_NOTIFY)`);
     else if (!this.channels.has(target.channel)) this.log.warn(`COOP_NOTIFY names the ${target.channel} channel, which is off: notifications will fail until it is on`);
     else this.log.info(`the cooperative is notified on ${target.channel} (COOP_NOTIFY)`);

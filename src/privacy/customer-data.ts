@@ -1,5 +1,6 @@
 import type { Connection, Types } from 'mongoose';
 import { customerIdModel, customerModel } from '../db/models/customer';
+import { dialogStateModel } from '../db/models/dialog-state';
 import { messageModel } from '../db/models/message';
 import { orderModel } from '../db/models/order';
 import { ratingModel } from '../db/models/rating';
@@ -42,7 +43,12 @@ export async function eraseCustomer(connection: Connection, id: Types.ObjectId):
   await count('stockAlerts', stockAlertModel(connection).deleteMany({ customer: id }));
   // Ratings count in the digest; their comments are the customer's words.
   await count('ratingComments', ratingModel(connection).updateMany({ customer: id }, { $set: { comment: null } }));
-  await count('ordersAnonymised', orderModel(connection).updateMany({ customer: id }, { $set: { name: null, phone: 'erased', 'delivery.address': '', 'delivery.city': '' } }));
+  await count('ordersAnonymised', orderModel(connection).updateMany({ customer: id }, { $set: { name: null, phone: '', 'delivery.address': '', 'delivery.city': '' } }));
+  // The saved dialogs hold answers (name, phone, address); the turn that erases saves an empty one after.
+  // Botkit's key is "<channel>/conversations/<type>-<id>-<group>-<id>/".
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const key = `^${escape(customer.channel)}/conversations/[^/]*${escape(customer.externalId)}[^/]*/`;
+  await count('dialogVersions', dialogStateModel(connection).deleteMany({ key: { $regex: key } }));
   await customerIdModel(connection).deleteOne({ _id: `${customer.channel}:${customer.externalId}` });
   await count('profile', customerModel(connection).deleteOne({ _id: id }));
   return removed;

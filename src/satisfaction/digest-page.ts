@@ -18,6 +18,7 @@ ul{padding-inline-start:1.1rem;margin:.3rem 0}li{margin:.25rem 0}.muted{color:va
 form.period{display:flex;gap:.4rem;flex-wrap:wrap;align-items:end;margin:.6rem 0}form.period label{font-size:.85rem}input,button,select{font:inherit;padding:.4rem}
 svg{width:100%;height:auto;display:block}.bar{fill:var(--accent)}.bar.low{fill:var(--low)}svg text{font-size:12px;fill:var(--ink)}
 </style></head><body>
+<nav><a href="/admin/customers">← Taawun</a></nav>
 <header><h1 id="title">…</h1><p id="subtitle" class="muted"></p>
 <form class="period" id="period"><label><span data-t="from"></span><br><input type="date" id="from"></label><label><span data-t="to"></span><br><input type="date" id="to"></label>
 <select id="lang"><option value="fr">Français</option><option value="ar">العربية</option><option value="en">English</option></select><button data-t="show"></button></form></header>

@@ -1,5 +1,6 @@
 import type { Router } from 'express';
 import { customerModel } from '../../src/db/models/customer';
+import { dialogStateModel } from '../../src/db/models/dialog-state';
 import { messageModel } from '../../src/db/models/message';
 import { orderModel } from '../../src/db/models/order';
 import type { RunningServer } from '../../src/server';
@@ -105,6 +106,22 @@ describe('the staff console and its API (real database)', () => {
     expect(await lost.texts('menu')).toEqual([expect.stringMatching(/Que puis-je faire pour vous/)]);
   });
 
+  it('an erasure request is heard in the middle of another flow and while a person has the conversation', async () => {
+    const midFlow = await httpChat(server);
+    await midFlow.texts('bonjour');
+    await midFlow.texts('Imane');
+    expect((await midFlow.texts('je veux commander')).join()).toMatch(/Quel produit/);
+    expect(await midFlow.texts('مسح بياناتي')).toEqual([expect.stringMatching(/^هل تريد فعلا مسح رسائلك وملفك؟/)]);
+    expect(await midFlow.texts('لا')).toEqual(['حسنا، لن أمسح شيئا.']);
+    const waiting = await httpChat(server);
+    await waiting.texts('bonjour');
+    await waiting.texts('Hind');
+    await waiting.texts('je veux parler à quelqu’un');
+    expect(await waiting.texts('supprimer mes données')).toEqual([expect.stringMatching(/^Voulez-vous vraiment effacer/)]);
+    expect(await waiting.texts('oui')).toEqual([expect.stringMatching(/^C'est fait/)]);
+    expect(await customerModel(server.connection).findOne({ externalId: waiting.user }).lean()).toBeNull();
+  });
+
   it('erasure in French and in Darija: messages and profile go, orders stay anonymised; an export before has it all', async () => {
     for (const [words, yes, done] of [
       ['je veux supprimer mes données', 'oui', /^C'est fait : vos messages et votre profil sont effacés/],
@@ -130,7 +147,10 @@ describe('the staff console and its API (real database)', () => {
       expect(await c.texts(yes)).toEqual([expect.stringMatching(done)]);
       expect(await customerModel(server.connection).findById(customer._id).lean()).toBeNull();
       expect(await messageModel(server.connection).countDocuments({ customer: customer._id })).toBe(0);
-      expect(await orderModel(server.connection).findById(number).lean()).toMatchObject({ name: null, phone: 'erased', total: 90 });
+      expect(await orderModel(server.connection).findById(number).lean()).toMatchObject({ name: null, phone: '', delivery: { address: '', city: '' }, total: 90 });
+      // Nothing of theirs is left in the saved dialogs either.
+      const states = await dialogStateModel(server.connection).find({ key: new RegExp(c.user) }).lean();
+      expect(states.filter((d) => d.item && /Salma|612555666/.test(d.item))).toEqual([]);
     }
   });
 });

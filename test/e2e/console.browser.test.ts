@@ -92,7 +92,7 @@ describeWithBrowser('the staff console in chromium, on a phone', () => {
       const sentBefore = graph.sent.length;
       await card.getByRole('button', { name: 'Changer' }).click();
       await page.locator('.notice', { hasText: 'Statut changé' }).waitFor();
-      await page.locator(`#order-${placed.order._id} .status`, { hasText: 'confirmed' }).waitFor();
+      await page.locator(`#order-${placed.order._id} .status`, { hasText: 'confirmée' }).waitFor();
       await graph.waitForSent(sentBefore + 1);
       expect(graph.sent.at(-1)).toMatchObject({ recipient: 'psid-console', text: `Bonne nouvelle : votre commande ${placed.order._id} est confirmée. Prête demain matin` });
 

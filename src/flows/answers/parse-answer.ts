@@ -16,6 +16,9 @@ function wordsOfAllLanguages(locales: Locales, key: string): string[] {
 
 const NONE: Answer = { ok: false };
 
+// The words people put before their name, in the four languages.
+const NAME_INTRO = /^\s*(je m'?appelle|je m’appelle|moi c'?est|c'?est|mon nom est|mon prénom est|my name is|i am|i'm|it's|this is|smiti|esmi|ismi|اسمي|إسمي|سميتي)\s+/iu;
+
 /** Interprets a customer's reply to an ask of the given type. */
 export function parseAnswer(
   step: Pick<AskStep, 'ask' | 'min' | 'max' | 'max_length' | 'choices' | 'in_cart'>,
@@ -47,10 +50,12 @@ export function parseAnswer(
       return { ok: true, value: n };
     }
     case 'name': {
-      // A name is a few words of letters: "Fatima Zahra", "Aït Ali", "خديجة". A sentence is not.
-      const words = text.split(/\s+/).filter(Boolean);
-      const ok = words.length >= 1 && words.length <= 4 && text.length <= 60 && words.every((w) => /^[\p{L}\p{M}][\p{L}\p{M}'’.-]*$/u.test(w));
-      return ok ? { ok: true, value: text } : NONE;
+      // A name is a few words of letters: "Fatima Zahra", "Aït Ali", "خديجة". A sentence is not;
+      // "je m'appelle Karim", "smiti Youssef", "اسمي سعاد" give the name after the words.
+      const name = text.replace(NAME_INTRO, '').trim();
+      const words = name.split(/\s+/).filter(Boolean);
+      const ok = words.length >= 1 && words.length <= 4 && name.length <= 60 && words.every((w) => /^[\p{L}\p{M}][\p{L}\p{M}'’.-]*$/u.test(w));
+      return ok ? { ok: true, value: name } : NONE;
     }
     case 'quantity': {
       // Zero, "-2", "1,5", "bzzaf" and 10,000 all get the retry: a whole number of jars, within what one order takes.

@@ -165,6 +165,15 @@ describe('names: a few words of letters, not a sentence', () => {
   it.each(['Fatima', 'Fatima Zahra', 'Aït Ali', "O'Neil", 'خديجة', 'محمد أمين'])('"%s" is a name', (text) => {
     expect(ask({ ask: 'name' }, text)).toEqual({ ok: true, value: text });
   });
+  it.each([
+    ["je m'appelle Karim", 'Karim'],
+    ['smiti Youssef', 'Youssef'],
+    ['اسمي سعاد', 'سعاد'],
+    ['My name is Sam Lee', 'Sam Lee'],
+    ['Ana Maria', 'Ana Maria'],
+  ])('"%s" gives the name %s', (text, name) => {
+    expect(ask({ ask: 'name' }, text)).toEqual({ ok: true, value: name });
+  });
   it.each(["je voudrais commander 3 pots d'amlou", 'Client 7', 'bghit nkomandi zit argan daba', '😀', ''])('"%s" is not', (text) => {
     expect(ask({ ask: 'name' }, text)).toEqual({ ok: false });
   });
