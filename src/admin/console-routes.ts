@@ -141,11 +141,13 @@ export function consoleRoutes(options: {
     const id = customerId(req);
     const customer = await customerModel(connection).findById(id).lean();
     if (!customer) throw new HttpError(404, 'unknown_customer', `no customer has the id "${String(id)}"`);
-    const [messages, orders, ratings, sameOnOther] = await Promise.all([
-      messageModel(connection).find({ customer: id }).sort({ at: -1, _id: -1 }).limit(200).lean(),
-      orderModel(connection).find({ customer: id }).sort({ createdAt: -1 }).lean<OrderDoc[]>(),
-      ratingModel(connection).find({ customer: id }).sort({ answeredAt: -1 }).lean(),
-      customer.phone ? customerModel(connection).find({ phone: customer.phone, _id: { $ne: id } }).lean() : Promise.resolve([]),
+    // The same person on other channels (the same phone): one conversation, one list of orders.
+    const sameOnOther = customer.phone ? await customerModel(connection).find({ phone: customer.phone, _id: { $ne: id } }).lean() : [];
+    const everyone = [id, ...sameOnOther.map((c) => c._id)];
+    const [messages, orders, ratings] = await Promise.all([
+      messageModel(connection).find({ customer: { $in: everyone } }).sort({ at: -1, _id: -1 }).limit(200).lean(),
+      orderModel(connection).find({ customer: { $in: everyone } }).sort({ createdAt: -1 }).lean<OrderDoc[]>(),
+      ratingModel(connection).find({ customer: { $in: everyone } }).sort({ answeredAt: -1 }).lean(),
     ]);
     const lang = languageOf(req);
     const csrf = csrfOf(req);

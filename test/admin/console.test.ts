@@ -77,6 +77,19 @@ describe('the staff console and its API (real database)', () => {
     expect(blocked).toEqual({ status: 303, location: expect.stringMatching(/^\/admin\/login\?lang=fr&wait=\d+&next=/) });
   });
 
+  it("shows one customer's conversation across channels: the same phone on the web chat and Messenger", async () => {
+    // The admin token opens the console's pages too.
+    const session = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const web = await customerModel(server.connection).create({ channel: 'web', externalId: 'w_same', name: 'Laila', phone: '+212611223344', firstSeenAt: new Date(), lastSeenAt: new Date(), tags: [] });
+    const fb = await customerModel(server.connection).create({ channel: 'messenger', externalId: 'psid-same', name: 'Laila', phone: '+212611223344', firstSeenAt: new Date(), lastSeenAt: new Date(), tags: [] });
+    await messageModel(server.connection).create({ customer: web._id, channel: 'web', direction: 'in', text: 'question sur le web', at: new Date(Date.now() - 60_000) });
+    await messageModel(server.connection).create({ customer: fb._id, channel: 'messenger', direction: 'in', text: 'suite sur Messenger', at: new Date() });
+    const page = await (await fetch(`${server.url}/admin/customers/${web._id}?lang=fr`, { headers: session })).text();
+    const history = page.slice(page.indexOf('id="history"'));
+    expect(history.indexOf('question sur le web')).toBeGreaterThan(0);
+    expect(history.indexOf('suite sur Messenger')).toBeGreaterThan(history.indexOf('question sur le web'));
+  });
+
   it('handoff: the bot pauses, the staff reply reaches the customer, "give back" resumes it; three misunderstandings bring a person', async () => {
     const c = await httpChat(server);
     await c.texts('bonjour');
