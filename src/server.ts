@@ -117,6 +117,7 @@ export async function startServer(
     // the texts come from the live flows, which exist once the bot does.
     const channels = new ChannelDirectory().add(WEB_CHANNEL_ID, adapter);
     const cooperative = new CooperativeNotifier(config.coopNotify, channels, log);
+    const customerNotifier = new CustomerNotifier(db, channels, log);
     let live: Bot | undefined;
     // Known once the server listens; links in notifications are only built later than that.
     let baseUrl = config.publicUrl ?? '';
@@ -138,7 +139,7 @@ export async function startServer(
     const digestDays = new DigestDays(db, config.timeZone, log);
     const orderEvents = orderNotifications({
       connection: db,
-      customers: new CustomerNotifier(db, channels, log),
+      customers: customerNotifier,
       cooperative,
       locales: () => live!.flows.current.locales,
       catalog: () => live!.flows.current.catalog,
@@ -164,6 +165,7 @@ export async function startServer(
         cooperative,
         links: { conversation: (customer) => `${baseUrl}/admin/customers/${customer}`, console: (customer) => `${baseUrl}/admin/customers/${customer}` },
         handoff: { timeoutMs: config.handoffTimeoutHours * 3_600_000 },
+        staffLanguage: config.defaultLanguage,
       },
       log,
     }));
@@ -248,7 +250,7 @@ export async function startServer(
     const stopDigest = digests.start();
     adminPages.push(digestPage());
     const stopRetentionOfMessages = scheduleMessageRetention(db, config.messageRetentionDays, config.timeZone, holder, log);
-    const staff = new StaffConversation(db, new CustomerNotifier(db, channels, log), () => bot.flows.current.locales, log);
+    const staff = new StaffConversation(db, customerNotifier, () => bot.flows.current.locales, log);
     const sessions = config.adminPassword ? new AdminSessions(db, (config.publicUrl ?? '').startsWith('https:')) : undefined;
     const passwordHash = config.adminPassword ? await storedPasswordHash(db, config.adminPassword) : '';
     const consoleRouter = sessions

@@ -1,5 +1,5 @@
 import express, { Router, type Request, type Response } from 'express';
-import { isValidObjectId, Types, type Connection } from 'mongoose';
+import type { Connection } from 'mongoose';
 import { customerModel } from '../db/models/customer';
 import { messageModel } from '../db/models/message';
 import { orderModel, ORDER_STATUSES, type OrderDoc, type OrderStatus } from '../db/models/order';
@@ -15,6 +15,7 @@ import { csrfField, escapeHtml as h, page } from './html';
 import type { LoginLimiter } from './login-limiter';
 import { verifyPassword } from './password';
 import type { AdminSessions } from './sessions';
+import { customerIdParam } from './params';
 
 const SEARCH_LIMIT = 50;
 
@@ -26,12 +27,6 @@ function languageOf(req: Request): ConsoleLanguage {
 
 const when = (d: Date | null | undefined) => (d ? new Date(d).toISOString().replace('T', ' ').slice(0, 16) : '');
 
-/** A customer id from the path, or 404. */
-function customerId(req: Request): Types.ObjectId {
-  const id = String(req.params.id ?? '');
-  if (!isValidObjectId(id) || !/^[0-9a-f]{24}$/i.test(id)) throw new HttpError(404, 'unknown_customer', `no customer has the id ${JSON.stringify(id)}`);
-  return new Types.ObjectId(id);
-}
 
 /**
  * The staff console under /admin, for a phone first: sign-in, customers and search, one
@@ -138,7 +133,7 @@ export function consoleRoutes(options: {
   });
 
   router.get('/customers/:id', async (req, res) => {
-    const id = customerId(req);
+    const id = customerIdParam(req);
     const customer = await customerModel(connection).findById(id).lean();
     if (!customer) throw new HttpError(404, 'unknown_customer', `no customer has the id "${String(id)}"`);
     // The same person on other channels (the same phone): one conversation, one list of orders.
@@ -178,7 +173,7 @@ export function consoleRoutes(options: {
   });
 
   router.post('/customers/:id/reply', forms, async (req, res) => {
-    const id = customerId(req);
+    const id = customerIdParam(req);
     const text = typeof req.body?.text === 'string' ? req.body.text.trim() : '';
     if (!text || text.length > 2000) throw new HttpError(400, 'bad_text', 'the reply must be 1 to 2000 characters');
     const sent = await options.staff.reply(id, text, 'console');
@@ -186,7 +181,7 @@ export function consoleRoutes(options: {
   });
 
   router.post('/customers/:id/handback', forms, async (req, res) => {
-    const id = customerId(req);
+    const id = customerIdParam(req);
     if (!(await options.staff.giveBack(id))) throw new HttpError(404, 'unknown_customer', `no customer has the id "${String(id)}"`);
     res.redirect(303, `/admin/customers/${id}?lang=${languageOf(req)}&back=1`);
   });

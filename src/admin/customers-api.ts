@@ -1,9 +1,10 @@
 import { Router } from 'express';
-import { isValidObjectId, Types, type Connection } from 'mongoose';
+import type { Connection } from 'mongoose';
 import { customerModel } from '../db/models/customer';
 import { HttpError } from '../errors';
 import { listMessages } from '../history/messages';
 import { pageBody, parsePage } from './pagination';
+import { customerIdParam } from './params';
 
 /** GET /customers (newest first) and GET /customers/:id/messages (oldest first), both paginated. */
 export function customersApi(connection: Connection): Router {
@@ -20,11 +21,9 @@ export function customersApi(connection: Connection): Router {
   });
 
   router.get('/customers/:id/messages', async (req, res) => {
-    const id = req.params.id;
-    if (!isValidObjectId(id) || !/^[0-9a-f]{24}$/i.test(id)) throw new HttpError(404, 'unknown_customer', `no customer has the id ${JSON.stringify(id)}`);
+    const customerId = customerIdParam(req);
     const page = parsePage(req);
-    const customerId = new Types.ObjectId(id);
-    if (!(await Customer.exists({ _id: customerId }))) throw new HttpError(404, 'unknown_customer', `no customer has the id "${id}"`);
+    if (!(await Customer.exists({ _id: customerId }))) throw new HttpError(404, 'unknown_customer', `no customer has the id "${String(customerId)}"`);
     const { items, total } = await listMessages(connection, customerId, page);
     res.json(pageBody(items, total, page));
   });

@@ -1,18 +1,14 @@
-import { Router, type Request } from 'express';
-import { isValidObjectId, Types, type Connection } from 'mongoose';
+import { Router } from 'express';
+import type { Connection } from 'mongoose';
 import { z } from 'zod';
 import { customerModel } from '../db/models/customer';
 import { HttpError } from '../errors';
 import type { StaffConversation } from '../handoff/staff-conversation';
 import { exportCustomer } from '../privacy/customer-data';
+import { customerIdParam } from './params';
 
 const replyBody = z.object({ text: z.string().trim().min(1).max(2000) }).strict();
 
-function customerId(req: Request): Types.ObjectId {
-  const id = String(req.params.id ?? '');
-  if (!isValidObjectId(id) || !/^[0-9a-f]{24}$/i.test(id)) throw new HttpError(404, 'unknown_customer', `no customer has the id ${JSON.stringify(id)}`);
-  return new Types.ObjectId(id);
-}
 
 /**
  * The staff's API: GET /handoffs (customers waiting for a person), POST
@@ -27,7 +23,7 @@ export function staffApi(connection: Connection, staff: StaffConversation): Rout
   });
 
   router.post('/customers/:id/reply', async (req, res) => {
-    const id = customerId(req);
+    const id = customerIdParam(req);
     const body = replyBody.safeParse(req.body);
     if (!body.success) throw new HttpError(400, 'bad_body', 'send {"text": "the reply, 1 to 2000 characters"}');
     if (!(await customerModel(connection).exists({ _id: id }))) throw new HttpError(404, 'unknown_customer', `no customer has the id "${String(id)}"`);
@@ -36,13 +32,13 @@ export function staffApi(connection: Connection, staff: StaffConversation): Rout
   });
 
   router.post('/customers/:id/handback', async (req, res) => {
-    const id = customerId(req);
+    const id = customerIdParam(req);
     if (!(await staff.giveBack(id))) throw new HttpError(404, 'unknown_customer', `no customer has the id "${String(id)}"`);
     res.json({ handedBack: true });
   });
 
   router.get('/customers/:id/export', async (req, res) => {
-    const id = customerId(req);
+    const id = customerIdParam(req);
     const data = await exportCustomer(connection, id);
     if (!data) throw new HttpError(404, 'unknown_customer', `no customer has the id "${String(id)}"`);
     res.set('content-disposition', `attachment; filename="customer-${String(id)}.json"`).json(data);

@@ -3,6 +3,7 @@ import type { Connection } from 'mongoose';
 import { inboundEventModel, pendingEventModel } from '../db/models/inbound-event';
 import { leaseModel, releaseLease, takeLease } from '../db/models/lease';
 import type { Logger } from '../logger';
+import { isDuplicateKey } from '../db/duplicate-key';
 
 /** One customer event from a channel, as its parser made it. */
 export interface ChannelEvent {
@@ -104,7 +105,7 @@ export class Inbox {
         recorded += 1;
         this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
       } catch (err) {
-        if ((err as { code?: number }).code !== 11000) throw err;
+        if (!isDuplicateKey(err)) throw err;
         duplicates += 1;
       }
     }
@@ -166,7 +167,7 @@ export class Inbox {
         .create({ _id: e._id, channel: e.channel, sender: e.sender, event: e.event, receivedAt: e.receivedAt, attempts: e.attempts, nextAttemptAt: new Date() })
         .then(() => this.log.warn({ event: e._id }, 'inbox: stranded event queued again'))
         .catch((err: { code?: number }) => {
-          if (err.code !== 11000) throw err;
+          if (!isDuplicateKey(err)) throw err;
         });
     }
   }

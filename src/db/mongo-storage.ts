@@ -2,12 +2,11 @@ import type { Storage, StoreItems } from 'botbuilder';
 import type { Connection, Model } from 'mongoose';
 import { ETagConflictError } from '../errors';
 import { dialogStateModel, type DialogStateDoc } from './models/dialog-state';
+import { isDuplicateKey } from './duplicate-key';
 
-const DUPLICATE_KEY = 11000;
 const MAX_FORCED_ATTEMPTS = 20;
 const CLEAN_EVERY = 8;
 
-const isDuplicate = (err: unknown) => (err as { code?: number }).code === DUPLICATE_KEY;
 
 /**
  * botbuilder's Storage on MongoDB, so dialog state survives a restart. Writes honour
@@ -84,7 +83,7 @@ export class MongoStorage implements Storage {
         return;
       } catch (err) {
         // Another writer took that version first; an unconditional write just goes after it.
-        if (!isDuplicate(err)) throw err;
+        if (!isDuplicateKey(err)) throw err;
       }
     }
     throw new ETagConflictError(key);
@@ -100,7 +99,7 @@ export class MongoStorage implements Storage {
     try {
       await this.insertVersion(key, version, item);
     } catch (err) {
-      if (isDuplicate(err)) throw new ETagConflictError(key);
+      if (isDuplicateKey(err)) throw new ETagConflictError(key);
       throw err;
     }
     // A newer version than ours means we raced past a writer whose version was already

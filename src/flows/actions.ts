@@ -18,6 +18,8 @@ export interface ActionServices {
   links: { conversation(customer: string): string; console(customer: string): string };
   /** How long a handoff keeps the bot quiet for a customer. */
   handoff: { timeoutMs: number };
+  /** The language the cooperative's staff read their notifications in. */
+  staffLanguage: Language;
 }
 
 /** What an action may use while it runs inside a flow. */

@@ -18,6 +18,7 @@ import type { Diagnostic } from './diagnostics';
 import type { Flow } from './flow-schema';
 import { FlowLibrary, loadFlowLibrary, type FlowPaths } from './flow-library';
 import { formatDiagnostics } from './validate-flows';
+import { isDuplicateKey } from '../db/duplicate-key';
 
 type Next = (err?: Error) => void;
 
@@ -108,7 +109,7 @@ export class FlowEngine {
       if (this.controller.dialogSet.find(id)) continue;
       this.controller.addDialog(compileFlow(flow, this.env));
       await versions.updateOne({ _id: id }, { $setOnInsert: { flow: JSON.stringify(flow), savedAt: new Date() } }, { upsert: true }).catch((err: { code?: number }) => {
-        if (err.code !== 11000) throw err;
+        if (!isDuplicateKey(err)) throw err;
       });
     }
   }

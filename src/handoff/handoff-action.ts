@@ -25,7 +25,7 @@ export const handoffAction: ActionDefinition = {
     context.log.warn({ customer: String(context.customer._id), channel: context.channel, flow: context.flow, reason }, 'a customer is waiting for a person');
     context.services.cooperative.notify(
       'handoff',
-      renderTemplate(context.locales.text('fr', 'human.coop_waiting'), {
+      renderTemplate(context.locales.text(context.services.staffLanguage, 'human.coop_waiting'), {
         name: context.customer.name ?? context.customer.externalId,
         channel: context.channel,
         reason,

@@ -1,8 +1,8 @@
 import type { Connection, Types } from 'mongoose';
 import { customerIdModel, customerModel, type CustomerDoc } from '../db/models/customer';
+import { isDuplicateKey } from '../db/duplicate-key';
 
 export type Customer = CustomerDoc & { _id: Types.ObjectId };
-const DUPLICATE_KEY = 11000;
 
 /**
  * Finds the customer behind a channel identity, creating them on their first message,
@@ -29,12 +29,12 @@ export async function touchCustomer(connection: Connection, channel: string, ext
   try {
     doc = await upsert();
   } catch (err) {
-    if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
+    if (!isDuplicateKey(err)) throw err;
   }
   doc ??= await upsert();
   if (!doc) throw new Error(`customer ${key} could not be stored`);
   await Ids.updateOne({ _id: key }, { $set: { customer: doc._id } }, { upsert: true }).catch((err: { code?: number }) => {
-    if (err.code !== DUPLICATE_KEY) throw err;
+    if (!isDuplicateKey(err)) throw err;
   });
   return doc;
 }

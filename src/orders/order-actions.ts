@@ -9,6 +9,7 @@ import { addToCart, cartOf, emptyCart, quantityInCart, removeFromCart, type Cart
 import { deliveryFee } from './delivery';
 import { cancellable } from './order-status';
 import { OrderTexts } from './order-texts';
+import { isDuplicateKey } from '../db/duplicate-key';
 
 const texts = (c: ActionContext) => new OrderTexts(c.locales, c.catalog, c.lang);
 
@@ -226,7 +227,7 @@ export const notifyWhenBackAction: ActionDefinition = {
     await stockAlertModel(context.connection)
       .create({ _id: `${p.id}:${String(context.customer._id)}`, product: p.id, customer: context.customer._id, at: new Date() })
       .catch((err: { code?: number }) => {
-        if (err.code !== 11000) throw err; // asked before: one alert is enough
+        if (!isDuplicateKey(err)) throw err; // asked before: one alert is enough
       });
     await context.say(texts(context).text('order.alert_saved', { name: texts(context).productName(p.id) }));
     return true;

@@ -5,11 +5,10 @@ import type { Logger } from '../logger';
 import type { CartLine } from './cart';
 import { canMove, TRANSITIONS } from './order-status';
 import type { StockLedger } from './stock-ledger';
+import { isDuplicateKey } from '../db/duplicate-key';
 
-const DUPLICATE_KEY = 11000;
 // A placing takes well under a second; a claim this old without an order was left by a process that stopped.
 const STALE_CLAIM_MS = 30_000;
-const isDuplicate = (err: unknown) => (err as { code?: number }).code === DUPLICATE_KEY;
 
 /** Everything an order needs when it is placed; prices are taken now and kept. */
 export interface OrderRequest {
@@ -68,7 +67,7 @@ export class OrderBook {
         await Claim.create({ _id: claimId, order: null, at: new Date() });
         claimed = true;
       } catch (err) {
-        if (!isDuplicate(err)) throw err;
+        if (!isDuplicateKey(err)) throw err;
         const earlier = await this.earlierPlacing(claimId, request.draft);
         if (earlier === 'gone') continue; // that placing was refused (short of stock): this one decides anew
         if (earlier) return { ok: true, order: earlier, again: true };
@@ -115,7 +114,7 @@ export class OrderBook {
       createdAt: now,
     });
     await Claim.create({ _id: `status:${order._id}#1`, order: order._id, status: 'pending', note: null, by: 'customer', at: now }).catch((err: unknown) => {
-      if (!isDuplicate(err)) throw err;
+      if (!isDuplicateKey(err)) throw err;
     });
     await Claim.updateOne({ _id: claimId }, { $set: { order: order._id } });
     this.log.info({ order: order._id, total: order.total, lines: lines.length }, 'order placed');
@@ -153,7 +152,7 @@ export class OrderBook {
       try {
         await Claim.create({ _id: `status:${number}#${history.length + 1}`, order: number, status: to, note, by, at: new Date() });
       } catch (err) {
-        if (isDuplicate(err)) continue; // another change landed first: decide again from it
+        if (isDuplicateKey(err)) continue; // another change landed first: decide again from it
         throw err;
       }
       if (to === 'cancelled') {
@@ -212,7 +211,7 @@ export class OrderBook {
         this.lastNumber.set(prefix, last + 1);
         return doc.toObject() as OrderDoc;
       } catch (err) {
-        if (!isDuplicate(err)) throw err;
+        if (!isDuplicateKey(err)) throw err;
         last += 1;
       }
     }

@@ -1,8 +1,8 @@
 import type { Connection } from 'mongoose';
 import type { Catalog } from '../catalog/catalog';
 import { stockHeadModel, stockMovementModel, type StockMovementDoc } from '../db/models/stock-movement';
+import { isDuplicateKey } from '../db/duplicate-key';
 
-const DUPLICATE_KEY = 11000;
 // Each lost race means another customer's movement landed; this many in a row is not contention but a fault.
 const MAX_ATTEMPTS = 500;
 
@@ -97,7 +97,7 @@ export class StockLedger {
     try {
       await stockMovementModel(this.connection).create(doc);
     } catch (err) {
-      if ((err as { code?: number }).code === DUPLICATE_KEY) return false;
+      if (isDuplicateKey(err)) return false;
       throw err;
     }
     this.seen.set(product, doc);

@@ -1,7 +1,7 @@
 import type { Connection } from 'mongoose';
 import type { Catalog } from '../catalog/catalog';
 import { customerModel } from '../db/models/customer';
-import type { DayFigures, DigestDays } from './digest-days';
+import type { DigestDays } from './digest-days';
 import { daysOf, previousPeriod, type Period } from './periods';
 
 /** A score summary: how many, and their average (null with none). */
@@ -135,4 +135,3 @@ export async function computeDigest(connection: Connection, catalog: Catalog, da
   };
 }
 
-export type { DayFigures };

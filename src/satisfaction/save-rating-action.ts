@@ -41,7 +41,7 @@ export const saveRatingAction: ActionDefinition = {
     });
     if (request) await ratingRequestModel(context.connection).updateOne({ _id: request._id }, { $set: { status: 'answered', answeredAt: new Date() } });
     if (score <= LOW_RATING) {
-      const staffText = renderTemplate(context.locales.text('fr', 'satisfaction.coop_low'), {
+      const staffText = renderTemplate(context.locales.text(context.services.staffLanguage, 'satisfaction.coop_low'), {
         score,
         name: context.customer.name ?? context.customer.externalId,
         channel: context.channel,

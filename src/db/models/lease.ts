@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { isDuplicateKey } from '../duplicate-key';
 
 /** A short lease on a name (a customer's inbox, a scheduled job) held by one process at a time. */
 export interface LeaseDoc {
@@ -32,7 +33,7 @@ export async function takeLease(connection: Connection, name: string, holder: st
       await Lease.create({ _id: name, holder, expiresAt: new Date(Date.now() + ms) });
       return true;
     } catch (err) {
-      if ((err as { code?: number }).code === 11000) return false;
+      if (isDuplicateKey(err)) return false;
       throw err;
     }
   };

@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { isDuplicateKey } from '../duplicate-key';
 
 /** A named value the server generates once and keeps, such as the web chat signing secret. */
 export interface SettingDoc {
@@ -33,7 +34,7 @@ export async function settingOnce(connection: Connection, key: string, create: (
     if (doc) return doc.value;
   } catch (err) {
     // Two processes upserting the same new key: one wins, the other reads the winner.
-    if ((err as { code?: number }).code !== 11000) throw err;
+    if (!isDuplicateKey(err)) throw err;
   }
   const doc = await Setting.findById(key).lean();
   if (!doc) throw new Error(`setting "${key}" could not be stored`);
