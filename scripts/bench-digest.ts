@@ -1,30 +1,24 @@
 /**
  * `npm run bench:digest`: seeds 100,000 ratings, 1,000,000 messages and 50,000 orders over
- * a year on the real database (the embedded FerretDB, or MONGODB_URI), then times the
- * digest of a week and of a month. Target: < 3 s. Prints the machine, the workload and
+ * a year on the real database (the embedded FerretDB, or MONGODB_URI), sums the closed days
+ * as the nightly job does, then times the digest of a week, a month and a year. Target: < 3 s. Prints the machine, the workload and
  * the figures; `--ratings N --messages N --orders N` change the workload.
  */
 process.env.DOTENV_CONFIG_QUIET ??= 'true';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import mongoose, { Types } from 'mongoose';
 import { Catalog } from '../src/catalog/catalog';
 import { loadConfig } from '../src/config';
 import { connectDatabase, ensureIndexes } from '../src/db/connection';
-import { findOrBuildFerretdb, startFerretdb } from '../src/db/embedded/ferretdb';
 import { computeDigest } from '../src/satisfaction/digest';
 import { DigestDays } from '../src/satisfaction/digest-days';
 import { createLogger } from '../src/logger';
 import { addDays, dayOf, daysOf, period } from '../src/satisfaction/periods';
+import { benchDatabase, numberArg } from './bench-support';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const RATINGS = arg('ratings', 100_000);
-const MESSAGES = arg('messages', 1_000_000);
-const ORDERS = arg('orders', 50_000);
+const RATINGS = numberArg('ratings', 100_000);
+const MESSAGES = numberArg('messages', 1_000_000);
+const ORDERS = numberArg('orders', 50_000);
 const CUSTOMERS = 20_000;
 const TZ = 'Africa/Casablanca';
 const YEAR_MS = 365 * 86_400_000;
@@ -42,18 +36,10 @@ async function seed(name: string, collection: mongoose.mongo.Collection, total: 
 }
 
 async function main(): Promise<void> {
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'taawun-bench-digest-'));
-  let engine: Awaited<ReturnType<typeof startFerretdb>> | undefined;
-  let uri = process.env.MONGODB_URI;
-  if (!uri) {
-    engine = await startFerretdb(await findOrBuildFerretdb(process.env.FERRETDB_BIN, (l) => console.error(l)), path.join(scratch, 'db'));
-    uri = engine.uri;
-  }
-  const url = new URL(uri);
-  url.pathname = `/bench_digest_${process.pid}`;
-  console.log(`machine: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; database: ${engine ? 'FerretDB 1.24 (SQLite), local' : 'MONGODB_URI'}`);
+  const database = await benchDatabase('bench-digest');
+  console.log(database.machine);
   console.log(`workload: ${RATINGS.toLocaleString('en')} ratings, ${MESSAGES.toLocaleString('en')} messages, ${ORDERS.toLocaleString('en')} orders, ${CUSTOMERS.toLocaleString('en')} customers over the past year\n`);
-  const connection = await connectDatabase(url.toString());
+  const connection = await connectDatabase(database.uri(`bench_digest_${process.pid}`));
   try {
     await ensureIndexes(connection);
     const catalog = Catalog.load(path.join(loadConfig({}).flowsDir, 'catalog.yml'));
@@ -125,8 +111,7 @@ async function main(): Promise<void> {
   } finally {
     await connection.dropDatabase().catch(() => undefined);
     await connection.close();
-    await engine?.stop();
-    fs.rmSync(scratch, { recursive: true, force: true });
+    await database.stop();
   }
 }
 

@@ -14,19 +14,15 @@ import { performance } from 'node:perf_hooks';
 import express from 'express';
 import mongoose from 'mongoose';
 import { loadConfig } from '../src/config';
-import { findOrBuildFerretdb, startFerretdb } from '../src/db/embedded/ferretdb';
 import { createLogger } from '../src/logger';
 import { startServer } from '../src/server';
 import { Catalog } from '../src/catalog/catalog';
 import { orderModel } from '../src/db/models/order';
 import { FakeGraphApi, messengerText, signedWebhook } from '../test/support/fake-graph-api';
+import { benchDatabase, numberArg } from './bench-support';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const CUSTOMERS = arg('customers', 200);
-const RATE = arg('rate', 100);
+const CUSTOMERS = numberArg('customers', 200);
+const RATE = numberArg('rate', 100);
 const SECRET = 'bench-secret';
 const TOKEN = 'bench-token';
 // A whole order: greeting, name, the Order button, product 3 of the numbered list, quantity,
@@ -153,18 +149,9 @@ function report(name: string, run: Run): void {
 }
 
 async function main(): Promise<void> {
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'taawun-bench-'));
-  let engine: Awaited<ReturnType<typeof startFerretdb>> | undefined;
-  let uri = process.env.MONGODB_URI;
-  if (!uri) {
-    engine = await startFerretdb(await findOrBuildFerretdb(process.env.FERRETDB_BIN, (l) => console.error(l)), path.join(scratch, 'db'));
-    uri = engine.uri;
-    const log = path.join(scratch, 'db', 'ferretdb.log');
-    process.on('exit', () => fs.existsSync(log) && fs.copyFileSync(log, path.join(os.tmpdir(), 'taawun-bench-last-ferretdb.log')));
-  }
-  const base = new URL(uri);
-  const dbUri = (name: string) => ((base.pathname = `/${name}`), base.toString());
-  console.log(`machine: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; database: ${engine ? 'FerretDB 1.24 (SQLite), local' : 'MONGODB_URI'}`);
+  const database = await benchDatabase('bench');
+  const dbUri = database.uri;
+  console.log(database.machine);
   console.log(`workload: ${CUSTOMERS} customers × ${SCRIPT.length} messages (a whole order each) through signed Messenger webhooks; fake Graph API on loopback\n`);
 
   const graph = new FakeGraphApi({ accessToken: TOKEN, appSecret: SECRET, version: 'v21.0' });
@@ -212,8 +199,7 @@ async function main(): Promise<void> {
   console.log(`throughput vs baseline: ${(ratio * 100).toFixed(0)}% (target ≥ 50%)`);
   console.log(`at ${RATE} msg/s: ack p99 ${quantile(paced.ack, 0.99).toFixed(1)} ms (target < 50), webhook-to-reply p99 ${quantile(paced.reply, 0.99).toFixed(1)} ms (target < 150)`);
   await graph.stop();
-  await engine?.stop();
-  fs.rmSync(scratch, { recursive: true, force: true });
+  await database.stop();
 }
 
 main().then(

@@ -1,0 +1,46 @@
+// What the benchmarks share: their options, the database they run on, and the line that says on what machine.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { findOrBuildFerretdb, startFerretdb } from '../src/db/embedded/ferretdb';
+
+/** A numeric `--name N` option of the command line, or its default. */
+export function numberArg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+/** The database a benchmark runs on: MONGODB_URI, else a FerretDB of its own in a scratch folder. */
+export interface BenchDatabase {
+  /** The address of a database of that name on the engine. */
+  uri(name: string): string;
+  /** The machine and engine, for the first line a benchmark prints. */
+  machine: string;
+  stop(): Promise<void>;
+}
+
+/** Starts (or finds) the benchmark's database; FerretDB's log is kept in the temp folder when the run fails. */
+export async function benchDatabase(label: string): Promise<BenchDatabase> {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `taawun-${label}-`));
+  let engine: Awaited<ReturnType<typeof startFerretdb>> | undefined;
+  let base = process.env.MONGODB_URI;
+  if (!base) {
+    engine = await startFerretdb(await findOrBuildFerretdb(process.env.FERRETDB_BIN, (l) => console.error(l)), path.join(scratch, 'db'));
+    base = engine.uri;
+    const log = path.join(scratch, 'db', 'ferretdb.log');
+    process.on('exit', () => fs.existsSync(log) && fs.copyFileSync(log, path.join(os.tmpdir(), `taawun-${label}-last-ferretdb.log`)));
+  }
+  const root = base;
+  return {
+    uri: (name) => {
+      const url = new URL(root);
+      url.pathname = `/${name}`;
+      return url.toString();
+    },
+    machine: `machine: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; database: ${engine ? 'FerretDB 1.24 (SQLite), local' : 'MONGODB_URI'}`,
+    stop: async () => {
+      await engine?.stop();
+      fs.rmSync(scratch, { recursive: true, force: true });
+    },
+  };
+}
