@@ -4,9 +4,11 @@ import type { Config } from '../config';
 import { customerModel } from '../db/models/customer';
 import { releaseLease, takeLease } from '../db/models/lease';
 import type { OrderDoc } from '../db/models/order';
+import { ratingQueueModel } from '../db/models/rating-queue';
 import { ratingRequestModel, type RatingOccasion, type RatingRequestDoc } from '../db/models/rating-request';
 import type { Customer } from '../history/customers';
 import type { Logger } from '../logger';
+import { insertOnce } from '../db/duplicate-key';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -15,6 +17,8 @@ const WINDOW_CHANNELS = new Set(['messenger', 'whatsapp']);
 // A customer who wrote this recently is in a conversation: the request waits until it is over.
 const BUSY_MS = 5 * 60_000;
 const LEASE = 'job:rating-requests';
+// Every this many passes (an hour, at one a minute), a pass looks for requests left out of the queue.
+const SWEEP_EVERY = 60;
 
 /** Asks a customer for a rating now, on their channel (the server starts the satisfaction flow). */
 export type AskForRating = (customer: Customer, request: RatingRequestDoc) => Promise<void>;
@@ -33,6 +37,8 @@ export interface RatingPass {
  * cool-down, is not in the middle of a conversation, and is inside the channel's window.
  */
 export class RatingScheduler {
+  private passes = 0;
+
   constructor(
     private readonly connection: Connection,
     private readonly settings: Config['ratings'],
@@ -59,8 +65,16 @@ export class RatingScheduler {
     const pass: RatingPass = { sent: 0, skipped: {}, postponed: 0 };
     if (!(await takeLease(this.connection, LEASE, this.holder, 10 * 60_000))) return pass;
     try {
-      const due = await ratingRequestModel(this.connection).find({ status: 'due', dueAt: { $lte: now } }).sort({ dueAt: 1 }).limit(500).lean<RatingRequestDoc[]>();
-      for (const request of due) {
+      if (this.passes++ % SWEEP_EVERY === 0) await this.sweep(now);
+      const Queue = ratingQueueModel(this.connection);
+      const queued = await Queue.find({ dueAt: { $lte: now } }).sort({ dueAt: 1 }).limit(500).lean();
+      for (const entry of queued) {
+        // Read by _id; one handled already (a stop between its two writes) just leaves the queue.
+        const request = await ratingRequestModel(this.connection).findById(entry._id).lean<RatingRequestDoc>();
+        if (!request || request.status !== 'due') {
+          await Queue.deleteOne({ _id: entry._id });
+          continue;
+        }
         const outcome = await this.handle(request, now).catch((err: Error) => {
           this.log.error({ request: request._id, err: err.message }, 'rating request failed; it stays due');
           return 'failed' as const;
@@ -85,17 +99,27 @@ export class RatingScheduler {
   }
 
   private async schedule(customer: Types.ObjectId, channel: string, occasion: RatingOccasion, ref: string, products: string[], dueAt: Date, now: Date): Promise<void> {
-    await ratingRequestModel(this.connection)
-      .create({ _id: `${String(customer)}:${occasion}:${ref}`, customer, channel, occasion, order: occasion === 'delivered' ? ref : null, products, dueAt, status: 'due', reason: null, sentAt: null, answeredAt: null, createdAt: now })
-      .catch((err: { code?: number }) => {
-        if (err.code !== 11000) throw err; // already scheduled: asked about once
-      });
+    const _id = `${String(customer)}:${occasion}:${ref}`;
+    // The request's unique _id makes an occasion asked about once; the queue entry makes it found.
+    const created = await insertOnce(
+      ratingRequestModel(this.connection).create({ _id, customer, channel, occasion, order: occasion === 'delivered' ? ref : null, products, dueAt, status: 'due', reason: null, sentAt: null, answeredAt: null, createdAt: now }),
+    );
+    if (created) await insertOnce(ratingQueueModel(this.connection).create({ _id, dueAt }));
+  }
+
+  /** Queues again the due requests that have no queue entry (a stop between the two inserts), reading every request: hourly. */
+  private async sweep(now: Date): Promise<void> {
+    const Queue = ratingQueueModel(this.connection);
+    const due = await ratingRequestModel(this.connection).find({ status: 'due', createdAt: { $lt: new Date(now.getTime() - 60_000) } }, { dueAt: 1 }).lean();
+    for (const request of due) if (!(await Queue.exists({ _id: request._id }))) await insertOnce(Queue.create({ _id: request._id, dueAt: request.dueAt }));
   }
 
   private async handle(request: RatingRequestDoc, now: Date): Promise<'sent' | 'postponed' | string> {
     const Request = ratingRequestModel(this.connection);
+    const Queue = ratingQueueModel(this.connection);
     const skip = async (reason: string) => {
       await Request.updateOne({ _id: request._id }, { $set: { status: 'skipped', reason } });
+      await Queue.deleteOne({ _id: request._id });
       return reason;
     };
     const customer = await customerModel(this.connection).findById(request.customer).lean<Customer>();
@@ -107,12 +131,15 @@ export class RatingScheduler {
     // RATING_AFTER_ANSWER_MINUTES; after a delivery, until the customer has been quiet a few minutes.
     const quietFor = request.occasion === 'answered' ? (this.settings.afterAnswerMinutes ?? 0) * 60_000 : BUSY_MS;
     if (now.getTime() - seen < quietFor && seen > request.createdAt.getTime() - BUSY_MS) {
-      await Request.updateOne({ _id: request._id }, { $set: { dueAt: new Date(seen + quietFor) } });
+      const dueAt = new Date(seen + quietFor);
+      await Request.updateOne({ _id: request._id }, { $set: { dueAt } });
+      await Queue.updateOne({ _id: request._id }, { $set: { dueAt } });
       return 'postponed';
     }
     if (WINDOW_CHANNELS.has(customer.channel) && now.getTime() - seen > DAY) return skip('window');
     await this.ask(customer, request);
     await Request.updateOne({ _id: request._id }, { $set: { status: 'sent', sentAt: now } });
+    await Queue.deleteOne({ _id: request._id });
     await customerModel(this.connection).updateOne({ _id: customer._id }, { $set: { lastRatingRequestAt: now } });
     return 'sent';
   }

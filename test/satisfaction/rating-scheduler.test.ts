@@ -1,5 +1,6 @@
 import type { Connection } from 'mongoose';
 import { customerModel } from '../../src/db/models/customer';
+import { ratingQueueModel } from '../../src/db/models/rating-queue';
 import { ratingRequestModel } from '../../src/db/models/rating-request';
 import { createLogger } from '../../src/logger';
 import { RatingScheduler } from '../../src/satisfaction/rating-scheduler';
@@ -34,6 +35,17 @@ describe('rating requests (real database)', () => {
     await Promise.all([one.runDue(), two.runDue(), one.runDue()]);
     expect(asked).toEqual([`${String(c._id)}:delivered:TIF-000001`]);
     expect(await ratingRequestModel(connection).findById(asked[0]).lean()).toMatchObject({ status: 'sent' });
+  });
+
+  it('finds a request left out of the queue (a stop between its two inserts) in its first pass, and sends it', async () => {
+    const asked: string[] = [];
+    const c = await customer('web', 10);
+    const _id = `${String(c._id)}:delivered:TIF-000009`;
+    const hoursAgo = (h: number) => new Date(Date.now() - h * HOUR);
+    await ratingRequestModel(connection).create({ _id, customer: c._id, channel: 'web', occasion: 'delivered', order: 'TIF-000009', products: [], dueAt: hoursAgo(3), status: 'due', reason: null, sentAt: null, answeredAt: null, createdAt: hoursAgo(5) });
+    await new RatingScheduler(connection, settings, async (_c, r) => void asked.push(r._id), 'a', log).runDue();
+    expect(asked).toEqual([_id]);
+    expect(await ratingQueueModel(connection).countDocuments({})).toBe(0);
   });
 
   it('skips a request outside the channel window, and waits while the customer is talking', async () => {

@@ -24,22 +24,9 @@ describe('ratings in the chat (real database)', () => {
     await coop.close();
   });
 
-  /** A due rating request of a delivered order, made three hours ago. */
+  /** A delivered order's rating request, scheduled three hours ago (so due now). */
   const dueRequest = (customer: { _id: unknown }, order: string) =>
-    ratingRequestModel(server.connection).create({
-      _id: `${String(customer._id)}:delivered:${order}`,
-      customer: customer._id as never,
-      channel: 'web',
-      occasion: 'delivered',
-      order,
-      products: [],
-      dueAt: new Date(),
-      status: 'due',
-      reason: null,
-      sentAt: null,
-      answeredAt: null,
-      createdAt: new Date(Date.now() - 3 * HOUR),
-    });
+    server.ratings.delivered({ _id: order, customer: customer._id, channel: 'web', lines: [] } as never, new Date(Date.now() - 3 * HOUR));
 
   const customerOf = async (chat: Chat) => (await customerModel(server.connection).findOne({ channel: 'web', externalId: chat.user }).lean())!;
   const lastOut = async (chat: Chat) => (await messageModel(server.connection).findOne({ customer: (await customerOf(chat))._id, direction: 'out' }).sort({ at: -1, _id: -1 }).lean())!;

@@ -10,6 +10,7 @@ import { messageModel } from './message';
 import { orderModel } from './order';
 import { orderClaimModel } from './order-claim';
 import { ratingModel } from './rating';
+import { ratingQueueModel } from './rating-queue';
 import { ratingRequestModel } from './rating-request';
 import { settingModel } from './setting';
 import { stockAlertModel } from './stock-alert';
@@ -36,6 +37,7 @@ export function registerModels(connection: Connection): void {
   stockHeadModel(connection);
   stockAlertModel(connection);
   ratingRequestModel(connection);
+  ratingQueueModel(connection);
   suggestionModel(connection);
   digestDayModel(connection);
   adminSessionModel(connection);

@@ -44,8 +44,8 @@ const ratingRequestSchema = new Schema<RatingRequestDoc>(
   { collection: 'rating_requests', versionKey: false },
 );
 
-// The scheduler reads what is due; the digest counts what was sent in a period.
-ratingRequestSchema.index({ status: 1, dueAt: 1 });
+// The hourly sweep looks for due requests missing from the queue; the digest counts what was sent in a period.
+ratingRequestSchema.index({ status: 1, createdAt: 1 });
 ratingRequestSchema.index({ sentAt: 1 });
 
 /** The rating-requests model bound to a connection. */
