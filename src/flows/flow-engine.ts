@@ -288,11 +288,19 @@ export class FlowEngine {
     if (menu) await this.begin(bot, menu, lang, { afterFallback: true });
   }
 
+  // Two interrupt tests ask about each message: the keywords are looked up once.
+  private readonly interrupting = new WeakMap<BotkitMessage, { flow: Flow; lang?: Language } | null>();
+
   /** A flow marked `interrupt: true` whose words the message says ("supprimer mes données"), if any. */
   private interruptingFlow(message: BotkitMessage): { flow: Flow; lang?: Language } | undefined {
     if (typeof message.text !== 'string' || !message.text.trim()) return undefined;
-    const match = this.library.match({ text: message.text });
-    return match?.by === 'keyword' && match.flow.interrupt ? { flow: match.flow, lang: match.lang } : undefined;
+    let found = this.interrupting.get(message);
+    if (found === undefined) {
+      const match = this.library.match({ text: message.text });
+      found = match?.by === 'keyword' && match.flow.interrupt ? { flow: match.flow, lang: match.lang } : null;
+      this.interrupting.set(message, found);
+    }
+    return found ?? undefined;
   }
 
   /** The flow a tapped button starts, if its payload is a flow trigger. */

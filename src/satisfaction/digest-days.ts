@@ -81,8 +81,7 @@ export class DigestDays {
       ratingRequestModel(this.connection).find({ sentAt: range }, { sentAt: 1 }).lean(),
       suggestionModel(this.connection).find({ at: range }, { text: 1, product: 1, channel: 1, at: 1 }).lean(),
       unansweredModel(this.connection).find({ at: range }, { text: 1, at: 1 }).lean(),
-      // Every order up to the span's end: a customer's first order day tells who comes back.
-      orderModel(this.connection).find({ createdAt: { $lt: range.$lt } }, { customer: 1, total: 1, status: 1, createdAt: 1 }).lean(),
+      orderModel(this.connection).find({ createdAt: range }, { customer: 1, total: 1, status: 1, createdAt: 1 }).lean(),
     ]);
 
     for (const r of ratings) {
@@ -112,9 +111,13 @@ export class DigestDays {
       if (q) q.count += 1;
       else f.unanswered.push({ key, text: u.text, count: 1 });
     }
+    // A buyer's first order day ever tells who comes back: their earlier orders, fetched for them only.
+    const buyers = [...new Set(orders.filter((o) => o.status !== 'cancelled').map((o) => String(o.customer as Types.ObjectId)))];
+    const earlier = buyers.length
+      ? await orderModel(this.connection).find({ customer: { $in: buyers }, createdAt: { $lt: range.$gte }, status: { $ne: 'cancelled' } }, { customer: 1, createdAt: 1 }).lean()
+      : [];
     const firstDay = new Map<string, string>();
-    for (const o of orders) {
-      if (o.status === 'cancelled') continue;
+    for (const o of [...earlier, ...orders.filter((x) => x.status !== 'cancelled')]) {
       const day = dayOfAt(o.createdAt);
       const c = String(o.customer as Types.ObjectId);
       if (!firstDay.has(c) || day < firstDay.get(c)!) firstDay.set(c, day);

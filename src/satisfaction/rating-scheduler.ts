@@ -38,6 +38,8 @@ export interface RatingPass {
  */
 export class RatingScheduler {
   private passes = 0;
+  private answeredDay = '';
+  private readonly answeredToday = new Set<string>();
 
   constructor(
     private readonly connection: Connection,
@@ -57,6 +59,13 @@ export class RatingScheduler {
   async answered(customer: Types.ObjectId, channel: string, product: string | null, now = new Date()): Promise<void> {
     if (this.settings.afterAnswerMinutes === undefined) return;
     const day = now.toISOString().slice(0, 10);
+    // Every answer calls this: a customer already scheduled today costs no write.
+    if (this.answeredDay !== day) {
+      this.answeredDay = day;
+      this.answeredToday.clear();
+    }
+    if (this.answeredToday.has(String(customer))) return;
+    this.answeredToday.add(String(customer));
     await this.schedule(customer, channel, 'answered', day, product ? [product] : [], new Date(now.getTime() + this.settings.afterAnswerMinutes * 60_000), now);
   }
 
