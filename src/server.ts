@@ -248,7 +248,7 @@ export async function startServer(
     const liveFlows = { catalog: () => bot.flows.current.catalog, locales: () => bot.flows.current.locales };
     const digests = new DigestSender(db, digestDays, liveFlows, cooperative, { timeZone: config.timeZone, cron: config.digestCron, staffLanguage: config.defaultLanguage, baseUrl: () => baseUrl }, holder, log);
     const stopDigest = digests.start();
-    adminPages.push(digestPage());
+    adminPages.push(digestPage(() => bot.flows.current.locales));
     const stopRetentionOfMessages = scheduleMessageRetention(db, config.messageRetentionDays, config.timeZone, holder, log);
     const staff = new StaffConversation(db, customerNotifier, () => bot.flows.current.locales, log);
     const sessions = config.adminPassword ? new AdminSessions(db, (config.publicUrl ?? '').startsWith('https:')) : undefined;
@@ -263,6 +263,7 @@ export async function startServer(
           staff,
           orders,
           flowsStatus: () => bot.flows.status,
+          locales: () => bot.flows.current.locales,
           pages: adminPages,
           log,
         })

@@ -10,7 +10,8 @@ import type { Logger } from '../logger';
 import type { OrderBook } from '../orders/order-book';
 import { TRANSITIONS } from '../orders/order-status';
 import { adminAuth, adminOf } from './admin-auth';
-import { CONSOLE_LANGUAGES, consoleText, consoleWord, type ConsoleKey, type ConsoleLanguage } from './console-text';
+import type { Locales } from '../i18n/locales';
+import { CONSOLE_LANGUAGES, ConsoleText, type ConsoleLanguage } from './console-text';
 import { csrfField, escapeHtml as h, page } from './html';
 import type { LoginLimiter } from './login-limiter';
 import { verifyPassword } from './password';
@@ -43,6 +44,8 @@ export function consoleRoutes(options: {
   staff: StaffConversation;
   orders: OrderBook;
   flowsStatus: () => { liveSince: Date; lastReloadAt: Date; ok: boolean; problems: string[] };
+  /** The live locales, whose `console.*` texts the pages use. */
+  locales: () => Locales;
   /** The pages of other capabilities (the digest, WhatsApp Web), behind the same sign-in. */
   pages: Router[];
   log: Logger;
@@ -50,19 +53,20 @@ export function consoleRoutes(options: {
   const router = Router();
   const forms = express.urlencoded({ extended: false, limit: '100kb' });
   const { connection, sessions } = options;
-  const t = (req: Request, key: ConsoleKey, n?: number) => consoleText(languageOf(req), key, n);
+  const textOf = (req: Request) => new ConsoleText(options.locales(), languageOf(req));
+  const t = (req: Request, key: string, n?: number) => textOf(req).t(key, n);
   const csrfOf = (req: Request) => {
     const who = adminOf(req);
     return who.via === 'session' ? who.session.csrf : '';
   };
-  const send = (req: Request, res: Response, title: string, body: string) => res.type('html').send(page({ lang: languageOf(req), title, body, csrf: csrfOf(req) || 'token' }));
+  const send = (req: Request, res: Response, title: string, body: string) => res.type('html').send(page({ text: textOf(req), title, body, csrf: csrfOf(req) || 'token' }));
 
   router.get('/login', (req, res) => {
     const error = req.query.error === 'password' ? `<p class="error">${t(req, 'wrongPassword')}</p>` : typeof req.query.wait === 'string' ? `<p class="error">${t(req, 'tooMany', Number(req.query.wait))}</p>` : '';
     const next = typeof req.query.next === 'string' && req.query.next.startsWith('/admin') ? req.query.next : '/admin/customers';
     res.type('html').send(
       page({
-        lang: languageOf(req),
+        text: textOf(req),
         title: t(req, 'login'),
         body: `${error}<form method="post" action="/admin/login?lang=${languageOf(req)}" class="card"><input type="hidden" name="next" value="${h(next)}"><label>${t(req, 'password')}<br><input type="password" name="password" autocomplete="current-password" required autofocus></label> <button>${t(req, 'signIn')}</button></form>`,
       }),
@@ -161,13 +165,13 @@ export function consoleRoutes(options: {
       customer.name ?? customer.externalId,
       notice +
         `<div class="card"><div>${t(req, 'channel')}: ${h(customer.channel)} · ${t(req, 'phone')}: <span dir="ltr">${h(customer.phone ?? '—')}</span></div>` +
-        (waiting ? `<p class="waiting">${t(req, 'waiting')} ${t(req, 'since')} ${when(customer.handoff!.since)} (${h(consoleWord(lang, customer.handoff!.reason ?? ''))})</p>` : '') +
+        (waiting ? `<p class="waiting">${t(req, 'waiting')} ${t(req, 'since')} ${when(customer.handoff!.since)} (${h(textOf(req).word(customer.handoff!.reason ?? ''))})</p>` : '') +
         (sameOnOther.length ? `<p>${t(req, 'otherChannels')}: ${sameOnOther.map((c) => `<a href="/admin/customers/${c._id}?lang=${lang}">${h(c.channel)}</a>`).join(', ')}</p>` : '') +
         `<a href="/api/customers/${id}/export">${t(req, 'exportData')}</a></div>` +
         `<h2>${t(req, 'history')}</h2><div class="card" id="history">${bubbles}</div>` +
         `<form method="post" action="/admin/customers/${id}/reply?lang=${lang}" class="card">${csrfField(csrf)}<label>${t(req, 'reply')}<br><textarea name="text" rows="3" maxlength="2000" required style="width:100%"></textarea></label><br><button>${t(req, 'send')}</button></form>` +
         (waiting ? `<form method="post" action="/admin/customers/${id}/handback?lang=${lang}">${csrfField(csrf)}<button>${t(req, 'giveBack')}</button></form>` : '') +
-        `<h2>${t(req, 'orders')}</h2>${orders.length ? orders.map((o) => `<div class="card"><b>${h(o._id)}</b> · ${h(consoleWord(lang, o.status))} · ${o.total} ${h(o.currency)} · ${when(o.createdAt)}</div>`).join('') : `<p class="muted">${t(req, 'none')}</p>`}` +
+        `<h2>${t(req, 'orders')}</h2>${orders.length ? orders.map((o) => `<div class="card"><b>${h(o._id)}</b> · ${h(textOf(req).word(o.status))} · ${o.total} ${h(o.currency)} · ${when(o.createdAt)}</div>`).join('') : `<p class="muted">${t(req, 'none')}</p>`}` +
         `<h2>${t(req, 'ratings')}</h2>${ratings.length ? ratings.map((r) => `<div class="card">${r.score}/5 ${r.comment ? `« ${h(r.comment)} »` : ''} <span class="muted">${when(r.answeredAt)}</span></div>`).join('') : `<p class="muted">${t(req, 'none')}</p>`}`,
     );
   });
@@ -193,16 +197,16 @@ export function consoleRoutes(options: {
     const csrf = csrfOf(req);
     const filters = [
       `<a href="/admin/orders?lang=${lang}">${t(req, 'all')}</a>`,
-      ...ORDER_STATUSES.map((s) => `<a href="/admin/orders?lang=${lang}&status=${s}">${s === status ? `<b>${consoleWord(lang, s)}</b>` : consoleWord(lang, s)}</a>`),
+      ...ORDER_STATUSES.map((s) => `<a href="/admin/orders?lang=${lang}&status=${s}">${s === status ? `<b>${textOf(req).word(s)}</b>` : textOf(req).word(s)}</a>`),
     ].join(' · ');
     const cards = orders
       .map((o) => {
         const next = TRANSITIONS[o.status];
         const change = next.length
-          ? `<form method="post" action="/admin/orders/${h(o._id)}/status?lang=${lang}" class="row">${csrfField(csrf)}<select name="status">${next.map((s) => `<option value="${s}">${consoleWord(lang, s)}</option>`).join('')}</select><input name="note" placeholder="${t(req, 'note')}" maxlength="500"><button>${t(req, 'change')}</button></form>`
+          ? `<form method="post" action="/admin/orders/${h(o._id)}/status?lang=${lang}" class="row">${csrfField(csrf)}<select name="status">${next.map((s) => `<option value="${s}">${textOf(req).word(s)}</option>`).join('')}</select><input name="note" placeholder="${t(req, 'note')}" maxlength="500"><button>${t(req, 'change')}</button></form>`
           : '';
-        const where = o.delivery.mode === 'pickup' ? consoleWord(lang, 'pickup') : `${o.delivery.address}, ${o.delivery.city}`;
-        return `<div class="card" id="order-${h(o._id)}"><b>${h(o._id)}</b> · <span class="status" data-status="${o.status}">${h(consoleWord(lang, o.status))}</span> · ${o.total} ${h(o.currency)} (${h(consoleWord(lang, o.payment))})<br><span class="muted">${h(o.name ?? '')} <span dir="ltr">${h(o.phone)}</span> · ${h(o.channel)} · ${when(o.createdAt)}</span><br>${h(where)}<br>${o.lines.map((l) => `${l.quantity} × ${h(l.name)}`).join(', ')}${change}</div>`;
+        const where = o.delivery.mode === 'pickup' ? textOf(req).word('pickup') : `${o.delivery.address}, ${o.delivery.city}`;
+        return `<div class="card" id="order-${h(o._id)}"><b>${h(o._id)}</b> · <span class="status" data-status="${o.status}">${h(textOf(req).word(o.status))}</span> · ${o.total} ${h(o.currency)} (${h(textOf(req).word(o.payment))})<br><span class="muted">${h(o.name ?? '')} <span dir="ltr">${h(o.phone)}</span> · ${h(o.channel)} · ${when(o.createdAt)}</span><br>${h(where)}<br>${o.lines.map((l) => `${l.quantity} × ${h(l.name)}`).join(', ')}${change}</div>`;
       })
       .join('');
     send(req, res, t(req, 'orders'), `${req.query.changed ? `<p class="notice">${t(req, 'statusChanged')}</p>` : ''}<p>${filters}</p>${cards || `<p class="muted">${t(req, 'none')}</p>`}`);

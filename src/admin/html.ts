@@ -1,4 +1,4 @@
-import { consoleText, type ConsoleKey, type ConsoleLanguage } from './console-text';
+import type { ConsoleText } from './console-text';
 
 /** Text made safe inside HTML. */
 export function escapeHtml(value: unknown): string {
@@ -17,12 +17,13 @@ input,select,textarea,button{font:inherit;padding:.45rem;border-radius:6px;borde
 .scroll{overflow-x:auto}td{word-break:break-word}.row{display:flex;gap:.4rem;flex-wrap:wrap;align-items:center}table{width:100%;border-collapse:collapse}td,th{padding:.3rem;border-bottom:1px solid #eee;text-align:start}.notice{background:#e3f2e4;padding:.5rem;border-radius:6px}.error{background:#fde8e8;padding:.5rem;border-radius:6px}`;
 
 /** A console page: the menu (when signed in), the language's direction, the body. */
-export function page(options: { lang: ConsoleLanguage; title: string; body: string; csrf?: string }): string {
-  const t = (k: ConsoleKey) => consoleText(options.lang, k);
+export function page(options: { text: ConsoleText; title: string; body: string; csrf?: string }): string {
+  const t = (k: string) => options.text.t(k);
+  const lang = options.text.lang;
   const nav = options.csrf
-    ? `<header><a href="/admin/customers?lang=${options.lang}">${t('customers')}</a><a href="/admin/orders?lang=${options.lang}">${t('orders')}</a><a href="/admin/digest?lang=${options.lang}">${t('digest')}</a><a href="/admin/flows?lang=${options.lang}">${t('flows')}</a>` +
+    ? `<header><a href="/admin/customers?lang=${lang}">${t('customers')}</a><a href="/admin/orders?lang=${lang}">${t('orders')}</a><a href="/admin/digest?lang=${lang}">${t('digest')}</a><a href="/admin/flows?lang=${lang}">${t('flows')}</a>` +
       `<form method="post" action="/admin/logout">${csrfField(options.csrf)}<button>${t('signOut')}</button></form></header>`
     : `<header>${t('console')}</header>`;
-  return `<!doctype html><html lang="${options.lang}" dir="${options.lang === 'ar' ? 'rtl' : 'ltr'}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+  return `<!doctype html><html lang="${lang}" dir="${lang === 'ar' ? 'rtl' : 'ltr'}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(options.title)} — Taawun</title><style>${STYLE}</style></head><body>${nav}<main><h1>${escapeHtml(options.title)}</h1>${options.body}</main></body></html>`;
 }

@@ -1,4 +1,6 @@
 import { Router } from 'express';
+import type { Language } from '../config';
+import type { Locales } from '../i18n/locales';
 
 /**
  * /admin/digest: the digest on a phone, in French, Arabic (right to left) or English, with
@@ -25,11 +27,7 @@ svg{width:100%;height:auto;display:block}.bar{fill:var(--accent)}.bar.low{fill:v
 <form id="login" hidden><p data-t="token"></p><input id="token" type="password" autocomplete="off"> <button>OK</button></form>
 <main id="main"></main>
 <script>
-const T = {
-  fr: { title: 'Bilan de satisfaction', from: 'Du', to: 'Au', show: 'Afficher', token: 'Jeton administrateur (ADMIN_TOKEN) :', csat: 'Satisfaction', ratings: 'notes', response: 'Réponses aux demandes', orders: 'Commandes', revenue: "Chiffre d'affaires", repeat: 'Clients fidèles', top: 'Top 20 % des clients', topShare: 'du chiffre d’affaires', vsPrev: 'vs période précédente', dist: 'Répartition des notes', byProduct: 'Par produit', byChannel: 'Par canal', low: 'Notes basses', suggestions: 'Suggestions', unanswered: 'Questions sans réponse', none: 'Rien sur la période.', cancelled: 'annulées', error: 'Impossible de charger le bilan : ' },
-  ar: { title: 'حصيلة الرضا', from: 'من', to: 'إلى', show: 'عرض', token: 'رمز المشرف (ADMIN_TOKEN):', csat: 'الرضا', ratings: 'تقييم', response: 'الردود على الطلبات', orders: 'الطلبات', revenue: 'رقم المعاملات', repeat: 'الزبائن الأوفياء', top: 'أفضل 20٪ من الزبائن', topShare: 'من رقم المعاملات', vsPrev: 'مقارنة بالفترة السابقة', dist: 'توزيع التقييمات', byProduct: 'حسب المنتج', byChannel: 'حسب القناة', low: 'التقييمات المنخفضة', suggestions: 'الاقتراحات', unanswered: 'أسئلة بلا جواب', none: 'لا شيء في هذه الفترة.', cancelled: 'ملغاة', error: 'تعذر تحميل الحصيلة: ' },
-  en: { title: 'Satisfaction digest', from: 'From', to: 'To', show: 'Show', token: 'Admin token (ADMIN_TOKEN):', csat: 'Satisfaction', ratings: 'ratings', response: 'Answers to requests', orders: 'Orders', revenue: 'Revenue', repeat: 'Repeat customers', top: 'Top 20% of customers', topShare: 'of revenue', vsPrev: 'vs previous period', dist: 'Ratings', byProduct: 'By product', byChannel: 'By channel', low: 'Low ratings', suggestions: 'Suggestions', unanswered: 'Unanswered questions', none: 'Nothing in the period.', cancelled: 'cancelled', error: 'Could not load the digest: ' },
-};
+const T = __TEXTS__;
 const params = new URLSearchParams(location.search);
 let lang = params.get('lang') || (navigator.language || 'fr').slice(0, 2);
 if (!T[lang]) lang = 'fr';
@@ -91,9 +89,15 @@ $('lang').onchange = () => { lang = $('lang').value; load(); };
 load();
 </script></body></html>`;
 
-/** GET /digest, mounted under the console's /admin (its data comes from GET /api/digest). */
-export function digestPage(): Router {
+const KEYS = ['title', 'from', 'to', 'show', 'token', 'csat', 'ratings', 'response', 'orders', 'revenue', 'repeat', 'top', 'topShare', 'vsPrev', 'dist', 'byProduct', 'byChannel', 'low', 'suggestions', 'unanswered', 'none', 'cancelled', 'error'];
+
+/** GET /digest, mounted under the console's /admin (its data comes from GET /api/digest); its words come from the locales' `digest_page.*`. */
+export function digestPage(locales: () => Locales): Router {
   const router = Router();
-  router.get('/digest', (_req, res) => res.type('html').send(PAGE));
+  router.get('/digest', (_req, res) => {
+    const texts = Object.fromEntries(['fr', 'ar', 'en'].map((lang) => [lang, Object.fromEntries(KEYS.map((k) => [k, locales().text(lang as Language, `digest_page.${k}`)]))]));
+    // Inside a <script>: "<" is escaped so that no text can close it.
+    res.type('html').send(PAGE.replace('__TEXTS__', () => JSON.stringify(texts).replace(/</g, '\\u003c')));
+  });
   return router;
 }
