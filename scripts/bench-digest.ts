@@ -84,8 +84,13 @@ async function main(): Promise<void> {
     await seed('rating requests', db.collection('rating_requests'), RATINGS, (i) => ({ _id: `bench-${i}`, customer: pick(customers), channel: 'web', occasion: 'delivered', order: null, products: [], dueAt: when(), status: random() < 0.7 ? 'answered' : 'sent', reason: null, sentAt: when(), answeredAt: null, createdAt: new Date(now - YEAR_MS) }));
 
     const today = dayOf(new Date(now), TZ);
-    // What the nightly job does once a day, here for the whole seeded year at once.
+    // A week whose days nobody summed yet (no nightly job ran): the slow case, once.
     const digestDays = new DigestDays(connection, TZ, createLogger('silent', 'json'));
+    const coldWeek = period(addDays(today, -7), addDays(today, -1), TZ);
+    const cold = Date.now();
+    await computeDigest(connection, catalog, digestDays, coldWeek, TZ, new Date(now));
+    console.log(`digest of a week whose 14 days (with the week before) were never summed: ${((Date.now() - cold) / 1000).toFixed(2)} s, once`);
+    // What the nightly job does once a day, here for the whole seeded year at once.
     const summing = Date.now();
     await digestDays.figures(daysOf(addDays(today, -731), addDays(today, -1)), new Date(now));
     console.log(`summing the closed days (the nightly job; here 2 years of days at once): ${((Date.now() - summing) / 1000).toFixed(1)} s\n`);

@@ -73,6 +73,8 @@ export class FlowEngine {
     const engine = new FlowEngine(library, options.controller, options.connection, options.paths, options.actions, options.defaultLanguage, options.services, options.log);
     await engine.register(library);
     engine.install();
+    // The console shows what the validator said of the flows now live, warnings included.
+    engine.status.problems = formatDiagnostics(diagnostics);
     return engine;
   }
 

@@ -90,6 +90,12 @@ describe('the staff console and its API (real database)', () => {
     expect(history.indexOf('suite sur Messenger')).toBeGreaterThan(history.indexOf('question sur le web'));
   });
 
+  it('shows the state of the flows: when they went live, the last reload, and what the validator said', async () => {
+    const page = await (await fetch(`${server.url}/admin/flows?lang=fr`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
+    expect(page).toMatch(/Flows en service depuis: \d{4}-\d\d-\d\d \d\d:\d\d<br>Dernier rechargement: \d{4}-\d\d-\d\d \d\d:\d\d — valide/);
+    expect(page).toContain('Erreurs et avertissements</h2><p class="muted">Rien pour l’instant.</p>');
+  });
+
   it('handoff: the bot pauses, the staff reply reaches the customer, "give back" resumes it; three misunderstandings bring a person', async () => {
     const c = await httpChat(server);
     await c.texts('bonjour');
