@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { inboundEventModel, pendingEventModel } from '../db/models/inbound-event';
-import { leaseModel, releaseLease, takeLease } from '../db/models/lease';
+import { leaseModel, releaseLease, renewLease, takeLease } from '../db/models/lease';
 import type { Logger } from '../logger';
 import { isDuplicateKey } from '../db/duplicate-key';
 
@@ -26,6 +26,9 @@ const MAX_PENDING_PER_SENDER = 50;
 // Every this many polls, archived events left without a queue entry are queued again.
 const SWEEP_EVERY = 60;
 const LEASE_MS = 30_000;
+// How long a sender's lease is kept after their events are handled: a customer answering
+// the bot within it costs no lease writes; another process's event for them waits for the poll.
+const HOLD_MS = 2000;
 
 /**
  * The durable inbox every Meta channel shares. A webhook records its events here and
@@ -41,6 +44,14 @@ export class Inbox {
   // Events this process recorded and has not finished, per sender: the flood guard (kept
   // in memory, so it costs no query on the webhook's path; each process guards its own).
   private readonly pending = new Map<string, number>();
+  // Events being recorded here, per sender: a drain waits for them, as a later event's
+  // insert may land before an earlier one's, and the earlier one must go first.
+  private readonly recording = new Map<string, number>();
+  // Senders being drained here; true when more was recorded for them during the drain.
+  private readonly draining = new Map<string, boolean>();
+  // Sender leases this process holds, with when they expire and the timer that gives them back.
+  private readonly held = new Map<string, { until: number; release: NodeJS.Timeout | undefined }>();
+  private stopping = false;
 
   private readonly connection: Connection;
 
@@ -96,6 +107,7 @@ export class Inbox {
         this.log.warn({ channel, sender: event.sender, event: event.id }, 'inbox: flood from one sender, event dropped');
         continue;
       }
+      this.recording.set(key, (this.recording.get(key) ?? 0) + 1);
       try {
         const doc = { _id: `${channel}:${event.id}`, channel, sender: event.sender, event: JSON.stringify(event), receivedAt: now, attempts: 0, nextAttemptAt: now };
         // The archive first: its _id decides whether this is a redelivery. A crash between
@@ -107,6 +119,10 @@ export class Inbox {
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
         duplicates += 1;
+      } finally {
+        const left = this.recording.get(key)! - 1;
+        if (left > 0) this.recording.set(key, left);
+        else this.recording.delete(key);
       }
     }
     for (const sender of new Set(events.map((e) => e.sender))) this.kick(channel, sender);
@@ -122,7 +138,13 @@ export class Inbox {
   /** Stops polling and waits for the events being handled. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.stopping = true;
     while (this.running.size > 0) await Promise.all([...this.running]);
+    for (const [key, held] of this.held) {
+      clearTimeout(held.release);
+      this.held.delete(key);
+      await releaseLease(this.connection, `inbox:${key}`, this.holder).catch(() => undefined);
+    }
   }
 
   /** Resolves when nothing is being handled in this process. */
@@ -174,47 +196,114 @@ export class Inbox {
 
   /** Handles a sender's pending events in order while holding their lease. */
   private async drain(channel: string, sender: string): Promise<void> {
-    const lease = `inbox:${channel}:${sender}`;
-    if (!(await takeLease(this.connection, lease, this.holder, LEASE_MS))) return;
-    const Event = inboundEventModel(this.connection);
-    const Pending = pendingEventModel(this.connection);
+    const key = `${channel}:${sender}`;
+    // One drain a sender in this process: a second asks the running one to look again.
+    if (this.draining.has(key)) {
+      this.draining.set(key, true);
+      return;
+    }
+    this.draining.set(key, false);
     try {
+      if (!(await this.holdLease(key))) return;
+      const Event = inboundEventModel(this.connection);
+      const Pending = pendingEventModel(this.connection);
+      const maxAttempts = this.options.maxAttempts ?? BACKOFF_MS.length + 1;
       for (;;) {
-        const next = await Pending.findOne({ channel, sender }).sort({ receivedAt: 1, _id: 1 }).lean();
-        // The oldest waits for its retry time; the later ones wait behind it, to keep the order.
-        if (!next || next.nextAttemptAt > new Date()) return;
-        const handler = this.handlers.get(channel);
-        let ok = false;
-        let error = 'no handler for this channel';
-        if (handler) {
-          try {
-            ok = await handler(JSON.parse(next.event) as ChannelEvent);
-            error = 'the bot could not handle it';
-          } catch (err) {
-            error = (err as Error).message;
+        this.draining.set(key, false);
+        // Its recording kicks this sender again once done.
+        if (this.recording.has(key)) return;
+        // Every pending event of the sender, oldest first, whichever process recorded it.
+        const queue = await Pending.find({ channel, sender }).sort({ receivedAt: 1, _id: 1 }).lean();
+        for (const next of queue) {
+          // The oldest waits for its retry time; the later ones wait behind it, to keep the order.
+          if (next.nextAttemptAt > new Date() || !(await this.extendIfDue(key))) return;
+          const handler = this.handlers.get(channel);
+          let ok = false;
+          let error = 'no handler for this channel';
+          if (handler) {
+            try {
+              ok = await handler(JSON.parse(next.event) as ChannelEvent);
+              error = 'the bot could not handle it';
+            } catch (err) {
+              error = (err as Error).message;
+            }
           }
+          const attempts = next.attempts + 1;
+          if (ok || attempts >= maxAttempts) this.settled(key);
+          if (ok) {
+            await Event.updateOne({ _id: next._id }, { $set: { status: 'done', doneAt: new Date(), lastError: null, attempts } });
+            await Pending.deleteOne({ _id: next._id });
+            continue;
+          }
+          if (attempts >= maxAttempts) {
+            this.log.error({ channel, event: next._id, attempts, err: error }, 'inbox: event failed for good; kept as failed');
+            await Event.updateOne({ _id: next._id }, { $set: { status: 'failed', lastError: error, attempts } });
+            await Pending.deleteOne({ _id: next._id });
+            continue;
+          }
+          const wait = BACKOFF_MS[Math.min(attempts - 1, BACKOFF_MS.length - 1)]!;
+          this.log.warn({ channel, event: next._id, attempts, retryInMs: wait, err: error }, 'inbox: event will be retried');
+          await Event.updateOne({ _id: next._id }, { $set: { lastError: error, attempts, nextAttemptAt: new Date(Date.now() + wait) } });
+          await Pending.updateOne({ _id: next._id }, { $set: { attempts, nextAttemptAt: new Date(Date.now() + wait) } });
+          return;
         }
-        if (ok || next.attempts + 1 >= (this.options.maxAttempts ?? BACKOFF_MS.length + 1)) this.settled(`${channel}:${sender}`);
-        const attempts = next.attempts + 1;
-        if (ok) {
-          await Event.updateOne({ _id: next._id }, { $set: { status: 'done', doneAt: new Date(), lastError: null, attempts } });
-          await Pending.deleteOne({ _id: next._id });
-          continue;
-        }
-        if (attempts >= (this.options.maxAttempts ?? BACKOFF_MS.length + 1)) {
-          this.log.error({ channel, event: next._id, attempts, err: error }, 'inbox: event failed for good; kept as failed');
-          await Event.updateOne({ _id: next._id }, { $set: { status: 'failed', lastError: error, attempts } });
-          await Pending.deleteOne({ _id: next._id });
-          continue;
-        }
-        const wait = BACKOFF_MS[Math.min(attempts - 1, BACKOFF_MS.length - 1)]!;
-        this.log.warn({ channel, event: next._id, attempts, retryInMs: wait, err: error }, 'inbox: event will be retried');
-        await Event.updateOne({ _id: next._id }, { $set: { lastError: error, attempts, nextAttemptAt: new Date(Date.now() + wait) } });
-        await Pending.updateOne({ _id: next._id }, { $set: { attempts, nextAttemptAt: new Date(Date.now() + wait) } });
-        return;
+        // Read again only when this process recorded more meanwhile; another process's
+        // events wait for the poll, as this process keeps the lease a moment.
+        if (!this.draining.get(key)) return;
       }
     } finally {
-      await releaseLease(this.connection, lease, this.holder);
+      this.draining.delete(key);
+      this.keepLease(key);
     }
+  }
+
+  /**
+   * Makes sure this process holds the sender's lease. A lease is kept a moment after a
+   * drain (HOLD_MS), so a conversation's next message needs no lease write of its own.
+   */
+  private async holdLease(key: string): Promise<boolean> {
+    const held = this.held.get(key);
+    if (held) {
+      clearTimeout(held.release);
+      held.release = undefined;
+      if (await this.extendIfDue(key)) return true;
+      this.held.delete(key);
+      await releaseLease(this.connection, `inbox:${key}`, this.holder);
+    }
+    const until = Date.now() + LEASE_MS;
+    if (!(await takeLease(this.connection, `inbox:${key}`, this.holder, LEASE_MS))) return false;
+    this.held.set(key, { until, release: undefined });
+    return true;
+  }
+
+  /** Keeps a held lease at least half its time ahead (one write every LEASE_MS / 2); false when it is too late. */
+  private async extendIfDue(key: string): Promise<boolean> {
+    const held = this.held.get(key);
+    if (!held) return false;
+    const left = held.until - Date.now();
+    if (left > LEASE_MS / 2) return true;
+    const until = Date.now() + LEASE_MS;
+    // Only while it is surely still ours: another process takes a lease over only once it expired.
+    if (left > 1000 && (await renewLease(this.connection, `inbox:${key}`, this.holder, LEASE_MS))) {
+      held.until = until;
+      return true;
+    }
+    return false;
+  }
+
+  /** Gives a held lease back after HOLD_MS without a new drain, or at once when stopping. */
+  private keepLease(key: string): void {
+    const held = this.held.get(key);
+    if (!held) return;
+    const release = () => {
+      if (this.held.get(key) !== held) return;
+      this.held.delete(key);
+      const work = releaseLease(this.connection, `inbox:${key}`, this.holder).catch((err: Error) => this.log.warn({ err: err.message }, 'inbox: could not give a lease back; it expires by itself'));
+      this.running.add(work);
+      void work.finally(() => this.running.delete(work));
+    };
+    if (this.stopping) return release();
+    held.release = setTimeout(release, HOLD_MS);
+    held.release.unref();
   }
 }

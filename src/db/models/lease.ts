@@ -43,6 +43,12 @@ export async function takeLease(connection: Connection, name: string, holder: st
   return removed.deletedCount === 1 && (await insert());
 }
 
+/** Extends a lease this holder still has by `ms` from now; false when it was lost (expired and taken). */
+export async function renewLease(connection: Connection, name: string, holder: string, ms: number): Promise<boolean> {
+  const renewed = await leaseModel(connection).updateOne({ _id: name, holder }, { $set: { expiresAt: new Date(Date.now() + ms) } });
+  return renewed.matchedCount === 1;
+}
+
 /** Gives the lease back, if this holder still has it. */
 export async function releaseLease(connection: Connection, name: string, holder: string): Promise<void> {
   await leaseModel(connection).deleteOne({ _id: name, holder });
