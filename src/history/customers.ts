@@ -6,7 +6,7 @@ export type Customer = CustomerDoc & { _id: Types.ObjectId };
 
 /**
  * Finds the customer behind a channel identity, creating them on their first message,
- * and marks them seen now. A known identity is two direct _id operations (FerretDB scans
+ * and marks them seen now. An identity seen here before is one _id update, a known one two (FerretDB scans
  * for anything else); a first message upserts on the unique (channel, externalId) index,
  * where a concurrent first message that loses the race reads the winner's document.
  */
@@ -14,10 +14,18 @@ export async function touchCustomer(connection: Connection, channel: string, ext
   const Customer = customerModel(connection);
   const Ids = customerIdModel(connection);
   const key = `${channel}:${externalId}`;
+  const ids = knownIds(connection);
+  const remembered = ids.get(key);
+  if (remembered) {
+    // An identity's customer id never changes; an erased customer is simply not found.
+    const doc = await Customer.findOneAndUpdate({ _id: remembered }, { $set: { lastSeenAt: now } }, { returnDocument: 'after' }).lean<Customer>();
+    if (doc) return doc;
+    ids.delete(key);
+  }
   const known = await Ids.findById(key).lean();
   if (known) {
     const doc = await Customer.findOneAndUpdate({ _id: known.customer }, { $set: { lastSeenAt: now } }, { returnDocument: 'after' }).lean<Customer>();
-    if (doc) return doc;
+    if (doc) return remember(ids, key, doc);
   }
   const upsert = () =>
     Customer.findOneAndUpdate(
@@ -36,6 +44,23 @@ export async function touchCustomer(connection: Connection, channel: string, ext
   await Ids.updateOne({ _id: key }, { $set: { customer: doc._id } }, { upsert: true }).catch((err: { code?: number }) => {
     if (!isDuplicateKey(err)) throw err;
   });
+  return remember(ids, key, doc);
+}
+
+// Identities this process has seen, to their customer's _id: one query a message instead of two.
+const MAX_KNOWN_IDS = 100_000;
+const knownIdsByConnection = new WeakMap<Connection, Map<string, Types.ObjectId>>();
+
+function knownIds(connection: Connection): Map<string, Types.ObjectId> {
+  let ids = knownIdsByConnection.get(connection);
+  if (!ids) knownIdsByConnection.set(connection, (ids = new Map()));
+  return ids;
+}
+
+function remember(ids: Map<string, Types.ObjectId>, key: string, doc: Customer): Customer {
+  // The oldest entry goes first when full (a Map iterates in insertion order).
+  if (ids.size >= MAX_KNOWN_IDS) ids.delete(ids.keys().next().value!);
+  ids.set(key, doc._id);
   return doc;
 }
 
