@@ -1,7 +1,7 @@
 import type { Activity, TurnContext } from 'botbuilder';
 import type { BotkitMessage, BotWorker } from 'botkit';
 import type { DialogContext } from 'botbuilder-dialogs';
-import type { Connection } from 'mongoose';
+import { Types, type Connection } from 'mongoose';
 import { flowPosition } from '../flows/compile-flow';
 import { touchCustomer } from '../history/customers';
 import { recordMessage, type MessageRecord } from '../history/messages';
@@ -42,10 +42,11 @@ export function conversationRecorder(
           ...labels,
         });
       }
-      // Stored before it is sent, so nothing the bot said is lost if sending fails; the
-      // message id rides on the activity, for channels that report delivery.
+      // Stored before it is sent, so nothing the bot said is lost if sending fails (Meta's
+      // adapters store it with the channel's answer instead); the message id rides on the
+      // activity, for channels that report delivery.
       context.onSendActivities(async (_ctx, activities, sendNext) => {
-        await storeOutbound(connection, customer._id, info.channel, activities).catch((err: Error) =>
+        await storeOutbound(connection, customer._id, info.channel, activities, context.adapter).catch((err: Error) =>
           log.error({ customer: String(customer._id), err: err.message }, 'could not store an outbound message'),
         );
         return sendNext();
@@ -57,13 +58,27 @@ export function conversationRecorder(
   };
 }
 
-/** Stores outbound message activities before they go out, marking each with its stored id. */
-export async function storeOutbound(connection: Connection, customer: Parameters<typeof recordMessage>[1]['customer'], channel: string, activities: Partial<Activity>[]) {
+/** An adapter that stores the outbound messages it was given (see storeOutbound) once the channel answered. */
+export interface RecordsOnDelivery {
+  readonly recordsOnDelivery: true;
+}
+
+/** The outbound message an activity carries for an adapter that stores it on delivery. */
+export type PendingRecord = MessageRecord & { _id: Types.ObjectId };
+
+/**
+ * Stores outbound message activities before they go out, marking each with its stored id.
+ * When `adapter` stores on delivery, the record rides on the activity instead: one insert
+ * after sending, with the platform's id and the delivery state, instead of an insert and
+ * an update. A crash between the two leaves the event unhandled, so the turn is replayed.
+ */
+export async function storeOutbound(connection: Connection, customer: Types.ObjectId, channel: string, activities: Partial<Activity>[], adapter?: unknown) {
+  const deferred = (adapter as Partial<RecordsOnDelivery> | undefined)?.recordsOnDelivery === true;
   for (const activity of activities) {
     if (activity.type !== 'message' || activity.channelData?.taawunNoRecord) continue;
     const quickReplies = quickRepliesOf(activity);
     const at = activity.channelData?.taawun as { flow?: string; step?: string } | undefined;
-    const id = await recordMessage(connection, {
+    const record: MessageRecord = {
       customer,
       channel,
       direction: 'out',
@@ -71,7 +86,10 @@ export async function storeOutbound(connection: Connection, customer: Parameters
       payload: quickReplies ? { quick_replies: quickReplies } : undefined,
       flow: at?.flow ?? null,
       step: at?.step ?? null,
-    });
-    activity.channelData = { ...(activity.channelData ?? {}), taawunMessageId: String(id) };
+      at: new Date(),
+    };
+    const id = deferred ? new Types.ObjectId() : await recordMessage(connection, record);
+    const pending: PendingRecord | undefined = deferred ? { ...record, _id: id } : undefined;
+    activity.channelData = { ...(activity.channelData ?? {}), taawunMessageId: String(id), ...(pending ? { taawunRecord: pending } : {}) };
   }
 }

@@ -1,6 +1,7 @@
 import { ActivityTypes, BotAdapter, TurnContext, type Activity, type ConversationReference, type ResourceResponse } from 'botbuilder';
 import type { Connection } from 'mongoose';
 import type { QuickReply } from '../bot/quick-replies';
+import type { PendingRecord, RecordsOnDelivery } from '../bot/recorder';
 import { customerModel } from '../db/models/customer';
 import { messageModel } from '../db/models/message';
 import type { Logger } from '../logger';
@@ -26,7 +27,9 @@ export interface Delivered {
  * numbered list; sent messages get their platform id and delivery state; errors that
  * sending again cannot fix are kept on the customer; proactive messages respect the window.
  */
-export abstract class OutboxAdapter extends BotAdapter {
+export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDelivery {
+  readonly recordsOnDelivery = true;
+
   constructor(
     readonly channel: string,
     protected readonly connection: Connection,
@@ -103,7 +106,6 @@ export abstract class OutboxAdapter extends BotAdapter {
 
   private async send(recipient: string, activities: Partial<Activity>[], proactive: boolean): Promise<void> {
     const Customer = customerModel(this.connection);
-    const Message = messageModel(this.connection);
     // A reply inside the customer's own turn is in the window by definition; only a
     // proactive message needs the last time they wrote.
     let inWindow = !proactive;
@@ -111,13 +113,12 @@ export abstract class OutboxAdapter extends BotAdapter {
       const customer = await Customer.findOne({ channel: this.channel, externalId: recipient }, { lastSeenAt: 1 }).lean();
       inWindow = Boolean(customer && Date.now() - customer.lastSeenAt.getTime() <= WINDOW_MS);
     }
-    const ids = activities.flatMap((a) => OutboxAdapter.messageIdOf(a));
     let delivered: Delivered[];
     try {
       delivered = await this.deliver(recipient, activities, proactive, inWindow);
     } catch (err) {
       const permanent = err instanceof GraphApiError && err.permanent;
-      for (const id of ids) await Message.updateOne({ _id: id }, { $set: { delivery: { status: 'failed', at: new Date(), error: (err as Error).message } } });
+      await this.storeDelivery(activities, new Map(), { status: 'failed', at: new Date(), error: (err as Error).message });
       if (permanent) {
         await this.recordError(recipient, (err as GraphApiError).graphCode ?? (err as GraphApiError).status, (err as Error).message);
         return;
@@ -125,11 +126,33 @@ export abstract class OutboxAdapter extends BotAdapter {
       this.log.error({ channel: this.channel, err: (err as Error).message }, 'sending failed');
       throw err;
     }
-    for (const d of delivered) {
-      // One update per id: FerretDB finds a document by _id equality directly, but scans for $in.
-      for (const id of d.messageIds) await Message.updateOne({ _id: id }, { $set: { externalId: d.externalId ?? null, delivery: { status: 'sent', at: new Date() } } });
-      if (d.numbered) await Customer.updateOne({ channel: this.channel, externalId: recipient }, { $set: { offeredChoices: d.numbered } });
+    const sent = new Map<string, string | null>();
+    for (const d of delivered) for (const id of d.messageIds) sent.set(id, d.externalId ?? null);
+    await this.storeDelivery(activities, sent, { status: 'sent', at: new Date() });
+    for (const d of delivered) if (d.numbered) await Customer.updateOne({ channel: this.channel, externalId: recipient }, { $set: { offeredChoices: d.numbered } });
+  }
+
+  /**
+   * Stores what became of the turn's messages: records that ride on the activities are
+   * inserted in one write with it; messages stored before sending are updated. `sent`
+   * holds the messages the channel took, with its id for them; the others get `failure`.
+   */
+  private async storeDelivery(activities: Partial<Activity>[], sent: Map<string, string | null>, outcome: { status: 'sent' | 'failed'; at: Date; error?: string }): Promise<void> {
+    const Message = messageModel(this.connection);
+    const inserts: Record<string, unknown>[] = [];
+    for (const activity of activities) {
+      for (const id of OutboxAdapter.messageIdOf(activity)) {
+        const taken = sent.has(id);
+        // Not taken while others were: the channel sent nothing (outside the window); no delivery to tell.
+        const delivery = taken || outcome.status === 'failed' ? outcome : undefined;
+        const fields = { ...(taken ? { externalId: sent.get(id) } : {}), ...(delivery ? { delivery } : {}) };
+        const record = activity.channelData?.taawunRecord as PendingRecord | undefined;
+        if (record) inserts.push({ ...record, ...fields });
+        // One update per id: FerretDB finds a document by _id equality directly, but scans for $in.
+        else if (delivery) await Message.updateOne({ _id: id }, { $set: fields });
+      }
     }
+    if (inserts.length > 0) await Message.insertMany(inserts);
   }
 
   /** A bare number answers the numbered choices last offered, when buttons could not carry them. */

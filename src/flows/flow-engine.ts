@@ -248,7 +248,7 @@ export class FlowEngine {
     info.channel = customer.channel;
     info.customer = customer;
     context.onSendActivities(async (_ctx, activities, next) => {
-      await storeOutbound(this.connection, customer._id, customer.channel, activities);
+      await storeOutbound(this.connection, customer._id, customer.channel, activities, adapter);
       return next();
     });
     const lang = (customer.language as Language | undefined) ?? this.defaultLanguage;

@@ -24,7 +24,7 @@ export class CustomerNotifier {
     try {
       await this.channels.send(customer.channel, customer.externalId, [text], async (activities) => {
         for (const a of activities) a.channelData = { ...(a.channelData ?? {}), taawun: tag };
-        await storeOutbound(this.connection, customerId, customer.channel, activities);
+        await storeOutbound(this.connection, customerId, customer.channel, activities, this.channels.adapter(customer.channel));
       });
       return true;
     } catch (err) {
