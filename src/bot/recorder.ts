@@ -13,8 +13,8 @@ type Next = (err?: Error) => void;
 
 /**
  * Botkit ingest middleware: finds or creates the customer, stores the inbound message
- * before anything else can fail, and stores every outbound message once the channel
- * has accepted it. Channel-agnostic: it sees only botbuilder activities.
+ * before anything else can fail (or hands it to an adapter that stores on delivery), and
+ * stores every outbound message. Channel-agnostic: it sees only botbuilder activities.
  */
 export function conversationRecorder(
   connection: Connection,
@@ -32,7 +32,7 @@ export function conversationRecorder(
         // The flow and step this message answers, if a flow is waiting for it.
         const stack = (bot.getConfig('dialogContext') as DialogContext | undefined)?.stack;
         const labels = typeof message.text === 'string' && message.text.trim() ? await understand(info, message.text) : {};
-        info.inboundId = await recordMessage(connection, {
+        const record: MessageRecord = {
           customer: customer._id,
           channel: info.channel,
           direction: 'in',
@@ -40,7 +40,13 @@ export function conversationRecorder(
           payload: message.value ?? undefined,
           ...flowPosition(stack),
           ...labels,
-        });
+          at: new Date(),
+        };
+        if (recordsOnDelivery(context.adapter)) {
+          // Goes in with the turn's replies, in one insert, whatever becomes of the turn.
+          info.inboundId = new Types.ObjectId();
+          context.turnState.set(INBOUND_RECORD, { ...record, _id: info.inboundId });
+        } else info.inboundId = await recordMessage(connection, record);
       }
       // Stored before it is sent, so nothing the bot said is lost if sending fails (Meta's
       // adapters store it with the channel's answer instead); the message id rides on the
@@ -63,8 +69,21 @@ export interface RecordsOnDelivery {
   readonly recordsOnDelivery: true;
 }
 
-/** The outbound message an activity carries for an adapter that stores it on delivery. */
+/** A message an adapter that stores on delivery is to insert: an outbound one rides on its activity, the inbound one on the turn. */
 export type PendingRecord = MessageRecord & { _id: Types.ObjectId };
+
+const INBOUND_RECORD = Symbol('taawun.inboundRecord');
+
+function recordsOnDelivery(adapter: unknown): boolean {
+  return (adapter as Partial<RecordsOnDelivery> | undefined)?.recordsOnDelivery === true;
+}
+
+/** The turn's inbound message not stored yet, handed over once (to an adapter that stores on delivery). */
+export function takeInboundRecord(context: TurnContext): PendingRecord | undefined {
+  const record = context.turnState.get(INBOUND_RECORD) as PendingRecord | undefined;
+  context.turnState.delete(INBOUND_RECORD);
+  return record;
+}
 
 /**
  * Stores outbound message activities before they go out, marking each with its stored id.
@@ -73,7 +92,7 @@ export type PendingRecord = MessageRecord & { _id: Types.ObjectId };
  * an update. A crash between the two leaves the event unhandled, so the turn is replayed.
  */
 export async function storeOutbound(connection: Connection, customer: Types.ObjectId, channel: string, activities: Partial<Activity>[], adapter?: unknown) {
-  const deferred = (adapter as Partial<RecordsOnDelivery> | undefined)?.recordsOnDelivery === true;
+  const deferred = recordsOnDelivery(adapter);
   for (const activity of activities) {
     if (activity.type !== 'message' || activity.channelData?.taawunNoRecord) continue;
     const quickReplies = quickRepliesOf(activity);

@@ -4,6 +4,7 @@ import { inboundEventModel, pendingEventModel } from '../db/models/inbound-event
 import { leaseModel, releaseLease, renewLease, takeLease } from '../db/models/lease';
 import type { Logger } from '../logger';
 import { isDuplicateKey } from '../db/duplicate-key';
+import { insertPlain } from '../db/plain-insert';
 
 /** One customer event from a channel, as its parser made it. */
 export interface ChannelEvent {
@@ -112,8 +113,8 @@ export class Inbox {
         const doc = { _id: `${channel}:${event.id}`, channel, sender: event.sender, event: JSON.stringify(event), receivedAt: now, attempts: 0, nextAttemptAt: now };
         // The archive first: its _id decides whether this is a redelivery. A crash between
         // the two inserts leaves an archived event with no queue entry; the sweep finds it.
-        await Event.create({ ...doc, status: 'pending' });
-        await pendingEventModel(this.connection).create(doc);
+        await insertPlain(Event, [{ ...doc, status: 'pending' }]);
+        await insertPlain(pendingEventModel(this.connection), [doc]);
         recorded += 1;
         this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
       } catch (err) {

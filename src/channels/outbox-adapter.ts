@@ -1,9 +1,10 @@
 import { ActivityTypes, BotAdapter, TurnContext, type Activity, type ConversationReference, type ResourceResponse } from 'botbuilder';
 import type { Connection } from 'mongoose';
 import type { QuickReply } from '../bot/quick-replies';
-import type { PendingRecord, RecordsOnDelivery } from '../bot/recorder';
+import { takeInboundRecord, type PendingRecord, type RecordsOnDelivery } from '../bot/recorder';
 import { customerModel } from '../db/models/customer';
 import { messageModel } from '../db/models/message';
+import { insertPlain } from '../db/plain-insert';
 import type { Logger } from '../logger';
 import type { ChannelEvent } from './inbox';
 import { GraphApiError } from './meta/graph-api';
@@ -60,11 +61,17 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
     const context = new TurnContext(this, activity);
     context.turnState.set(OUTBOX, []);
     let ok = false;
-    await this.runMiddleware(context, async (c) => {
-      ok = await this.logic(c);
-    });
-    const outbox = context.turnState.get(OUTBOX) as Partial<Activity>[];
-    if (outbox.length > 0) await this.send(event.sender, outbox, false);
+    try {
+      await this.runMiddleware(context, async (c) => {
+        ok = await this.logic(c);
+      });
+      const outbox = context.turnState.get(OUTBOX) as Partial<Activity>[];
+      if (outbox.length > 0) await this.send(event.sender, outbox, false, takeInboundRecord(context));
+    } finally {
+      // No replies, or the turn failed: the customer's message is kept all the same.
+      const inbound = takeInboundRecord(context);
+      if (inbound) await insertPlain(messageModel(this.connection), [inbound]);
+    }
     return ok;
   }
 
@@ -104,7 +111,7 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
     return typeof id === 'string' ? [id] : [];
   }
 
-  private async send(recipient: string, activities: Partial<Activity>[], proactive: boolean): Promise<void> {
+  private async send(recipient: string, activities: Partial<Activity>[], proactive: boolean, inbound?: PendingRecord): Promise<void> {
     const Customer = customerModel(this.connection);
     // A reply inside the customer's own turn is in the window by definition; only a
     // proactive message needs the last time they wrote.
@@ -118,7 +125,7 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
       delivered = await this.deliver(recipient, activities, proactive, inWindow);
     } catch (err) {
       const permanent = err instanceof GraphApiError && err.permanent;
-      await this.storeDelivery(activities, new Map(), { status: 'failed', at: new Date(), error: (err as Error).message });
+      await this.storeDelivery(activities, new Map(), { status: 'failed', at: new Date(), error: (err as Error).message }, inbound);
       if (permanent) {
         await this.recordError(recipient, (err as GraphApiError).graphCode ?? (err as GraphApiError).status, (err as Error).message);
         return;
@@ -128,18 +135,19 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
     }
     const sent = new Map<string, string | null>();
     for (const d of delivered) for (const id of d.messageIds) sent.set(id, d.externalId ?? null);
-    await this.storeDelivery(activities, sent, { status: 'sent', at: new Date() });
+    await this.storeDelivery(activities, sent, { status: 'sent', at: new Date() }, inbound);
     for (const d of delivered) if (d.numbered) await Customer.updateOne({ channel: this.channel, externalId: recipient }, { $set: { offeredChoices: d.numbered } });
   }
 
   /**
-   * Stores what became of the turn's messages: records that ride on the activities are
-   * inserted in one write with it; messages stored before sending are updated. `sent`
-   * holds the messages the channel took, with its id for them; the others get `failure`.
+   * Stores what became of the turn's messages: the customer's message and the records that
+   * ride on the activities are inserted in one write; messages stored before sending are
+   * updated. `sent` holds the messages the channel took, with its id for them; the others
+   * get `failure`.
    */
-  private async storeDelivery(activities: Partial<Activity>[], sent: Map<string, string | null>, outcome: { status: 'sent' | 'failed'; at: Date; error?: string }): Promise<void> {
+  private async storeDelivery(activities: Partial<Activity>[], sent: Map<string, string | null>, outcome: { status: 'sent' | 'failed'; at: Date; error?: string }, inbound?: PendingRecord): Promise<void> {
     const Message = messageModel(this.connection);
-    const inserts: Record<string, unknown>[] = [];
+    const inserts: Record<string, unknown>[] = inbound ? [{ ...inbound }] : [];
     for (const activity of activities) {
       for (const id of OutboxAdapter.messageIdOf(activity)) {
         const taken = sent.has(id);
@@ -152,7 +160,7 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
         else if (delivery) await Message.updateOne({ _id: id }, { $set: fields });
       }
     }
-    if (inserts.length > 0) await Message.insertMany(inserts);
+    await insertPlain(Message, inserts);
   }
 
   /** A bare number answers the numbered choices last offered, when buttons could not carry them. */

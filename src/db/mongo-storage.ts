@@ -3,6 +3,7 @@ import type { Connection, Model } from 'mongoose';
 import { ETagConflictError } from '../errors';
 import { dialogStateModel, type DialogStateDoc } from './models/dialog-state';
 import { isDuplicateKey } from './duplicate-key';
+import { insertPlain } from './plain-insert';
 
 const MAX_FORCED_ATTEMPTS = 20;
 const CLEAN_EVERY = 8;
@@ -111,7 +112,7 @@ export class MongoStorage implements Storage {
   }
 
   private async insertVersion(key: string, v: number, item: string | null): Promise<void> {
-    await this.model.create({ _id: versionId(key, v), key, v, item, updatedAt: new Date() });
+    await insertPlain(this.model, [{ _id: versionId(key, v), key, v, item, updatedAt: new Date() }]);
     this.known.set(key, v);
     // Old versions are cleaned every few writes, off the turn's path, keeping the previous
     // one so a reader racing this write still finds a version; a few left over are harmless.

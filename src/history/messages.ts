@@ -1,5 +1,6 @@
 import type { Connection, Types } from 'mongoose';
 import { messageModel, type MessageDoc } from '../db/models/message';
+import { insertPlain } from '../db/plain-insert';
 
 /** What is known of a message when it is stored; understanding and flows add the rest later. */
 export interface MessageRecord {
@@ -19,8 +20,8 @@ export interface MessageRecord {
 
 /** Stores one message and returns its id. */
 export async function recordMessage(connection: Connection, record: MessageRecord): Promise<Types.ObjectId> {
-  const doc = await messageModel(connection).create({ ...record, at: record.at ?? new Date() });
-  return doc._id;
+  const [id] = await insertPlain(messageModel(connection), [{ ...record, at: record.at ?? new Date() }]);
+  return id!;
 }
 
 /** A customer's messages, oldest first. */
