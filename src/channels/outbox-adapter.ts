@@ -3,6 +3,7 @@ import type { Connection } from 'mongoose';
 import type { QuickReply } from '../bot/quick-replies';
 import { takeInboundRecord, type PendingRecord, type RecordsOnDelivery } from '../bot/recorder';
 import { customerModel } from '../db/models/customer';
+import { customerIdOf } from '../history/customers';
 import { messageModel } from '../db/models/message';
 import { insertPlain } from '../db/plain-insert';
 import type { Logger } from '../logger';
@@ -102,7 +103,8 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
   /** Keeps an error that sending again cannot fix on the customer, for the staff. */
   protected async recordError(recipient: string, code: number, message: string): Promise<void> {
     this.log.warn({ channel: this.channel, code, err: message }, 'cannot reach this customer now');
-    await customerModel(this.connection).updateOne({ channel: this.channel, externalId: recipient }, { $set: { channelError: { code, message, at: new Date() } } });
+    const id = await customerIdOf(this.connection, this.channel, recipient);
+    if (id) await customerModel(this.connection).updateOne({ _id: id }, { $set: { channelError: { code, message, at: new Date() } } });
   }
 
   /** The stored message ids an activity carries (set by the recorder). */
@@ -117,7 +119,8 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
     // proactive message needs the last time they wrote.
     let inWindow = !proactive;
     if (proactive) {
-      const customer = await Customer.findOne({ channel: this.channel, externalId: recipient }, { lastSeenAt: 1 }).lean();
+      const id = await customerIdOf(this.connection, this.channel, recipient);
+      const customer = id && (await Customer.findById(id, { lastSeenAt: 1 }).lean());
       inWindow = Boolean(customer && Date.now() - customer.lastSeenAt.getTime() <= WINDOW_MS);
     }
     let delivered: Delivered[];
@@ -136,7 +139,9 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
     const sent = new Map<string, string | null>();
     for (const d of delivered) for (const id of d.messageIds) sent.set(id, d.externalId ?? null);
     await this.storeDelivery(activities, sent, { status: 'sent', at: new Date() }, inbound);
-    for (const d of delivered) if (d.numbered) await Customer.updateOne({ channel: this.channel, externalId: recipient }, { $set: { offeredChoices: d.numbered } });
+    const numbered = delivered.filter((d) => d.numbered).at(-1)?.numbered;
+    const id = numbered && (await customerIdOf(this.connection, this.channel, recipient));
+    if (id) await Customer.updateOne({ _id: id }, { $set: { offeredChoices: numbered } });
   }
 
   /**
@@ -166,7 +171,8 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
   /** A bare number answers the numbered choices last offered, when buttons could not carry them. */
   private async numberedChoice(event: ChannelEvent): Promise<string | undefined> {
     if (!/^\d{1,2}$/.test(event.text.trim())) return undefined;
-    const customer = await customerModel(this.connection).findOne({ channel: this.channel, externalId: event.sender }, { offeredChoices: 1 }).lean();
+    const id = await customerIdOf(this.connection, this.channel, event.sender);
+    const customer = id && (await customerModel(this.connection).findById(id, { offeredChoices: 1 }).lean());
     return customer?.offeredChoices?.[Number(event.text.trim()) - 1]?.payload ?? undefined;
   }
 }

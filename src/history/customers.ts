@@ -64,6 +64,18 @@ function remember(ids: Map<string, Types.ObjectId>, key: string, doc: Customer):
   return doc;
 }
 
+/**
+ * The `_id` of the customer behind a channel identity, or null when there is none: a
+ * filter FerretDB answers without reading every customer, unlike (channel, externalId).
+ */
+export async function customerIdOf(connection: Connection, channel: string, externalId: string): Promise<Types.ObjectId | null> {
+  const key = `${channel}:${externalId}`;
+  const remembered = knownIds(connection).get(key);
+  if (remembered) return remembered;
+  const known = await customerIdModel(connection).findById(key).lean();
+  return known?.customer ?? null;
+}
+
 /** Sets profile fields that a conversation learned (name, phone, language). */
 export async function updateCustomerProfile(
   connection: Connection,
