@@ -46,8 +46,15 @@ export class MongoStorage implements Storage {
       for (let next = await this.model.findById(versionId(key, doc.v + 1)).lean(); next; next = await this.model.findById(versionId(key, next.v + 1)).lean()) doc = next;
       put(doc);
     }
-    if (unknown.length === 0) return items;
-    const docs = await this.model.find({ key: { $in: unknown } }).sort({ key: 1, v: -1 }).lean();
+    // Version 1 is never cleaned up: without it the key has no versions at all (a new
+    // conversation), which an _id lookup tells; only a key with a history needs the scan.
+    const withHistory: string[] = [];
+    for (const key of unknown) {
+      if (await this.model.exists({ _id: versionId(key, 1) })) withHistory.push(key);
+      else this.known.set(key, 0);
+    }
+    if (withHistory.length === 0) return items;
+    const docs = await this.model.find({ key: { $in: withHistory } }).sort({ key: 1, v: -1 }).lean();
     const seen = new Set<string>();
     for (const doc of docs) {
       if (seen.has(doc.key)) continue;
@@ -115,8 +122,12 @@ export class MongoStorage implements Storage {
     await insertPlain(this.model, [{ _id: versionId(key, v), key, v, item, updatedAt: new Date() }]);
     this.known.set(key, v);
     // Old versions are cleaned every few writes, off the turn's path, keeping the previous
-    // one so a reader racing this write still finds a version; a few left over are harmless.
-    if (v % CLEAN_EVERY === 0) this.model.deleteMany({ key, v: { $lt: v - 1 } }).catch(() => undefined);
+    // one so a reader racing this write still finds a version, and version 1 (see read); a
+    // few left over are harmless. By _id, in one command: FerretDB scans for anything else.
+    if (v % CLEAN_EVERY === 0) {
+      const old = Array.from({ length: CLEAN_EVERY - 1 }, (_, i) => v - CLEAN_EVERY + i).filter((n) => n > 1);
+      this.model.bulkWrite(old.map((n) => ({ deleteOne: { filter: { _id: versionId(key, n) } } })), { ordered: false }).catch(() => undefined);
+    }
   }
 
   private latest(key: string): Promise<DialogStateDoc | null> {
