@@ -24,7 +24,31 @@ export async function connectDatabase(uri: string): Promise<mongoose.Connection>
 /** Registers every model and creates the indexes they declare; safe to call on every start. */
 export async function ensureIndexes(connection: mongoose.Connection): Promise<void> {
   registerModels(connection);
-  for (const model of Object.values(connection.models)) await model.createIndexes();
+  const ferretdb = await isFerretdb(connection);
+  for (const model of Object.values(connection.models)) await buildIndexes(model, ferretdb);
+}
+
+/** Whether the server is FerretDB (its buildInfo names its own version). */
+export async function isFerretdb(connection: mongoose.Connection): Promise<boolean> {
+  const info = await connection.db!.admin().command({ buildInfo: 1 });
+  return 'ferretdbVersion' in info;
+}
+
+/**
+ * Creates a model's declared indexes. FerretDB 1.x (SQLite) answers every query but an `_id`
+ * lookup by reading the whole collection, indexes or not, while each index makes every write
+ * parse the document once more: there only the unique ones are kept, for what they enforce,
+ * and the others (left by an earlier version) are dropped.
+ */
+export async function buildIndexes(model: { schema: mongoose.Schema; collection: mongoose.Collection; createIndexes(): Promise<unknown> }, ferretdb: boolean): Promise<void> {
+  if (!ferretdb) {
+    await model.createIndexes();
+    return;
+  }
+  const declared = model.schema.indexes().filter(([, options]) => options?.unique);
+  for (const [fields, options] of declared) await model.collection.createIndex(fields as Record<string, 1 | -1>, options as object);
+  const existing = await model.collection.indexes().catch(() => []);
+  for (const index of existing) if (index.name && index.name !== '_id_' && !index.unique) await model.collection.dropIndex(index.name);
 }
 
 /** Answers whether the database responds within the given time. */
