@@ -160,7 +160,7 @@ async function main(): Promise<void> {
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
 
   const server = await startServer(
-    { ...loadConfig({}), port: 0, host: '127.0.0.1', mongodbUri: dbUri(`bench_${process.pid}`), inboxDatabase: process.env.INBOX_DATABASE ?? `bench_${process.pid}_inbox`, logLevel: 'error', logFormat: 'json', messenger: { pageToken: TOKEN, appSecret: SECRET, verifyToken: 'v' }, graphApiUrl: graphUrl, graphApiVersion: 'v21.0' },
+    { ...loadConfig({}), port: 0, host: '127.0.0.1', mongodbUri: dbUri(`bench_${process.pid}`), singleProcess: !process.env.MONGODB_URI, inboxDatabase: process.env.INBOX_DATABASE ?? `bench_${process.pid}_inbox`, logLevel: 'error', logFormat: 'json', messenger: { pageToken: TOKEN, appSecret: SECRET, verifyToken: 'v' }, graphApiUrl: graphUrl, graphApiVersion: 'v21.0' },
     createLogger('error', 'json'),
   );
   // Enough amlou for every customer of both runs: the benchmark measures the pipeline, not sold-out answers.

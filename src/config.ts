@@ -19,6 +19,8 @@ export interface Config {
   dataDir: string;
   /** A database of its own for the channels' inbox, or undefined for the main one. */
   inboxDatabase: string | undefined;
+  /** Whether this is the database's only Taawun process (unset: yes with the embedded database, no with MONGODB_URI). */
+  singleProcess: boolean | undefined;
   flowsDir: string;
   localesDir: string;
   ferretdbBin: string | undefined;
@@ -103,6 +105,7 @@ const variables = {
     .string()
     .optional()
     .refine((s) => s === undefined || /^[A-Za-z0-9_-]{1,60}$/.test(s), { message: 'must be a database name (letters, digits, _ and -)' }),
+  SINGLE_PROCESS: z.string().optional().refine((s) => s === undefined || s === 'true' || s === 'false', { message: 'must be true or false' }),
   FLOWS_DIR: z.string().default('flows'),
   LOCALES_DIR: z.string().default('locales'),
   FERRETDB_BIN: z.string().optional(),
@@ -238,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mongodbUri: p.MONGODB_URI,
     dataDir: path.resolve(projectRoot, p.DATA_DIR),
     inboxDatabase: p.INBOX_DATABASE,
+    singleProcess: p.SINGLE_PROCESS === undefined ? undefined : p.SINGLE_PROCESS === 'true',
     flowsDir: path.resolve(projectRoot, p.FLOWS_DIR),
     localesDir: path.resolve(projectRoot, p.LOCALES_DIR),
     ferretdbBin: p.FERRETDB_BIN,

@@ -193,7 +193,9 @@ export async function startServer(
     const adminPages: Router[] = [];
     const adminApis: Router[] = [];
     // The embedded engine is ours: its inbox gets a database (a file) of its own by default.
-    const inbox = new Inbox(db, log, { database: config.inboxDatabase ?? (engine ? `${db.name}_inbox` : undefined) });
+    // The embedded engine serves this process alone (a second Taawun on its folder is refused;
+    // the CLI that shares it takes no webhooks), so the inbox may keep its queue in memory.
+    const inbox = new Inbox(db, log, { database: config.inboxDatabase ?? (engine ? `${db.name}_inbox` : undefined), alone: config.singleProcess ?? Boolean(engine) });
     await inbox.ensureIndexes();
     if (config.messenger) {
       const graph = new GraphClient({ baseUrl: config.graphApiUrl, version: config.graphApiVersion, accessToken: config.messenger.pageToken, appSecret: config.messenger.appSecret, log });

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import pLimit from 'p-limit';
 import type { Connection } from 'mongoose';
-import { inboundEventModel, pendingEventModel } from '../db/models/inbound-event';
+import { buildIndexes, isFerretdb } from '../db/connection';
+import { inboundEventModel, pendingEventModel, type PendingEventDoc } from '../db/models/inbound-event';
 import { leaseModel, releaseLease, renewLease, takeLease } from '../db/models/lease';
 import type { Logger } from '../logger';
 import { isDuplicateKey } from '../db/duplicate-key';
@@ -30,6 +32,9 @@ const LEASE_MS = 30_000;
 // How long a sender's lease is kept after their events are handled: a customer answering
 // the bot within it costs no lease writes; another process's event for them waits for the poll.
 const HOLD_MS = 2000;
+// Turns run at once in a process; the others wait their turn in arrival order. More at once
+// only makes them contend for the database (FerretDB's SQLite then starves some writers).
+const TURNS_AT_ONCE = 8;
 
 /**
  * The durable inbox every Meta channel shares. A webhook records its events here and
@@ -53,6 +58,11 @@ export class Inbox {
   // Sender leases this process holds, with when they expire and the timer that gives them back.
   private readonly held = new Map<string, { until: number; release: NodeJS.Timeout | undefined }>();
   private stopping = false;
+  // When this process is the database's only client: the events it recorded and has not
+  // handled, per sender, in order; and the senders whose queue must be read from the database.
+  private readonly local = new Map<string, PendingEventDoc[]>();
+  private readonly fromDatabase = new Set<string>();
+  private readonly turns: ReturnType<typeof pLimit>;
 
   private readonly connection: Connection;
 
@@ -64,8 +74,9 @@ export class Inbox {
   constructor(
     connection: Connection,
     private readonly log: Logger,
-    private readonly options: { pollMs?: number; maxAttempts?: number; database?: string } = {},
+    private readonly options: { pollMs?: number; maxAttempts?: number; database?: string; turnsAtOnce?: number; alone?: boolean } = {},
   ) {
+    this.turns = pLimit(options.turnsAtOnce ?? TURNS_AT_ONCE);
     this.connection = options.database ? connection.useDb(options.database, { useCache: true }) : connection;
   }
 
@@ -86,9 +97,8 @@ export class Inbox {
 
   /** Creates the indexes of the inbox's collections (needed when it has a database of its own). */
   async ensureIndexes(): Promise<void> {
-    await inboundEventModel(this.connection).createIndexes();
-    await pendingEventModel(this.connection).createIndexes();
-    await leaseModel(this.connection).createIndexes();
+    const ferretdb = await isFerretdb(this.connection);
+    for (const model of [inboundEventModel(this.connection), pendingEventModel(this.connection), leaseModel(this.connection)]) await buildIndexes(model, ferretdb);
   }
 
   /** Sets the handler of a channel's events. */
@@ -115,6 +125,7 @@ export class Inbox {
         // the two inserts leaves an archived event with no queue entry; the sweep finds it.
         await insertPlain(Event, [{ ...doc, status: 'pending' }]);
         await insertPlain(pendingEventModel(this.connection), [doc]);
+        if (this.options.alone) this.local.set(key, [...(this.local.get(key) ?? []), doc]);
         recorded += 1;
         this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
       } catch (err) {
@@ -132,6 +143,8 @@ export class Inbox {
 
   /** Starts looking for due events every `pollMs` (retries, and events another process left). */
   start(): void {
+    // At once, so events a stop left behind are seen before new ones of the same sender.
+    void this.poll();
     this.timer = setInterval(() => void this.poll(), this.options.pollMs ?? 1000);
     this.timer.unref();
   }
@@ -175,6 +188,11 @@ export class Inbox {
       .limit(200)
       .lean()
       .catch(() => []);
+    for (const d of due) {
+      const key = `${d.channel}:${d.sender}`;
+      // An event this process does not hold in memory (a retry's or one left by a stop): that sender's queue is read from the database.
+      if (this.options.alone && !this.local.get(key)?.some((e) => e._id === d._id)) this.fromDatabase.add(key);
+    }
     for (const key of new Set(due.map((d) => `${d.channel}\u0000${d.sender}`))) {
       const [channel, sender] = key.split('\u0000') as [string, string];
       this.kick(channel, sender);
@@ -204,58 +222,82 @@ export class Inbox {
       return;
     }
     this.draining.set(key, false);
+    let more = false;
     try {
-      if (!(await this.holdLease(key))) return;
-      const Event = inboundEventModel(this.connection);
-      const Pending = pendingEventModel(this.connection);
-      const maxAttempts = this.options.maxAttempts ?? BACKOFF_MS.length + 1;
-      for (;;) {
-        this.draining.set(key, false);
-        // Its recording kicks this sender again once done.
-        if (this.recording.has(key)) return;
-        // Every pending event of the sender, oldest first, whichever process recorded it.
-        const queue = await Pending.find({ channel, sender }).sort({ receivedAt: 1, _id: 1 }).lean();
-        for (const next of queue) {
-          // The oldest waits for its retry time; the later ones wait behind it, to keep the order.
-          if (next.nextAttemptAt > new Date() || !(await this.extendIfDue(key))) return;
-          const handler = this.handlers.get(channel);
-          let ok = false;
-          let error = 'no handler for this channel';
-          if (handler) {
-            try {
-              ok = await handler(JSON.parse(next.event) as ChannelEvent);
-              error = 'the bot could not handle it';
-            } catch (err) {
-              error = (err as Error).message;
-            }
-          }
-          const attempts = next.attempts + 1;
-          if (ok || attempts >= maxAttempts) this.settled(key);
-          if (ok) {
-            await Event.updateOne({ _id: next._id }, { $set: { status: 'done', doneAt: new Date(), lastError: null, attempts } });
-            await Pending.deleteOne({ _id: next._id });
-            continue;
-          }
-          if (attempts >= maxAttempts) {
-            this.log.error({ channel, event: next._id, attempts, err: error }, 'inbox: event failed for good; kept as failed');
-            await Event.updateOne({ _id: next._id }, { $set: { status: 'failed', lastError: error, attempts } });
-            await Pending.deleteOne({ _id: next._id });
-            continue;
-          }
-          const wait = BACKOFF_MS[Math.min(attempts - 1, BACKOFF_MS.length - 1)]!;
-          this.log.warn({ channel, event: next._id, attempts, retryInMs: wait, err: error }, 'inbox: event will be retried');
-          await Event.updateOne({ _id: next._id }, { $set: { lastError: error, attempts, nextAttemptAt: new Date(Date.now() + wait) } });
-          await Pending.updateOne({ _id: next._id }, { $set: { attempts, nextAttemptAt: new Date(Date.now() + wait) } });
-          return;
-        }
-        // Read again only when this process recorded more meanwhile; another process's
-        // events wait for the poll, as this process keeps the lease a moment.
-        if (!this.draining.get(key)) return;
-      }
+      await this.turns(() => this.drainHeld(channel, sender, key));
     } finally {
+      more = this.draining.get(key) === true;
       this.draining.delete(key);
       this.keepLease(key);
     }
+    // Events that came during the drain go to the back of the line, so a quick customer
+    // does not keep a slot while others wait.
+    if (more) this.kick(channel, sender);
+  }
+
+  /** Drops a handled (or database-held) event from this process's memory of its queue. */
+  private forget(key: string, id: string): void {
+    const left = (this.local.get(key) ?? []).filter((e) => e._id !== id);
+    if (left.length > 0) this.local.set(key, left);
+    else this.local.delete(key);
+  }
+
+  /** The drain itself, once it has one of the turn slots. */
+  private async drainHeld(channel: string, sender: string, key: string): Promise<void> {
+    if (!(await this.holdLease(key))) return;
+    const Event = inboundEventModel(this.connection);
+    const Pending = pendingEventModel(this.connection);
+    const maxAttempts = this.options.maxAttempts ?? BACKOFF_MS.length + 1;
+    this.draining.set(key, false);
+    // Its recording kicks this sender again once done.
+    if (this.recording.has(key)) return;
+    // Every pending event of the sender, oldest first, whichever process recorded it; when
+    // this process is the database's only client, the ones it recorded, from memory (FerretDB
+    // would read the whole queue to find them).
+    const local = this.options.alone && !this.fromDatabase.has(key);
+    const queue = local ? [...(this.local.get(key) ?? [])] : await Pending.find({ channel, sender }).sort({ receivedAt: 1, _id: 1 }).lean();
+    for (const next of queue) {
+      // The oldest waits for its retry time; the later ones wait behind it, to keep the order.
+      if (next.nextAttemptAt > new Date() || !(await this.extendIfDue(key))) return;
+      const handler = this.handlers.get(channel);
+      let ok = false;
+      let error = 'no handler for this channel';
+      if (handler) {
+        try {
+          ok = await handler(JSON.parse(next.event) as ChannelEvent);
+          error = 'the bot could not handle it';
+        } catch (err) {
+          error = (err as Error).message;
+        }
+      }
+      const attempts = next.attempts + 1;
+      if (ok || attempts >= maxAttempts) this.settled(key);
+      if (ok) {
+        await Event.updateOne({ _id: next._id }, { $set: { status: 'done', doneAt: new Date(), lastError: null, attempts } });
+        await Pending.deleteOne({ _id: next._id });
+        this.forget(key, next._id);
+        continue;
+      }
+      if (attempts >= maxAttempts) {
+        this.log.error({ channel, event: next._id, attempts, err: error }, 'inbox: event failed for good; kept as failed');
+        await Event.updateOne({ _id: next._id }, { $set: { status: 'failed', lastError: error, attempts } });
+        await Pending.deleteOne({ _id: next._id });
+        this.forget(key, next._id);
+        continue;
+      }
+      const wait = BACKOFF_MS[Math.min(attempts - 1, BACKOFF_MS.length - 1)]!;
+      this.log.warn({ channel, event: next._id, attempts, retryInMs: wait, err: error }, 'inbox: event will be retried');
+      await Event.updateOne({ _id: next._id }, { $set: { lastError: error, attempts, nextAttemptAt: new Date(Date.now() + wait) } });
+      await Pending.updateOne({ _id: next._id }, { $set: { attempts, nextAttemptAt: new Date(Date.now() + wait) } });
+      // Until it is handled, this sender's queue is read from the database, which keeps the
+      // retry time and the order.
+      this.forget(key, next._id);
+      this.fromDatabase.add(key);
+      return;
+    }
+    if (!local) this.fromDatabase.delete(key);
+    // What this process recorded meanwhile waits for the next turn slot (see drain);
+    // another process's events wait for the poll, as this process keeps the lease a moment.
   }
 
   /**

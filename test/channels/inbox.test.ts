@@ -63,6 +63,36 @@ describe('Inbox (real database)', () => {
     expect(await pendingEventModel(connection).countDocuments()).toBe(0);
   });
 
+  it('alone on its database, keeps a sender in order from memory, behind an event waiting for its retry', async () => {
+    const inbox = new Inbox(connection, log, { alone: true });
+    const seen: string[] = [];
+    let failOnce = true;
+    inbox.handle('test', async (e) => {
+      seen.push(e.text);
+      if (e.text === 'm1' && failOnce) {
+        failOnce = false;
+        return false;
+      }
+      return true;
+    });
+    await inbox.record('test', [event('c4', 1)]);
+    await inbox.idle();
+    await inbox.record('test', [event('c4', 2)]);
+    await inbox.idle();
+    // m2 waits behind m1's retry.
+    expect(seen).toEqual(['m1']);
+    await pendingEventModel(connection).updateOne({ _id: 'test:c4-1' }, { $set: { nextAttemptAt: new Date(0) } });
+    await (inbox as unknown as { poll(): Promise<void> }).poll();
+    await inbox.idle();
+    expect(seen).toEqual(['m1', 'm1', 'm2']);
+    for (let n = 3; n <= 6; n += 1) await inbox.record('test', [event('c4', n)]);
+    await inbox.idle();
+    expect(seen.slice(3)).toEqual(['m3', 'm4', 'm5', 'm6']);
+    expect(await pendingEventModel(connection).countDocuments()).toBe(0);
+    expect(await inboundEventModel(connection).countDocuments({ status: 'done' })).toBe(6);
+    await inbox.stop();
+  });
+
   it('queues again an event archived but never queued (a crash between the two writes)', async () => {
     const inbox = new Inbox(connection, log);
     const handled: string[] = [];
