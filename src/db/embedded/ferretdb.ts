@@ -4,6 +4,11 @@ import { buildFerretdb, cachedFerretdbPath } from './ferretdb-build';
 import { DatabaseError } from '../../errors';
 import { freePort, inspectDataDir, startAndWaitForPort, stopChild, whichSync, type RunningEngine } from './child-process';
 
+// At most 16 connections a client: FerretDB gives each its own SQLite connection, and with a
+// hundred writers at once (200 customers in `npm run bench`) SQLite starved some past its
+// 10 s busy timeout ("database is locked"); beyond 16 nothing ran faster here.
+const CLIENT_OPTIONS = 'maxPoolSize=16';
+
 /** Finds a FerretDB binary: the configured path, `ferretdb` on PATH, or the cached build. */
 export function findFerretdb(configured?: string): string | undefined {
   if (configured) {
@@ -30,7 +35,7 @@ export async function startFerretdb(binary: string, dataDir: string, options: { 
   const inUse = inspectDataDir(dataDir, 'ferretdb');
   if (inUse.state === 'owned') {
     if (!options.share) throw new DatabaseError(`another Taawun (pid ${inUse.ownerPid}) is using the database in ${dataDir}; stop it, or give this one its own DATA_DIR`);
-    return { engine: 'ferretdb', uri: `mongodb://127.0.0.1:${inUse.port}/taawun`, dataDir, stop: async () => undefined };
+    return { engine: 'ferretdb', uri: `mongodb://127.0.0.1:${inUse.port}/taawun?${CLIENT_OPTIONS}`, dataDir, stop: async () => undefined };
   }
   const port = await freePort();
   const child = await startAndWaitForPort(
@@ -41,7 +46,9 @@ export async function startFerretdb(binary: string, dataDir: string, options: { 
       // waiting for the disk to sync it. That is MongoDB's own default (w:1 without j: the journal
       // is synced every 100 ms), survives a crash of the engine or of Taawun, and halves
       // a webhook's acknowledgement time here; only a power cut can take the last writes.
-      `--sqlite-url=file:${dataDir}/?_pragma=synchronous(normal)`,
+      // _txlock=immediate: a write takes SQLite's write lock when it begins, waiting its turn,
+      // instead of failing at once (SQLITE_BUSY) when it finds another writer got there first.
+      `--sqlite-url=file:${dataDir}/?_pragma=synchronous(normal)&_txlock=immediate`,
       `--state-dir=${dataDir}`,
       `--listen-addr=127.0.0.1:${port}`,
       '--telemetry=disable',
@@ -53,7 +60,7 @@ export async function startFerretdb(binary: string, dataDir: string, options: { 
   );
   return {
     engine: 'ferretdb',
-    uri: `mongodb://127.0.0.1:${port}/taawun`,
+    uri: `mongodb://127.0.0.1:${port}/taawun?${CLIENT_OPTIONS}`,
     dataDir,
     stop: () => stopChild(child, dataDir),
   };
