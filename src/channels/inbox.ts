@@ -41,6 +41,9 @@ const TURNS_AT_ONCE = 8;
  * answers 200 at once; the events are then handled one sender at a time, in order, by
  * whichever process holds that sender's lease, so order holds across processes too. A
  * failed event is retried with backoff and, after the last try, kept as failed: never lost.
+ * At most TURNS_AT_ONCE senders are handled at once, in arrival order. With `alone` (this
+ * process is the database's only client) a sender's queue is kept in memory; the database's
+ * copy serves retries and what a stop left behind.
  */
 export class Inbox {
   private readonly holder = `${process.pid}:${randomUUID()}`;
