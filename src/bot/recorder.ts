@@ -52,6 +52,7 @@ export function conversationRecorder(
       // adapters store it with the channel's answer instead); the message id rides on the
       // activity, for channels that report delivery.
       context.onSendActivities(async (_ctx, activities, sendNext) => {
+        if (info.forgotten) return sendNext();
         await storeOutbound(connection, customer._id, info.channel, activities, context.adapter).catch((err: Error) =>
           log.error({ customer: String(customer._id), err: err.message }, 'could not store an outbound message'),
         );
@@ -78,11 +79,11 @@ function recordsOnDelivery(adapter: unknown): boolean {
   return (adapter as Partial<RecordsOnDelivery> | undefined)?.recordsOnDelivery === true;
 }
 
-/** The turn's inbound message not stored yet, handed over once (to an adapter that stores on delivery). */
+/** The turn's inbound message not stored yet, handed over once (to an adapter that stores on delivery); none when the turn is forgotten. */
 export function takeInboundRecord(context: TurnContext): PendingRecord | undefined {
   const record = context.turnState.get(INBOUND_RECORD) as PendingRecord | undefined;
   context.turnState.delete(INBOUND_RECORD);
-  return record;
+  return turnInfo(context).forgotten ? undefined : record;
 }
 
 /**
@@ -94,7 +95,7 @@ export function takeInboundRecord(context: TurnContext): PendingRecord | undefin
 export async function storeOutbound(connection: Connection, customer: Types.ObjectId, channel: string, activities: Partial<Activity>[], adapter?: unknown) {
   const deferred = recordsOnDelivery(adapter);
   for (const activity of activities) {
-    if (activity.type !== 'message' || activity.channelData?.taawunNoRecord) continue;
+    if (activity.type !== 'message') continue;
     const quickReplies = quickRepliesOf(activity);
     const at = activity.channelData?.taawun as { flow?: string; step?: string } | undefined;
     const record: MessageRecord = {

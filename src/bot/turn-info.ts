@@ -19,6 +19,8 @@ export interface TurnInfo {
   paused?: boolean;
   /** The customer just said "stop" to a rating question: never asked again. */
   ratingOptOut?: boolean;
+  /** The customer was erased in this turn: nothing more of it is stored, their message included. */
+  forgotten?: boolean;
 }
 
 const KEY = Symbol('taawun.turnInfo');

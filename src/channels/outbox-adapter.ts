@@ -2,6 +2,7 @@ import { ActivityTypes, BotAdapter, TurnContext, type Activity, type Conversatio
 import type { Connection } from 'mongoose';
 import type { QuickReply } from '../bot/quick-replies';
 import { takeInboundRecord, type PendingRecord, type RecordsOnDelivery } from '../bot/recorder';
+import { turnInfo } from '../bot/turn-info';
 import { customerModel } from '../db/models/customer';
 import { customerIdOf } from '../history/customers';
 import { messageModel } from '../db/models/message';
@@ -67,6 +68,8 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
         ok = await this.logic(c);
       });
       const outbox = context.turnState.get(OUTBOX) as Partial<Activity>[];
+      // A turn that erased the customer keeps none of its messages.
+      if (turnInfo(context).forgotten) for (const activity of outbox) delete activity.channelData?.taawunRecord;
       if (outbox.length > 0) await this.send(event.sender, outbox, false, takeInboundRecord(context));
     } finally {
       // No replies, or the turn failed: the customer's message is kept all the same.
@@ -145,27 +148,23 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
   }
 
   /**
-   * Stores what became of the turn's messages: the customer's message and the records that
-   * ride on the activities are inserted in one write; messages stored before sending are
-   * updated. `sent` holds the messages the channel took, with its id for them; the others
-   * get `failure`.
+   * Stores the turn's messages with what became of them, in one insert: the customer's
+   * message and the records that ride on the activities (storeOutbound gives every activity
+   * sent through this adapter one). `sent` holds the messages the channel took, with its id
+   * for them; when sending failed, all get `outcome`.
    */
   private async storeDelivery(activities: Partial<Activity>[], sent: Map<string, string | null>, outcome: { status: 'sent' | 'failed'; at: Date; error?: string }, inbound?: PendingRecord): Promise<void> {
-    const Message = messageModel(this.connection);
-    const inserts: Record<string, unknown>[] = inbound ? [{ ...inbound }] : [];
+    const inserts: object[] = inbound ? [inbound] : [];
     for (const activity of activities) {
-      for (const id of OutboxAdapter.messageIdOf(activity)) {
-        const taken = sent.has(id);
-        // Not taken while others were: the channel sent nothing (outside the window); no delivery to tell.
-        const delivery = taken || outcome.status === 'failed' ? outcome : undefined;
-        const fields = { ...(taken ? { externalId: sent.get(id) } : {}), ...(delivery ? { delivery } : {}) };
-        const record = activity.channelData?.taawunRecord as PendingRecord | undefined;
-        if (record) inserts.push({ ...record, ...fields });
-        // One update per id: FerretDB finds a document by _id equality directly, but scans for $in.
-        else if (delivery) await Message.updateOne({ _id: id }, { $set: fields });
-      }
+      const record = activity.channelData?.taawunRecord as PendingRecord | undefined;
+      if (!record) continue;
+      const id = String(record._id);
+      const taken = sent.has(id);
+      // Not taken while others were: the channel sent nothing (outside the window); no delivery to tell.
+      const delivery = taken || outcome.status === 'failed' ? outcome : undefined;
+      inserts.push({ ...record, ...(taken ? { externalId: sent.get(id) } : {}), ...(delivery ? { delivery } : {}) });
     }
-    await insertPlain(Message, inserts);
+    await insertPlain(messageModel(this.connection), inserts);
   }
 
   /** A bare number answers the numbered choices last offered, when buttons could not carry them. */

@@ -36,8 +36,10 @@ export interface ActionContext {
   setVar(name: string, value: unknown): void;
   /** The words of the message this turn answers ("bghit 2 dyal amlou"); empty when a button was tapped. */
   message: string;
-  /** Sends a message to the customer; `record: false` leaves it out of their history (after an erasure). */
-  say(text: string, options?: { record?: boolean }): Promise<void>;
+  /** Sends a message to the customer. */
+  say(text: string): Promise<void>;
+  /** Keeps nothing more of this turn: the customer's message and the replies from now on are not stored (an erasure). */
+  forgetTurn(): void;
   /** The cooperative's catalog and the reply texts, as live now. */
   catalog: Catalog;
   locales: Locales;

@@ -254,8 +254,11 @@ async function runAction(flow: Flow, step: Extract<Step, { kind: 'do' }>, convo:
         // A tapped button's (or numbered choice's) text is its title, not the customer's words.
         message: context.activity.value === undefined || context.activity.value === null ? (context.activity.text ?? '') : '',
         services: env.services,
-        say: async (message: string, options?: { record?: boolean }) => {
-          await bot.say({ text: message, channelData: { taawun: { flow: flow.id, step: step.id }, ...(options?.record === false ? { taawunNoRecord: true } : {}) } });
+        say: async (message: string) => {
+          await bot.say({ text: message, channelData: { taawun: { flow: flow.id, step: step.id } } });
+        },
+        forgetTurn: () => {
+          info.forgotten = true;
         },
         log: env.log,
         catalog: env.catalog(),

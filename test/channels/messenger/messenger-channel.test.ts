@@ -134,6 +134,17 @@ describe('Messenger channel against a local fake of the Graph API (real database
     expect(customer?.channelError).toMatchObject({ code: 551 });
   });
 
+  it('erases a Messenger customer with nothing of the erasing turn left behind', async () => {
+    const u = 'psid-erase';
+    await say(u, 'bonjour');
+    await say(u, 'Nadia');
+    const customer = (await customerModel(server.connection).findOne({ channel: 'messenger', externalId: u }).lean())!;
+    expect(await say(u, 'je veux supprimer mes données')).toEqual([expect.stringMatching(/^Voulez-vous vraiment effacer/)]);
+    expect(await say(u, 'oui')).toEqual([expect.stringMatching(/^C'est fait/)]);
+    expect(await customerModel(server.connection).findById(customer._id).lean()).toBeNull();
+    expect(await messageModel(server.connection).countDocuments({ customer: customer._id })).toBe(0);
+  });
+
   it('answers a photo politely', async () => {
     const body = messengerText('psid-photo', 'x');
     const item = body.entry[0]!.messaging[0]!.message as Record<string, unknown>;
