@@ -274,16 +274,11 @@ export class Inbox {
         }
       }
       const attempts = next.attempts + 1;
-      if (ok || attempts >= maxAttempts) this.settled(key);
-      if (ok) {
-        await Event.updateOne({ _id: next._id }, { $set: { status: 'done', doneAt: new Date(), lastError: null, attempts } });
-        await Pending.deleteOne({ _id: next._id });
-        this.forget(key, next._id);
-        continue;
-      }
-      if (attempts >= maxAttempts) {
-        this.log.error({ channel, event: next._id, attempts, err: error }, 'inbox: event failed for good; kept as failed');
-        await Event.updateOne({ _id: next._id }, { $set: { status: 'failed', lastError: error, attempts } });
+      if (ok || attempts >= maxAttempts) {
+        this.settled(key);
+        if (!ok) this.log.error({ channel, event: next._id, attempts, err: error }, 'inbox: event failed for good; kept as failed');
+        const outcome = ok ? { status: 'done', doneAt: new Date(), lastError: null, attempts } : { status: 'failed', lastError: error, attempts };
+        await Event.updateOne({ _id: next._id }, { $set: outcome });
         await Pending.deleteOne({ _id: next._id });
         this.forget(key, next._id);
         continue;

@@ -28,10 +28,18 @@ export async function ensureIndexes(connection: mongoose.Connection): Promise<vo
   for (const model of Object.values(connection.models)) await buildIndexes(model, ferretdb);
 }
 
+// Asked once a client: the main database and the inbox's share it.
+const ferretdbByClient = new WeakMap<object, Promise<boolean>>();
+
 /** Whether the server is FerretDB (its buildInfo names its own version). */
-export async function isFerretdb(connection: mongoose.Connection): Promise<boolean> {
-  const info = await connection.db!.admin().command({ buildInfo: 1 });
-  return 'ferretdbVersion' in info;
+export function isFerretdb(connection: mongoose.Connection): Promise<boolean> {
+  const client = connection.getClient();
+  let answer = ferretdbByClient.get(client);
+  if (!answer) {
+    answer = connection.db!.admin().command({ buildInfo: 1 }).then((info) => 'ferretdbVersion' in info);
+    ferretdbByClient.set(client, answer);
+  }
+  return answer;
 }
 
 /**

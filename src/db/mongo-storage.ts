@@ -38,7 +38,8 @@ export class MongoStorage implements Storage {
     const unknown: string[] = [];
     for (const key of keys) {
       const known = this.known.get(key);
-      let doc = known === undefined ? null : await this.model.findById(versionId(key, known)).lean();
+      // 0: a key seen here without versions yet.
+      let doc = !known ? null : await this.model.findById(versionId(key, known)).lean();
       if (!doc) {
         unknown.push(key);
         continue;

@@ -15,17 +15,12 @@ export async function touchCustomer(connection: Connection, channel: string, ext
   const Ids = customerIdModel(connection);
   const key = `${channel}:${externalId}`;
   const ids = knownIds(connection);
-  const remembered = ids.get(key);
-  if (remembered) {
-    // An identity's customer id never changes; an erased customer is simply not found.
-    const doc = await Customer.findOneAndUpdate({ _id: remembered }, { $set: { lastSeenAt: now } }, { returnDocument: 'after' }).lean<Customer>();
-    if (doc) return doc;
-    ids.delete(key);
-  }
-  const known = await Ids.findById(key).lean();
-  if (known) {
-    const doc = await Customer.findOneAndUpdate({ _id: known.customer }, { $set: { lastSeenAt: now } }, { returnDocument: 'after' }).lean<Customer>();
+  const id = await customerIdOf(connection, channel, externalId);
+  if (id) {
+    const doc = await Customer.findOneAndUpdate({ _id: id }, { $set: { lastSeenAt: now } }, { returnDocument: 'after' }).lean<Customer>();
     if (doc) return remember(ids, key, doc);
+    // Erased (here or by another process): found or created again below.
+    ids.delete(key);
   }
   const upsert = () =>
     Customer.findOneAndUpdate(
