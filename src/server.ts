@@ -144,7 +144,7 @@ export async function startServer(
       locales: () => live!.flows.current.locales,
       catalog: () => live!.flows.current.catalog,
       staffLanguage: config.defaultLanguage,
-      publicUrl: config.publicUrl,
+      orderLink: (number) => `${baseUrl}/admin/orders#order-${encodeURIComponent(number)}`,
       delivered: (order) => ratings.delivered(order),
       // A day whose figures were kept is summed again when one of its orders is cancelled.
       cancelled: (order) => digestDays.invalidate(order.createdAt),
@@ -163,7 +163,8 @@ export async function startServer(
         orders,
         ratings,
         cooperative,
-        links: { conversation: (customer) => `${baseUrl}/admin/customers/${customer}`, console: (customer) => `${baseUrl}/admin/customers/${customer}` },
+        links: { customer: (customer) => `${baseUrl}/admin/customers/${customer}` },
+        digestDays,
         handoff: { timeoutMs: config.handoffTimeoutHours * 3_600_000 },
         staffLanguage: config.defaultLanguage,
       },

@@ -14,8 +14,10 @@ export interface ActionServices {
   orders: OrderBook;
   ratings: RatingScheduler;
   cooperative: CooperativeNotifier;
-  /** Addresses of the server's pages, for links in notifications. */
-  links: { conversation(customer: string): string; console(customer: string): string };
+  /** Addresses of the staff console's pages, for links in notifications. */
+  links: { customer(customer: string): string };
+  /** Forgets the digest's kept figures of the day of an instant (an erasure removes words they quote). */
+  digestDays: { invalidate(instant: Date): Promise<void> };
   /** How long a handoff keeps the bot quiet for a customer. */
   handoff: { timeoutMs: number };
   /** The language the cooperative's staff read their notifications in. */

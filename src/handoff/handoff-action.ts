@@ -29,7 +29,7 @@ export const handoffAction: ActionDefinition = {
         name: context.customer.name ?? context.customer.externalId,
         channel: context.channel,
         reason,
-        link: context.services.links.console(String(context.customer._id)),
+        link: context.services.links.customer(String(context.customer._id)),
       }),
       { customer: String(context.customer._id), channel: context.channel, reason },
     );

@@ -23,8 +23,8 @@ export function orderNotifications(options: {
   catalog: () => Catalog;
   /** The language the cooperative reads its notifications in. */
   staffLanguage: Language;
-  /** The server's public address, for links in notifications. */
-  publicUrl: string | undefined;
+  /** The order's card on the staff console, for links in notifications. */
+  orderLink(number: string): string;
   /** Called when an order is delivered: the time to ask how it was. */
   delivered(order: OrderDoc): Promise<void>;
   /** Called when an order is cancelled, by anyone: its day's figures change. */
@@ -33,7 +33,7 @@ export function orderNotifications(options: {
 }): OrderEvents {
   const texts = (lang: string | undefined) => new OrderTexts(options.locales(), options.catalog(), ((lang as Language | undefined) ?? options.staffLanguage));
   const staff = () => texts(options.staffLanguage);
-  const link = (order: OrderDoc) => (options.publicUrl ? `${options.publicUrl}/api/orders/${order._id}` : `/api/orders/${order._id}`);
+  const link = (order: OrderDoc) => options.orderLink(order._id);
   const background = (what: string, work: Promise<unknown>) => void work.catch((err: Error) => options.log.error({ err: err.message }, `${what} failed`));
 
   return {

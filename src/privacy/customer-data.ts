@@ -28,9 +28,16 @@ export async function exportCustomer(connection: Connection, id: Types.ObjectId)
  * their orders stay for the accounts, with name, phone and address removed. Returns
  * what was removed, for the log.
  */
-export async function eraseCustomer(connection: Connection, id: Types.ObjectId): Promise<Record<string, number>> {
+export async function eraseCustomer(connection: Connection, id: Types.ObjectId, forgetDigestDay: (instant: Date) => Promise<void>): Promise<Record<string, number>> {
   const customer = await customerModel(connection).findById(id, { channel: 1, externalId: 1 }).lean();
   if (!customer) return {};
+  // The digest's kept days quote comments, suggestions and questions: those days are summed again without them.
+  const quoted = await Promise.all([
+    ratingModel(connection).find({ customer: id, comment: { $ne: null } }, { answeredAt: 1 }).lean(),
+    suggestionModel(connection).find({ customer: id }, { at: 1 }).lean(),
+    unansweredModel(connection).find({ customer: id }, { at: 1 }).lean(),
+  ]);
+  const instants = [...quoted[0].map((r) => r.answeredAt), ...quoted[1].map((s) => s.at), ...quoted[2].map((u) => u.at)];
   const removed: Record<string, number> = {};
   const count = async (name: string, work: Promise<{ deletedCount?: number; modifiedCount?: number }>) => {
     const result = await work;
@@ -45,11 +52,14 @@ export async function eraseCustomer(connection: Connection, id: Types.ObjectId):
   await count('ratingComments', ratingModel(connection).updateMany({ customer: id }, { $set: { comment: null } }));
   await count('ordersAnonymised', orderModel(connection).updateMany({ customer: id }, { $set: { name: null, phone: '', 'delivery.address': '', 'delivery.city': '' } }));
   // The saved dialogs hold answers (name, phone, address); the turn that erases saves an empty one after.
-  // Botkit's key is "<channel>/conversations/<type>-<id>-<group>-<id>/".
+  // Botkit's key is "<channel>/conversations/<the conversation's fields>-<user id>/": this
+  // customer's id ends it (merely containing it would take other customers' dialogs too).
   const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const key = `^${escape(customer.channel)}/conversations/[^/]*${escape(customer.externalId)}[^/]*/`;
+  const key = `^${escape(customer.channel)}/conversations/(.*-)?${escape(customer.externalId)}/$`;
   await count('dialogVersions', dialogStateModel(connection).deleteMany({ key: { $regex: key } }));
   await customerIdModel(connection).deleteOne({ _id: `${customer.channel}:${customer.externalId}` });
   await count('profile', customerModel(connection).deleteOne({ _id: id }));
+  for (const instant of instants) await forgetDigestDay(instant);
+  removed.digestDays = instants.length;
   return removed;
 }

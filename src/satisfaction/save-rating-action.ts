@@ -47,7 +47,7 @@ export const saveRatingAction: ActionDefinition = {
         channel: context.channel,
         order: order ?? '',
         comment: comment ?? '',
-        link: context.services.links.conversation(String(context.customer._id)),
+        link: context.services.links.customer(String(context.customer._id)),
       });
       context.services.cooperative.notify('rating.low', staffText, { rating: { score, comment, order, customer: String(context.customer._id), channel: context.channel } });
     }

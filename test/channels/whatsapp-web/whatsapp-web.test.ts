@@ -78,7 +78,7 @@ describe('WhatsApp Web channel with a fake whatsapp-web.js client (real database
       "Retrait à la coopérative, route d'Agadir, Taroudant (du lundi au samedi), sans frais",
       'Total : 180 MAD, paiement au retrait',
       'Client : Sam, +212633333333 (whatsapp-web)',
-      `/api/orders/${number}`,
+      `${server.url}/admin/orders#order-${number}`,
     ]);
   });
 
