@@ -1,7 +1,7 @@
 import cron from 'node-cron';
 import type { Connection } from 'mongoose';
 import type { Catalog } from '../catalog/catalog';
-import { takeLease } from '../db/models/lease';
+import { releaseLease, takeLease } from '../db/models/lease';
 import type { Locales } from '../i18n/locales';
 import type { Logger } from '../logger';
 import type { CooperativeNotifier } from '../notify/cooperative-notifier';
@@ -40,7 +40,14 @@ export class DigestSender {
       return false;
     }
     const catalog = this.live.catalog();
-    const digest = await computeDigest(this.connection, catalog, this.days, p, this.options.timeZone, now);
+    let digest: Awaited<ReturnType<typeof computeDigest>>;
+    try {
+      digest = await computeDigest(this.connection, catalog, this.days, p, this.options.timeZone, now);
+    } catch (err) {
+      // Not sent: the period's lease goes back, so the next run tries again.
+      await releaseLease(this.connection, `digest:${p.from}:${p.to}`, this.holder);
+      throw err;
+    }
     const text = digestText(digest, { locales: this.live.locales(), lang: digestLanguage(this.options.staffLanguage), cooperative: catalog.data.cooperative.name, link: this.link(p), short: true });
     this.cooperative.notify('digest', text, { digest });
     this.log.info({ from: p.from, to: p.to, ratings: digest.csat.count, orders: digest.orders.count }, 'digest sent to the cooperative');

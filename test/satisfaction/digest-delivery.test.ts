@@ -89,6 +89,24 @@ describe('the digest: API, text, sending once, CLI and page (real database)', ()
     expect(digests[0]!.digest).toMatchObject({ csat: { count: 3 } });
   });
 
+  it('a digest that fails to compute is not counted as sent: the next run sends it', async () => {
+    const sender = (days: DigestDays) =>
+      new DigestSender(
+        server.connection,
+        days,
+        { catalog: () => Catalog.load(path.join(projectRoot, 'flows', 'catalog.yml')), locales: () => Locales.load(path.join(projectRoot, 'locales')) },
+        server.cooperative,
+        { timeZone: TZ, cron: '0 8 * * 1', staffLanguage: 'fr', baseUrl: () => 'https://bot.example.ma' },
+        'a-process',
+        createLogger('silent', 'json'),
+      );
+    const days = new DigestDays(server.connection, TZ, createLogger('silent', 'json'));
+    const broken = Object.assign(Object.create(days) as DigestDays, { figures: async () => Promise.reject(new Error('database hiccup')) });
+    const week = period('2026-11-09', '2026-11-15', TZ);
+    await expect(sender(broken).send(week)).rejects.toThrow('database hiccup');
+    expect(await sender(days).send(week)).toBe(true);
+  });
+
   it('prints the digest with npm run cli -- digest', async () => {
     const lines: string[] = [];
     const saved = process.env.MONGODB_URI;
