@@ -135,16 +135,18 @@ export class RatingScheduler {
     if (!customer) return skip('gone');
     if (customer.ratingOptOut) return skip('opt_out');
     if (customer.lastRatingRequestAt && now.getTime() - customer.lastRatingRequestAt.getTime() < this.settings.cooldownDays * DAY) return skip('cooldown');
+    const postpone = async (dueAt: Date) => {
+      await Request.updateOne({ _id: request._id }, { $set: { dueAt } });
+      await Queue.updateOne({ _id: request._id }, { $set: { dueAt } });
+      return 'postponed';
+    };
+    // A person has the conversation: the bot stays quiet until they give it back or it times out.
+    if (customer.handoff?.until && customer.handoff.until > now) return postpone(customer.handoff.until);
     const seen = customer.lastSeenAt.getTime();
     // Still talking: after an answered question, wait until the conversation has been quiet
     // RATING_AFTER_ANSWER_MINUTES; after a delivery, until the customer has been quiet a few minutes.
     const quietFor = request.occasion === 'answered' ? (this.settings.afterAnswerMinutes ?? 0) * 60_000 : BUSY_MS;
-    if (now.getTime() - seen < quietFor && seen > request.createdAt.getTime() - BUSY_MS) {
-      const dueAt = new Date(seen + quietFor);
-      await Request.updateOne({ _id: request._id }, { $set: { dueAt } });
-      await Queue.updateOne({ _id: request._id }, { $set: { dueAt } });
-      return 'postponed';
-    }
+    if (now.getTime() - seen < quietFor && seen > request.createdAt.getTime() - BUSY_MS) return postpone(new Date(seen + quietFor));
     if (WINDOW_CHANNELS.has(customer.channel) && now.getTime() - seen > DAY) return skip('window');
     await this.ask(customer, request);
     await Request.updateOne({ _id: request._id }, { $set: { status: 'sent', sentAt: now } });

@@ -61,6 +61,18 @@ describe('rating requests (real database)', () => {
     expect(await ratingRequestModel(connection).findById(`${String(talking._id)}:delivered:TIF-000003`).lean()).toMatchObject({ status: 'due' });
   });
 
+  it('waits while a person of the cooperative has the conversation, until the handoff ends', async () => {
+    const asked: string[] = [];
+    const scheduler = new RatingScheduler(connection, settings, async (_c, r) => void asked.push(r._id), 'a', log);
+    const c = await customer('web', 10);
+    const until = new Date(Date.now() + 5 * HOUR);
+    await customerModel(connection).updateOne({ _id: c._id }, { $set: { handoff: { since: new Date(), until, reason: 'human' } } });
+    await scheduler.delivered(order('TIF-000004', c as never), new Date(Date.now() - 5 * HOUR));
+    expect(await scheduler.runDue()).toMatchObject({ sent: 0, postponed: 1 });
+    expect(asked).toEqual([]);
+    expect(await ratingRequestModel(connection).findById(`${String(c._id)}:delivered:TIF-000004`).lean()).toMatchObject({ status: 'due', dueAt: until });
+  });
+
   it('schedules each occasion once, and nothing when the occasion is turned off', async () => {
     const c = await customer('web', 1);
     const scheduler = new RatingScheduler(connection, settings, async () => undefined, 'a', log);
