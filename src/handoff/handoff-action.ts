@@ -20,7 +20,7 @@ export const handoffAction: ActionDefinition = {
     const now = new Date();
     const reason = typeof params.reason === 'string' && params.reason.trim() ? params.reason.trim() : 'human';
     const handoff = { since: now, until: new Date(now.getTime() + context.services.handoff.timeoutMs), reason };
-    await customerModel(context.connection).updateOne({ _id: context.customer._id }, { $addToSet: { tags: NEEDS_HUMAN_TAG }, $set: { handoff } });
+    await customerModel(context.connection).updateOne({ _id: context.customer._id }, { $addToSet: { tags: NEEDS_HUMAN_TAG }, $set: { handoff, fallbacks: 0 } });
     context.customer.handoff = handoff;
     context.log.warn({ customer: String(context.customer._id), channel: context.channel, flow: context.flow, reason }, 'a customer is waiting for a person');
     context.services.cooperative.notify(

@@ -121,7 +121,11 @@ describe('the staff console and its API (real database)', () => {
     const lostCustomer = (await customerModel(server.connection).findOne({ externalId: lost.user }).lean())!;
     expect(lostCustomer.handoff).toMatchObject({ reason: 'repeated_fallbacks' });
     // The handoff times out: after HANDOFF_TIMEOUT_HOURS the bot answers again.
-    await customerModel(server.connection).updateOne({ _id: lostCustomer._id }, { $set: { 'handoff.until': new Date(Date.now() - 1000) } });
+    const ended = new Date(Date.now() - 1000);
+    await customerModel(server.connection).updateOne({ _id: lostCustomer._id }, { $set: { 'handoff.until': ended } });
+    // The three misunderstood messages were counted before the handoff: one more starts a new count.
+    expect((await lost.texts('zzz qqq')).join()).toMatch(/Je n'ai pas compris/);
+    expect((await customerModel(server.connection).findById(lostCustomer._id).lean())!.handoff?.until).toEqual(ended);
     expect(await lost.texts('menu')).toEqual([expect.stringMatching(/Que puis-je faire pour vous/)]);
   });
 
