@@ -1,3 +1,3 @@
-// whatsapp-web.js pulls in puppeteer, whose install would download Chrome; we use
-// Debian's chromium instead (CHROMIUM_PATH), and this machine cannot fetch Chrome.
+// whatsapp-web.js pulls in puppeteer, whose install would download Chrome; Taawun uses
+// the system's chromium instead (CHROME_PATH; the browser tests: CHROMIUM_PATH).
 module.exports = { skipDownload: true };

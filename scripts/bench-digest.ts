@@ -14,7 +14,7 @@ import { computeDigest } from '../src/satisfaction/digest';
 import { DigestDays } from '../src/satisfaction/digest-days';
 import { createLogger } from '../src/logger';
 import { addDays, dayOf, daysOf, period } from '../src/satisfaction/periods';
-import { benchDatabase, numberArg } from './bench-support';
+import { benchDatabase, numberArg, stopBenchDatabases } from './bench-support';
 
 const RATINGS = numberArg('ratings', 100_000);
 const MESSAGES = numberArg('messages', 1_000_000);
@@ -122,8 +122,9 @@ async function main(): Promise<void> {
 
 main().then(
   () => process.exit(0),
-  (err: Error) => {
+  async (err: Error) => {
     console.error(err);
+    await stopBenchDatabases();
     process.exit(1);
   },
 );

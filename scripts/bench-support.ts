@@ -19,6 +19,17 @@ export interface BenchDatabase {
   stop(): Promise<void>;
 }
 
+// Engines this run started: stopped however it ends (each runs in its own process group, so
+// neither a failure nor Ctrl-C would otherwise stop it).
+const started = new Set<BenchDatabase>();
+
+/** Stops every engine a benchmark started; for its failure path. */
+export async function stopBenchDatabases(): Promise<void> {
+  for (const database of [...started]) await database.stop().catch(() => undefined);
+}
+
+process.once('SIGINT', () => void stopBenchDatabases().then(() => process.exit(130)));
+
 /** Starts (or finds) the benchmark's database; FerretDB's log is kept in the temp folder when the run fails. */
 export async function benchDatabase(label: string): Promise<BenchDatabase> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `taawun-${label}-`));
@@ -31,7 +42,7 @@ export async function benchDatabase(label: string): Promise<BenchDatabase> {
     process.on('exit', () => fs.existsSync(log) && fs.copyFileSync(log, path.join(os.tmpdir(), `taawun-${label}-last-ferretdb.log`)));
   }
   const root = base;
-  return {
+  const database: BenchDatabase = {
     uri: (name) => {
       const url = new URL(root);
       url.pathname = `/${name}`;
@@ -39,8 +50,11 @@ export async function benchDatabase(label: string): Promise<BenchDatabase> {
     },
     machine: `machine: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; database: ${engine ? 'FerretDB 1.24 (SQLite), local' : 'MONGODB_URI'}`,
     stop: async () => {
+      started.delete(database);
       await engine?.stop();
       fs.rmSync(scratch, { recursive: true, force: true });
     },
   };
+  started.add(database);
+  return database;
 }

@@ -19,7 +19,7 @@ import { startServer } from '../src/server';
 import { Catalog } from '../src/catalog/catalog';
 import { orderModel } from '../src/db/models/order';
 import { FakeGraphApi, messengerText, signedWebhook } from '../test/support/fake-graph-api';
-import { benchDatabase, numberArg } from './bench-support';
+import { benchDatabase, numberArg, stopBenchDatabases } from './bench-support';
 
 const CUSTOMERS = numberArg('customers', 200);
 const RATE = numberArg('rate', 100);
@@ -204,8 +204,9 @@ async function main(): Promise<void> {
 
 main().then(
   () => process.exit(0),
-  (err: Error) => {
+  async (err: Error) => {
     console.error(err);
+    await stopBenchDatabases();
     // The engine's own words, when it is the one that failed.
     const log = path.join(os.tmpdir(), 'taawun-bench-last-ferretdb.log');
     if (fs.existsSync(log)) console.error(`FerretDB log: ${log}`);
