@@ -302,7 +302,7 @@ export async function startServer(
     const port = (server.address() as AddressInfo).port;
     const url = config.publicUrl ?? `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
     baseUrl = url;
-    if (!config.adminToken && !config.adminPassword) log.warn('the admin API is off: set ADMIN_TOKEN to turn it on');
+    if (!config.adminToken && !config.adminPassword) log.info('the admin API is off: set ADMIN_TOKEN (or ADMIN_PASSWORD, for the console) to turn it on');
     else if (config.adminToken) log.info(`the admin API is on at ${url}/api (customers, orders, digest; Authorization: Bearer <ADMIN_TOKEN>)`);
     if (config.adminPassword) log.info(`the staff console is at ${url}/admin (sign in with ADMIN_PASSWORD)`);
     else log.info('the staff console is off: set ADMIN_PASSWORD to turn it on');
