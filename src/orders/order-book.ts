@@ -77,7 +77,9 @@ export class OrderBook {
     }
 
     const done = resumed ? await this.stock.movementsFor(request.draft) : [];
-    const reserved: CartLine[] = request.lines.filter((l) => done.some((m) => m.product === l.product && m.reason === 'order'));
+    // Still held: more reservations of the product for this draft than releases (a refused attempt released its own).
+    const count = (product: string, reason: string) => done.filter((m) => m.product === product && m.reason === reason).length;
+    const reserved: CartLine[] = request.lines.filter((l) => count(l.product, 'order') > count(l.product, 'release'));
     const short: { product: string; wanted: number; available: number }[] = [];
     for (const line of request.lines) {
       if (reserved.some((r) => r.product === line.product)) continue;

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Types, type Connection } from 'mongoose';
 import { Catalog } from '../../src/catalog/catalog';
+import { orderClaimModel } from '../../src/db/models/order-claim';
 import { stockMovementModel } from '../../src/db/models/stock-movement';
 import { orderModel, type OrderDoc } from '../../src/db/models/order';
 import { createLogger } from '../../src/logger';
@@ -104,6 +105,18 @@ describe('orders and stock (real database)', () => {
     const retry = await book.place(request('d', [{ product: 'amlou', quantity: 2 }, { product: 'thyme-honey', quantity: 12 }]));
     expect(retry.ok).toBe(true);
     expect(await book.stock.level('thyme-honey')).toBe(0);
+  });
+
+  it('resuming a placing a stopped process left half-way reserves what an earlier refused attempt gave back', async () => {
+    const book = new OrderBook(connection, new StockLedger(connection), recorder(), log);
+    await book.stock.sync(catalog);
+    // Refused (thyme honey short): the amlou reserved on the way is given back.
+    expect((await book.place(request('r', [{ product: 'amlou', quantity: 2 }, { product: 'thyme-honey', quantity: 13 }]))).ok).toBe(false);
+    // Then a placing of the same draft claimed it and stopped before reserving anything.
+    await orderClaimModel(connection).create({ _id: 'request:r', order: null, at: new Date(Date.now() - 60_000) });
+    const resumed = await book.place(request('r', [{ product: 'amlou', quantity: 2 }]));
+    expect(resumed.ok).toBe(true);
+    expect(await book.stock.level('amlou')).toBe(28);
   });
 
   it('moves along the statuses, refuses a wrong move with the allowed ones, and a cancellation gives the stock back once', async () => {
