@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mongoose from 'mongoose';
 import { processAlive } from '../../src/db/embedded/child-process';
+import { fixIdLookups } from '../../src/db/embedded/ferretdb-build';
 import { startEmbeddedDatabase } from '../../src/db/embedded/start-embedded';
 import { DatabaseError } from '../../src/errors';
 
@@ -21,6 +22,17 @@ onlyWithFerretdb('embedded database (FerretDB)', () => {
   afterEach(() => {
     process.env.PATH = PATH;
     fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("finds a document by _id through the _id index, not by reading the whole collection (Taawun's build)", async () => {
+    const engine = await startEmbeddedDatabase({ dataDir, ferretdbBin, progress: () => undefined });
+    const c = await mongoose.createConnection(engine.uri).asPromise();
+    await c.collection('notes').insertMany([{ _id: 'a' as never }, { _id: 'b' as never }]);
+    const explained = await c.db!.command({ explain: { find: 'notes', filter: { _id: 'a' } } });
+    await c.close();
+    await engine.stop();
+    // SQLite's own plan: "SEARCH … USING INDEX …__id_"; stock FerretDB 1.24 says "SCAN notes_…".
+    expect(JSON.stringify(explained.queryPlanner)).toMatch(/SEARCH \S+ USING INDEX \S+__id_/);
   });
 
   it('keeps its data under the data folder across a stop and a start', async () => {
@@ -104,5 +116,26 @@ describe('embedded database, when nothing can start', () => {
       else process.env.MONGOMS_DOWNLOAD_MIRROR = saved.MONGOMS_DOWNLOAD_MIRROR;
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("FerretDB's _id lookup fix", () => {
+  const metadata = (dir: string) => path.join(dir, 'internal', 'backends', 'sqlite', 'metadata', 'metadata.go');
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taawun-ferretdb-src-'));
+    fs.mkdirSync(path.dirname(metadata(dir)), { recursive: true });
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("rewrites the SQLite backend's _id path to the one its index is built on", () => {
+    fs.writeFileSync(metadata(dir), `const (\n\tIDColumn = DefaultColumn + "->'$._id'"\n)\n`);
+    fixIdLookups(dir);
+    expect(fs.readFileSync(metadata(dir), 'utf8')).toBe(`const (\n\tIDColumn = DefaultColumn + "->'_id'"\n)\n`);
+  });
+
+  it('refuses a source it was not written for, rather than building something else', () => {
+    fs.writeFileSync(metadata(dir), `const (\n\tIDColumn = DefaultColumn + "->'$.id'"\n)\n`);
+    expect(() => fixIdLookups(dir)).toThrow(/metadata\.go: no IDColumn = DefaultColumn \+ "->'\$\._id'" to fix; is this FerretDB v1\.24\.2\?/);
   });
 });

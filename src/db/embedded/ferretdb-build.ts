@@ -6,13 +6,15 @@ import { promisify } from 'node:util';
 import { whichSync } from './child-process';
 
 export const FERRETDB_VERSION = 'v1.24.2';
+// Names Taawun's build of that version (its fix below): a binary cached by an earlier Taawun, built without it, is not reused.
+const BUILD = `${FERRETDB_VERSION}-idfix1`;
 const MODULE = 'github.com/FerretDB/FerretDB';
 const run = promisify(execFile);
 
 /** Where the built binary is kept, shared by every checkout of this user. */
 export function ferretdbCacheDir(): string {
   const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'taawun', `ferretdb-${FERRETDB_VERSION}`);
+  return path.join(base, 'taawun', `ferretdb-${BUILD}`);
 }
 
 /** The cached binary's path (it may not exist yet). */
@@ -24,7 +26,8 @@ export function cachedFerretdbPath(): string {
  * Builds FerretDB from the Go module proxy into the cache and returns the binary's path.
  * A plain `go install …@v1.24.2` builds a binary that panics at start: the module lacks
  * build/version/version.txt, which FerretDB's own build generates. So the module's source
- * is copied, that file is written, and the copy is built the way FerretDB's Taskfile does.
+ * is copied, that file is written, the `_id` lookup is fixed (see fixIdLookups), and the
+ * copy is built the way FerretDB's Taskfile does.
  */
 export async function buildFerretdb(progress: (line: string) => void): Promise<string> {
   const go = whichSync('go');
@@ -46,6 +49,7 @@ export async function buildFerretdb(progress: (line: string) => void): Promise<s
     fs.cpSync(moduleDir, srcDir, { recursive: true });
     makeWritable(srcDir);
     fs.writeFileSync(path.join(srcDir, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
+    fixIdLookups(srcDir);
     const partial = `${target}.partial-${process.pid}`;
     try {
       await goBuild(go, srcDir, partial, [], progress);
@@ -62,6 +66,22 @@ export async function buildFerretdb(progress: (line: string) => void): Promise<s
   }
   progress(`FerretDB built: ${target}`);
   return target;
+}
+
+// FerretDB 1.24's SQLite backend finds a document by `_id` with `_ferretdb_sjson->'$._id'`, while
+// its unique `_id` index is on `_ferretdb_sjson->"_id"`. SQLite uses an expression index only
+// for the same expression, so every find, update and delete by `_id` read and parsed the whole
+// collection (EXPLAIN QUERY PLAN: SCAN); with `->'_id'` (the same path, and what its PostgreSQL
+// backend writes) it is an index search. Nothing else changes: the stored data is the same.
+const ID_COLUMN_BEFORE = `IDColumn = DefaultColumn + "->'$._id'"`;
+const ID_COLUMN_AFTER = `IDColumn = DefaultColumn + "->'_id'"`;
+
+/** Makes FerretDB's SQLite `_id` lookups use the `_id` index; throws when the source is not the one this fix was written for. */
+export function fixIdLookups(srcDir: string): void {
+  const file = path.join(srcDir, 'internal', 'backends', 'sqlite', 'metadata', 'metadata.go');
+  const source = fs.readFileSync(file, 'utf8');
+  if (!source.includes(ID_COLUMN_BEFORE)) throw new Error(`${file}: no ${ID_COLUMN_BEFORE} to fix; is this FerretDB ${FERRETDB_VERSION}?`);
+  fs.writeFileSync(file, source.replace(ID_COLUMN_BEFORE, ID_COLUMN_AFTER));
 }
 
 function goBuild(go: string, srcDir: string, output: string, extra: string[], progress: (line: string) => void): Promise<void> {
