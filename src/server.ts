@@ -111,6 +111,9 @@ export async function startServer(
 
     const adapter = new WebChatAdapter(identities, log, async (user, send) => send(await historyFrame(db, user)));
     const botRoutes = Router();
+    // The embedded engine serves this process alone (a second Taawun on its folder is refused;
+    // the CLI that shares it takes no webhooks and holds no conversation of a customer's).
+    const alone = config.singleProcess ?? Boolean(engine);
     const flowPaths = { flowsDir: config.flowsDir, localesDir: config.localesDir, catalogFile: path.join(config.flowsDir, 'catalog.yml') };
 
     // Orders tell customers and the cooperative of changes through whichever channels are on;
@@ -155,7 +158,7 @@ export async function startServer(
       adapter,
       webserver: botRoutes,
       webhookUri: '/webchat/messages',
-      storage: new MongoStorage(db),
+      storage: new MongoStorage(db, { alone }),
       connection: db,
       flowPaths,
       defaultLanguage: config.defaultLanguage,
@@ -194,9 +197,7 @@ export async function startServer(
     const adminPages: Router[] = [];
     const adminApis: Router[] = [];
     // The embedded engine is ours: its inbox gets a database (a file) of its own by default.
-    // The embedded engine serves this process alone (a second Taawun on its folder is refused;
-    // the CLI that shares it takes no webhooks), so the inbox may keep its queue in memory.
-    const inbox = new Inbox(db, log, { database: config.inboxDatabase ?? (engine ? `${db.name}_inbox` : undefined), alone: config.singleProcess ?? Boolean(engine) });
+    const inbox = new Inbox(db, log, { database: config.inboxDatabase ?? (engine ? `${db.name}_inbox` : undefined), alone });
     await inbox.ensureIndexes();
     if (config.messenger) {
       const graph = new GraphClient({ baseUrl: config.graphApiUrl, version: config.graphApiVersion, accessToken: config.messenger.pageToken, appSecret: config.messenger.appSecret, log });

@@ -42,8 +42,8 @@ const TURNS_AT_ONCE = 8;
  * whichever process holds that sender's lease, so order holds across processes too. A
  * failed event is retried with backoff and, after the last try, kept as failed: never lost.
  * At most TURNS_AT_ONCE senders are handled at once, in arrival order. With `alone` (this
- * process is the database's only client) a sender's queue is kept in memory; the database's
- * copy serves retries and what a stop left behind.
+ * process is the database's only client) a sender's queue is kept in memory, and no lease is
+ * taken; the database's copy serves retries and what a stop left behind.
  */
 export class Inbox {
   private readonly holder = `${process.pid}:${randomUUID()}`;
@@ -303,6 +303,8 @@ export class Inbox {
    * drain (HOLD_MS), so a conversation's next message needs no lease write of its own.
    */
   private async holdLease(key: string): Promise<boolean> {
+    // The database's only client needs no lease: its senders' order is kept in its memory.
+    if (this.options.alone) return true;
     const held = this.held.get(key);
     if (held) {
       clearTimeout(held.release);
@@ -319,6 +321,7 @@ export class Inbox {
 
   /** Keeps a held lease at least half its time ahead (one write every LEASE_MS / 2); false when it is too late. */
   private async extendIfDue(key: string): Promise<boolean> {
+    if (this.options.alone) return true;
     const held = this.held.get(key);
     if (!held) return false;
     const left = held.until - Date.now();

@@ -21,7 +21,11 @@ export class MongoStorage implements Storage {
   // one at once, and looks the latest up only if another writer took it.
   private readonly known = new Map<string, number>();
 
-  constructor(connection: Connection) {
+  /** `alone`: this process is the only one writing dialog state, so a version it knows is the latest. */
+  constructor(
+    connection: Connection,
+    private readonly options: { alone?: boolean } = {},
+  ) {
     this.model = dialogStateModel(connection);
   }
 
@@ -33,8 +37,8 @@ export class MongoStorage implements Storage {
       this.known.set(doc.key, doc.v);
       if (doc.item !== null) items[doc.key] = { ...JSON.parse(doc.item), eTag: String(doc.v) };
     };
-    // A key this process has seen is read by _id (FerretDB scans for anything else): its
-    // known version, then any newer one another writer added, one step at a time.
+    // A key this process has seen is read by _id: its known version (gone when the customer
+    // was erased), then any newer one another writer added, one step at a time.
     const unknown: string[] = [];
     for (const key of keys) {
       const known = this.known.get(key);
@@ -44,7 +48,7 @@ export class MongoStorage implements Storage {
         unknown.push(key);
         continue;
       }
-      for (let next = await this.model.findById(versionId(key, doc.v + 1)).lean(); next; next = await this.model.findById(versionId(key, next.v + 1)).lean()) doc = next;
+      if (!this.options.alone) for (let next = await this.model.findById(versionId(key, doc.v + 1)).lean(); next; next = await this.model.findById(versionId(key, next.v + 1)).lean()) doc = next;
       put(doc);
     }
     // Version 1 is never cleaned up: without it the key has no versions at all (a new

@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import { Inbox, type ChannelEvent } from '../../src/channels/inbox';
 import { inboundEventModel, pendingEventModel } from '../../src/db/models/inbound-event';
+import { leaseModel } from '../../src/db/models/lease';
 import { createLogger } from '../../src/logger';
 import { dropDatabase, freshDatabase } from '../support/database';
 
@@ -90,6 +91,8 @@ describe('Inbox (real database)', () => {
     expect(seen.slice(3)).toEqual(['m3', 'm4', 'm5', 'm6']);
     expect(await pendingEventModel(connection).countDocuments()).toBe(0);
     expect(await inboundEventModel(connection).countDocuments({ status: 'done' })).toBe(6);
+    // The only client takes no sender lease: its memory keeps the order.
+    expect(await leaseModel(connection).countDocuments()).toBe(0);
     await inbox.stop();
   });
 

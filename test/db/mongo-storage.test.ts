@@ -1,5 +1,6 @@
 import type { Connection } from 'mongoose';
 import { MongoStorage } from '../../src/db/mongo-storage';
+import { dialogStateModel } from '../../src/db/models/dialog-state';
 import { ETagConflictError } from '../../src/errors';
 import { dropDatabase, freshDatabase } from '../support/database';
 
@@ -97,6 +98,22 @@ describe('MongoStorage (real database)', () => {
     await other.write({ k: { v: 'theirs 1' } });
     await other.write({ k: { v: 'theirs 2' } });
     expect((await storage.read(['k'])).k).toMatchObject({ v: 'theirs 2' });
+  });
+
+  it("alone, reads its own latest version with one lookup, and sees a conversation erased by another client", async () => {
+    const alone = new MongoStorage(connection, { alone: true });
+    await alone.write({ 'ch/conversations/id-42/': { v: 1 } });
+    await alone.write({ 'ch/conversations/id-42/': { v: 2 } });
+    const model = dialogStateModel(connection);
+    const findById = model.findById.bind(model) as (id: string) => ReturnType<typeof model.findById>;
+    const finds: string[] = [];
+    const spy = jest.spyOn(model, 'findById').mockImplementation(((id: string) => (finds.push(id), findById(id))) as never);
+    expect((await alone.read(['ch/conversations/id-42/']))['ch/conversations/id-42/']).toMatchObject({ v: 2 });
+    spy.mockRestore();
+    expect(finds).toEqual(['ch/conversations/id-42/#2']);
+    // The erasure deletes every version (src/privacy/customer-data.ts): nothing is read back.
+    await dialogStateModel(connection).deleteMany({ key: 'ch/conversations/id-42/' });
+    expect(await alone.read(['ch/conversations/id-42/'])).toEqual({});
   });
 
   it('deletes, and deleting a missing key is not an error', async () => {
