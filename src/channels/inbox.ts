@@ -42,8 +42,9 @@ const TURNS_AT_ONCE = 8;
  * whichever process holds that sender's lease, so order holds across processes too. A
  * failed event is retried with backoff and, after the last try, kept as failed: never lost.
  * At most TURNS_AT_ONCE senders are handled at once, in arrival order. With `alone` (this
- * process is the database's only client) a sender's queue is kept in memory, and no lease is
- * taken; the database's copy serves retries and what a stop left behind.
+ * process is the database's only client) a sender's queue is kept in memory and no lease is
+ * taken: an event is one insert and one update, and only a retry, or what a stop left
+ * behind (queued again at start), goes through the database's queue.
  */
 export class Inbox {
   private readonly holder = `${process.pid}:${randomUUID()}`;
@@ -65,6 +66,9 @@ export class Inbox {
   // handled, per sender, in order; and the senders whose queue must be read from the database.
   private readonly local = new Map<string, PendingEventDoc[]>();
   private readonly fromDatabase = new Set<string>();
+  // Events received before this inbox existed are what a stop left behind (alone: see start).
+  private readonly createdAt = new Date();
+  private requeued: Promise<void> = Promise.resolve();
   private readonly turns: ReturnType<typeof pLimit>;
 
   private readonly connection: Connection;
@@ -126,9 +130,10 @@ export class Inbox {
         const doc = { _id: `${channel}:${event.id}`, channel, sender: event.sender, event: JSON.stringify(event), receivedAt: now, attempts: 0, nextAttemptAt: now };
         // The archive first: its _id decides whether this is a redelivery. A crash between
         // the two inserts leaves an archived event with no queue entry; the sweep finds it.
+        // Alone, the queue is this process's memory, and the archive's status what a restart reads.
         await insertPlain(Event, [{ ...doc, status: 'pending' }]);
-        await insertPlain(pendingEventModel(this.connection), [doc]);
         if (this.options.alone) this.local.set(key, [...(this.local.get(key) ?? []), doc]);
+        else await insertPlain(pendingEventModel(this.connection), [doc]);
         recorded += 1;
         this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
       } catch (err) {
@@ -146,8 +151,12 @@ export class Inbox {
 
   /** Starts looking for due events every `pollMs` (retries, and events another process left). */
   start(): void {
-    // At once, so events a stop left behind are seen before new ones of the same sender.
-    void this.poll();
+    // At once, so events a stop left behind are seen before new ones of the same sender;
+    // alone, the archive's unhandled events are queued first (drains wait for that).
+    if (this.options.alone) {
+      this.requeued = this.sweep(this.createdAt, 0).catch((err: Error) => this.log.error({ err: err.message }, 'inbox: could not queue the events a stop left behind'));
+      void this.requeued.then(() => this.poll());
+    } else void this.poll();
     this.timer = setInterval(() => void this.poll(), this.options.pollMs ?? 1000);
     this.timer.unref();
   }
@@ -185,7 +194,8 @@ export class Inbox {
 
   private async poll(): Promise<void> {
     this.polls += 1;
-    if (this.polls % SWEEP_EVERY === 0) await this.sweep().catch((err: Error) => this.log.error({ err: err.message }, 'inbox: sweep failed'));
+    // Alone, archived events not queued are this process's own, in its memory.
+    if (!this.options.alone && this.polls % SWEEP_EVERY === 0) await this.sweep(new Date(Date.now() - 60_000), 100).catch((err: Error) => this.log.error({ err: err.message }, 'inbox: sweep failed'));
     const due = await pendingEventModel(this.connection)
       .find({ nextAttemptAt: { $lte: new Date() } }, { channel: 1, sender: 1 })
       .limit(200)
@@ -202,10 +212,9 @@ export class Inbox {
     }
   }
 
-  /** Queues again archived events that are pending but not queued (a crash between the two inserts). */
-  private async sweep(): Promise<void> {
-    const old = new Date(Date.now() - 60_000);
-    const stranded = await inboundEventModel(this.connection).find({ status: 'pending', receivedAt: { $lt: old } }).limit(100).lean();
+  /** Queues again archived events received before `before` that are pending but not queued (a crash between the two inserts, or alone, a stop); `limit` 0: all. */
+  private async sweep(before: Date, limit: number): Promise<void> {
+    const stranded = await inboundEventModel(this.connection).find({ status: 'pending', receivedAt: { $lt: before } }).sort({ receivedAt: 1 }).limit(limit).lean();
     for (const e of stranded) {
       await pendingEventModel(this.connection)
         .create({ _id: e._id, channel: e.channel, sender: e.sender, event: e.event, receivedAt: e.receivedAt, attempts: e.attempts, nextAttemptAt: new Date() })
@@ -213,6 +222,8 @@ export class Inbox {
         .catch((err: { code?: number }) => {
           if (!isDuplicateKey(err)) throw err;
         });
+      // Alone, that sender's queue is now partly in the database: read it first.
+      if (this.options.alone) this.fromDatabase.add(`${e.channel}:${e.sender}`);
     }
   }
 
@@ -247,6 +258,7 @@ export class Inbox {
 
   /** The drain itself, once it has one of the turn slots. */
   private async drainHeld(channel: string, sender: string, key: string): Promise<void> {
+    await this.requeued;
     if (!(await this.holdLease(key))) return;
     const Event = inboundEventModel(this.connection);
     const Pending = pendingEventModel(this.connection);
@@ -255,10 +267,11 @@ export class Inbox {
     // Its recording kicks this sender again once done.
     if (this.recording.has(key)) return;
     // Every pending event of the sender, oldest first, whichever process recorded it; when
-    // this process is the database's only client, the ones it recorded, from memory (FerretDB
-    // would read the whole queue to find them).
-    const local = this.options.alone && !this.fromDatabase.has(key);
-    const queue = local ? [...(this.local.get(key) ?? [])] : await Pending.find({ channel, sender }).sort({ receivedAt: 1, _id: 1 }).lean();
+    // this process is the database's only client, the ones it recorded are in its memory,
+    // behind any in the database's queue (a retry, or left by a stop), which are older.
+    const queued = !this.options.alone || this.fromDatabase.has(key) ? await Pending.find({ channel, sender }).sort({ receivedAt: 1, _id: 1 }).lean() : [];
+    const inQueue = new Set(queued.map((e) => e._id));
+    const queue = [...queued, ...(this.local.get(key) ?? []).filter((e) => !inQueue.has(e._id))];
     for (const next of queue) {
       // The oldest waits for its retry time; the later ones wait behind it, to keep the order.
       if (next.nextAttemptAt > new Date() || !(await this.extendIfDue(key))) return;
@@ -279,21 +292,23 @@ export class Inbox {
         if (!ok) this.log.error({ channel, event: next._id, attempts, err: error }, 'inbox: event failed for good; kept as failed');
         const outcome = ok ? { status: 'done', doneAt: new Date(), lastError: null, attempts } : { status: 'failed', lastError: error, attempts };
         await Event.updateOne({ _id: next._id }, { $set: outcome });
-        await Pending.deleteOne({ _id: next._id });
+        if (inQueue.has(next._id)) await Pending.deleteOne({ _id: next._id });
         this.forget(key, next._id);
         continue;
       }
       const wait = BACKOFF_MS[Math.min(attempts - 1, BACKOFF_MS.length - 1)]!;
       this.log.warn({ channel, event: next._id, attempts, retryInMs: wait, err: error }, 'inbox: event will be retried');
-      await Event.updateOne({ _id: next._id }, { $set: { lastError: error, attempts, nextAttemptAt: new Date(Date.now() + wait) } });
-      await Pending.updateOne({ _id: next._id }, { $set: { attempts, nextAttemptAt: new Date(Date.now() + wait) } });
+      const nextAttemptAt = new Date(Date.now() + wait);
+      await Event.updateOne({ _id: next._id }, { $set: { lastError: error, attempts, nextAttemptAt } });
+      if (inQueue.has(next._id)) await Pending.updateOne({ _id: next._id }, { $set: { attempts, nextAttemptAt } });
+      else await insertPlain(Pending, [{ ...next, attempts, nextAttemptAt }]);
       // Until it is handled, this sender's queue is read from the database, which keeps the
       // retry time and the order.
       this.forget(key, next._id);
       this.fromDatabase.add(key);
       return;
     }
-    if (!local) this.fromDatabase.delete(key);
+    this.fromDatabase.delete(key);
     // What this process recorded meanwhile waits for the next turn slot (see drain);
     // another process's events wait for the poll, as this process keeps the lease a moment.
   }

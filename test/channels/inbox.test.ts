@@ -102,10 +102,28 @@ describe('Inbox (real database)', () => {
     inbox.handle('test', async (e) => (handled.push(e.id), true));
     const e = event('c3', 1);
     await inboundEventModel(connection).create({ _id: 'test:c3-1', channel: 'test', sender: 'c3', event: JSON.stringify(e), receivedAt: new Date(Date.now() - 120_000), status: 'pending', attempts: 0, nextAttemptAt: new Date() });
-    await (inbox as unknown as { sweep(): Promise<void> }).sweep();
+    await (inbox as unknown as { sweep(before: Date, limit: number): Promise<void> }).sweep(new Date(Date.now() - 60_000), 100);
     await (inbox as unknown as { poll(): Promise<void> }).poll();
     await inbox.idle();
     expect(handled).toEqual(['c3-1']);
     expect(await inboundEventModel(connection).findById('test:c3-1').lean()).toMatchObject({ status: 'done' });
+  });
+
+  it("alone, handles at start what a stop left unhandled, before the same sender's new events", async () => {
+    // A stopped process's two events: archived, never handled (alone, they were queued only in its memory).
+    const Event = inboundEventModel(connection);
+    const receivedAt = new Date(Date.now() - 5000);
+    for (const n of [1, 2]) await Event.create({ _id: `test:c5-${n}`, channel: 'test', sender: 'c5', event: JSON.stringify(event('c5', n)), receivedAt, status: 'pending', attempts: 0, nextAttemptAt: receivedAt });
+    await Event.create({ _id: 'test:c5-0', channel: 'test', sender: 'c5', event: JSON.stringify(event('c5', 0)), receivedAt, status: 'done', attempts: 1, nextAttemptAt: receivedAt });
+    const inbox = new Inbox(connection, log, { alone: true, pollMs: 20 });
+    const seen: string[] = [];
+    inbox.handle('test', async (e) => (seen.push(e.text), true));
+    inbox.start();
+    await inbox.record('test', [event('c5', 3)]);
+    for (let i = 0; i < 200 && seen.length < 3; i += 1) await new Promise((r) => setTimeout(r, 10));
+    await inbox.stop();
+    expect(seen).toEqual(['m1', 'm2', 'm3']);
+    expect(await Event.countDocuments({ status: 'done' })).toBe(4);
+    expect(await pendingEventModel(connection).countDocuments()).toBe(0);
   });
 });

@@ -44,7 +44,8 @@ export function inboundEventModel(connection: Connection): Model<InboundEventDoc
 }
 
 /**
- * The events still to handle: a copy of each pending event, removed once it is handled.
+ * The events still to handle: a copy of each pending event, removed once it is handled
+ * (when the inbox is the database's only client, only retries and what a stop left behind).
  * Kept apart from the archive so the processor's queries read a few documents, not every
  * event ever received (FerretDB scans a collection for anything but an _id lookup).
  */

@@ -9,7 +9,9 @@ const SECRET = 'messenger-app-secret-for-tests';
 const TOKEN = 'page-token-for-tests';
 const VERIFY = 'verify-me';
 
-describe('Messenger channel against a local fake of the Graph API (real database)', () => {
+// Both inbox modes: several processes sharing the database (leases, the database's queue),
+// and the database's only client (SINGLE_PROCESS: the queue in memory, no leases).
+describe.each([false, true])('Messenger channel against a local fake of the Graph API (real database, SINGLE_PROCESS=%s)', (singleProcess) => {
   let graph: FakeGraphApi;
   let server: RunningServer;
 
@@ -18,6 +20,7 @@ describe('Messenger channel against a local fake of the Graph API (real database
     const graphApiUrl = await graph.start();
     server = await startTestServer({
       label: 'messenger',
+      singleProcess,
       messenger: { pageToken: TOKEN, appSecret: SECRET, verifyToken: VERIFY },
       graphApiUrl,
       graphApiVersion: 'v21.0',
