@@ -1,14 +1,15 @@
-import type { Connection, Types } from 'mongoose';
+import { Types, type Connection } from 'mongoose';
 import { customerIdModel, customerModel, type CustomerDoc } from '../db/models/customer';
 import { isDuplicateKey } from '../db/duplicate-key';
+import { insertPlain } from '../db/plain-insert';
 
 export type Customer = CustomerDoc & { _id: Types.ObjectId };
 
 /**
  * Finds the customer behind a channel identity, creating them on their first message,
  * and marks them seen now. An identity seen here before is one _id update, a known one two (FerretDB scans
- * for anything else); a first message upserts on the unique (channel, externalId) index,
- * where a concurrent first message that loses the race reads the winner's document.
+ * for anything else); a first message inserts, and the unique (channel, externalId) index
+ * sends a concurrent first message that loses the race to the winner's document.
  */
 export async function touchCustomer(connection: Connection, channel: string, externalId: string, now = new Date()): Promise<Customer> {
   const Customer = customerModel(connection);
@@ -28,13 +29,25 @@ export async function touchCustomer(connection: Connection, channel: string, ext
       { $set: { lastSeenAt: now }, $setOnInsert: { firstSeenAt: now, tags: [] } },
       { upsert: true, returnDocument: 'after', setDefaultsOnInsert: false },
     ).lean<Customer>();
+  // A new identity is inserted at once: an upsert by (channel, externalId) would read every
+  // customer on FerretDB. The unique index refuses the insert when the customer exists after
+  // all (a concurrent first message, or one stored before customer_ids), found by the upsert.
   let doc: Customer | null = null;
   try {
-    doc = await upsert();
+    const fresh: Customer = { _id: new Types.ObjectId(), channel, externalId, tags: [], languageChosen: false, ratingOptOut: false, fallbacks: 0, lastRatingRequestAt: null, firstSeenAt: now, lastSeenAt: now };
+    await insertPlain(Customer, [fresh]);
+    doc = fresh;
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
   }
-  doc ??= await upsert();
+  for (let attempt = 0; !doc && attempt < 2; attempt += 1) {
+    try {
+      doc = await upsert();
+    } catch (err) {
+      // Two upserts raced to insert: the second attempt finds the winner's document.
+      if (!isDuplicateKey(err)) throw err;
+    }
+  }
   if (!doc) throw new Error(`customer ${key} could not be stored`);
   await Ids.updateOne({ _id: key }, { $set: { customer: doc._id } }, { upsert: true }).catch((err: { code?: number }) => {
     if (!isDuplicateKey(err)) throw err;

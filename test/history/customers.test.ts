@@ -20,6 +20,21 @@ describe('customers and messages (real database)', () => {
     expect(await customerModel(connection).countDocuments({ externalId: 'same-visitor' })).toBe(1);
   });
 
+  it('finds a customer stored without an identity entry (an earlier version) instead of creating a second one', async () => {
+    const old = await customerModel(connection).create({ channel: 'messenger', externalId: 'psid-old', name: 'Aicha', firstSeenAt: new Date('2025-05-01'), lastSeenAt: new Date('2025-05-01') });
+    const found = await touchCustomer(connection, 'messenger', 'psid-old', new Date('2026-01-02T10:00:00Z'));
+    expect(String(found._id)).toBe(String(old._id));
+    expect(found).toMatchObject({ name: 'Aicha', lastSeenAt: new Date('2026-01-02T10:00:00Z') });
+    expect(await customerModel(connection).countDocuments({ externalId: 'psid-old' })).toBe(1);
+  });
+
+  it('stores a first-time customer with the schema defaults', async () => {
+    const fresh = await touchCustomer(connection, 'whatsapp', '212611111111', new Date('2026-01-03T10:00:00Z'));
+    const stored = await customerModel(connection).findById(fresh._id).lean();
+    expect(stored).toMatchObject({ channel: 'whatsapp', externalId: '212611111111', tags: [], languageChosen: false, ratingOptOut: false, fallbacks: 0, lastRatingRequestAt: null, firstSeenAt: new Date('2026-01-03T10:00:00Z') });
+    expect(fresh).toEqual(stored);
+  });
+
   it('keeps the first-seen time and moves the last-seen time', async () => {
     const first = await touchCustomer(connection, 'web', 'v2', new Date('2026-01-01T10:00:00Z'));
     const again = await touchCustomer(connection, 'web', 'v2', new Date('2026-01-02T10:00:00Z'));
