@@ -205,16 +205,23 @@ export class OrderBook {
   /** Inserts the order under the next free number of its prefix; a number another process took is skipped. */
   private async insertWithNumber(prefix: string, fields: Omit<OrderDoc, '_id'>): Promise<OrderDoc> {
     const Order = orderModel(this.connection);
-    let last = this.lastNumber.get(prefix) ?? (await this.highestNumber(prefix));
+    if (!this.lastNumber.has(prefix)) {
+      const highest = await this.highestNumber(prefix);
+      this.lastNumber.set(prefix, Math.max(highest, this.lastNumber.get(prefix) ?? 0));
+    }
     for (;;) {
-      const number = `${prefix}-${String(last + 1).padStart(6, '0')}`;
+      // Taken here before the insert (no await in between): placings running at once in this
+      // process get different numbers instead of racing for the same one.
+      const taken = this.lastNumber.get(prefix)! + 1;
+      this.lastNumber.set(prefix, taken);
       try {
-        const doc = await Order.create({ _id: number, ...fields });
-        this.lastNumber.set(prefix, last + 1);
+        const doc = await Order.create({ _id: `${prefix}-${String(taken).padStart(6, '0')}`, ...fields });
         return doc.toObject() as OrderDoc;
       } catch (err) {
-        if (!isDuplicateKey(err)) throw err;
-        last += 1;
+        // Another process took it: try the next. Any other failure gives the number back when it is still the last one.
+        if (isDuplicateKey(err)) continue;
+        if (this.lastNumber.get(prefix) === taken) this.lastNumber.set(prefix, taken - 1);
+        throw err;
       }
     }
   }

@@ -2,6 +2,7 @@ import type { Connection } from 'mongoose';
 import type { Catalog } from '../catalog/catalog';
 import { stockHeadModel, stockMovementModel, type StockMovementDoc } from '../db/models/stock-movement';
 import { isDuplicateKey } from '../db/duplicate-key';
+import { KeyedSerialQueue } from '../channels/serial-queue';
 
 // Each lost race means another customer's movement landed; this many in a row is not contention but a fault.
 const MAX_ATTEMPTS = 500;
@@ -17,6 +18,10 @@ export type Reservation = { ok: true } | { ok: false; available: number };
 export class StockLedger {
   /** The newest version this process has seen per product, and its level. */
   private readonly seen = new Map<string, StockMovementDoc>();
+  // One movement of a product at a time in this process: concurrent placings of the same
+  // product would otherwise all race for the same version, and each lost race costs reads
+  // and a retry (8 at once: dozens of queries). Other processes still race, and retry.
+  private readonly moving = new KeyedSerialQueue();
 
   constructor(private readonly connection: Connection) {}
 
@@ -34,38 +39,44 @@ export class StockLedger {
   async sync(catalog: Catalog): Promise<string[]> {
     const back: string[] = [];
     for (const product of catalog.products) {
-      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-        const head = await this.head(product.id);
-        if (head && head.declared === product.stock) break;
-        const inserted = await this.insertAfter(head, product.id, { level: product.stock, declared: product.stock, reason: 'catalog', ref: null });
-        if (inserted) {
-          if (head && head.level === 0 && product.stock > 0) back.push(product.id);
-          break;
+      await this.moving.run(product.id, async () => {
+        for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+          const head = await this.head(product.id);
+          if (head && head.declared === product.stock) return;
+          const inserted = await this.insertAfter(head, product.id, { level: product.stock, declared: product.stock, reason: 'catalog', ref: null });
+          if (inserted) {
+            if (head && head.level === 0 && product.stock > 0) back.push(product.id);
+            return;
+          }
         }
-      }
+      });
     }
     return back;
   }
 
   /** Takes `quantity` units if that many are left; never below zero, whatever runs at the same time. */
-  async reserve(product: string, quantity: number, ref: string): Promise<Reservation> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-      const head = await this.head(product);
-      const available = head?.level ?? 0;
-      if (!head || available < quantity) return { ok: false, available };
-      if (await this.insertAfter(head, product, { level: available - quantity, declared: head.declared, reason: 'order', ref })) return { ok: true };
-    }
-    throw new Error(`stock of "${product}" is changing too fast to reserve; try again`);
+  reserve(product: string, quantity: number, ref: string): Promise<Reservation> {
+    return this.moving.run(product, async () => {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+        const head = await this.head(product);
+        const available = head?.level ?? 0;
+        if (!head || available < quantity) return { ok: false, available };
+        if (await this.insertAfter(head, product, { level: available - quantity, declared: head.declared, reason: 'order', ref })) return { ok: true };
+      }
+      throw new Error(`stock of "${product}" is changing too fast to reserve; try again`);
+    });
   }
 
   /** Gives units back (a cancelled order, a reservation undone); returns true when the product was at 0 before. */
-  async release(product: string, quantity: number, ref: string): Promise<boolean> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-      const head = await this.head(product);
-      if (!head) return false;
-      if (await this.insertAfter(head, product, { level: head.level + quantity, declared: head.declared, reason: 'release', ref })) return head.level === 0 && quantity > 0;
-    }
-    throw new Error(`stock of "${product}" is changing too fast to release; try again`);
+  release(product: string, quantity: number, ref: string): Promise<boolean> {
+    return this.moving.run(product, async () => {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+        const head = await this.head(product);
+        if (!head) return false;
+        if (await this.insertAfter(head, product, { level: head.level + quantity, declared: head.declared, reason: 'release', ref })) return head.level === 0 && quantity > 0;
+      }
+      throw new Error(`stock of "${product}" is changing too fast to release; try again`);
+    });
   }
 
   /** The movements that carry a reference (an order's): for recovering a placing that stopped half-way. */

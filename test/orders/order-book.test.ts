@@ -69,6 +69,21 @@ describe('orders and stock (real database)', () => {
     expect(Math.min(...levels)).toBe(0);
   });
 
+  it('placings at once in one process take turns on a product and numbers, instead of racing and retrying', async () => {
+    const book = new OrderBook(connection, new StockLedger(connection), recorder(), log);
+    await book.stock.sync(catalog);
+    const movements = jest.spyOn(stockMovementModel(connection), 'create');
+    const orders = jest.spyOn(orderModel(connection), 'create');
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => book.place(request(`at-once-${i}`, [{ product: 'amlou', quantity: 1 }]))));
+    // One insert each: before, each lost race was a refused insert and a retry (dozens for 8).
+    expect(movements).toHaveBeenCalledTimes(8);
+    expect(orders).toHaveBeenCalledTimes(8);
+    movements.mockRestore();
+    orders.mockRestore();
+    expect(results.map((r) => (r.ok ? r.order._id : 'failed')).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `TIF-00000${i + 1}`));
+    expect(await book.stock.level('amlou')).toBe(30 - 8);
+  });
+
   it('the same draft placed twice, even at the same moment, gives one order and one stock movement', async () => {
     const events = recorder();
     const book = new OrderBook(connection, new StockLedger(connection), events, log);
