@@ -159,7 +159,7 @@ export async function startServer(
       cancelled: (order) => digestDays.invalidate(order.createdAt),
       log,
     });
-    const orders = new OrderBook(db, new StockLedger(db), orderEvents, log);
+    const orders = new OrderBook(db, new StockLedger(db, { alone }), orderEvents, log);
     const bot = (live = await createBot({
       adapter,
       webserver: botRoutes,

@@ -2,6 +2,7 @@ import type { Connection } from 'mongoose';
 import type { Catalog } from '../catalog/catalog';
 import { stockHeadModel, stockMovementModel, type StockMovementDoc } from '../db/models/stock-movement';
 import { isDuplicateKey } from '../db/duplicate-key';
+import { insertPlain } from '../db/plain-insert';
 import { KeyedSerialQueue } from '../channels/serial-queue';
 
 // Each lost race means another customer's movement landed; this many in a row is not contention but a fault.
@@ -22,8 +23,14 @@ export class StockLedger {
   // product would otherwise all race for the same version, and each lost race costs reads
   // and a retry (8 at once: dozens of queries). Other processes still race, and retry.
   private readonly moving = new KeyedSerialQueue();
+  // Products whose last insert lost to another writer: their head is read forward again.
+  private readonly behind = new Set<string>();
 
-  constructor(private readonly connection: Connection) {}
+  /** `alone`: this process is the database's only writer of stock, so the version it last saw is the newest. */
+  constructor(
+    private readonly connection: Connection,
+    private readonly options: { alone?: boolean } = {},
+  ) {}
 
   /** The level last seen here, without a database read: for showing, never for deciding. */
   cachedLevel(product: string): number | undefined {
@@ -88,6 +95,8 @@ export class StockLedger {
   private async head(product: string): Promise<StockMovementDoc | undefined> {
     const Movement = stockMovementModel(this.connection);
     let head = this.seen.get(product);
+    // The only writer wrote it itself; after a lost insert race (a second writer after all) it reads forward.
+    if (head && this.options.alone && !this.behind.has(product)) return head;
     if (!head) {
       const hint = await stockHeadModel(this.connection).findById(product).lean();
       if (hint) head = (await Movement.findById(`${product}#${hint.version}`).lean<StockMovementDoc>()) ?? undefined;
@@ -98,6 +107,7 @@ export class StockLedger {
       head = next;
     }
     if (head) this.seen.set(product, head);
+    this.behind.delete(product);
     return head;
   }
 
@@ -106,14 +116,20 @@ export class StockLedger {
     const version = (head?.version ?? 0) + 1;
     const doc: StockMovementDoc = { _id: `${product}#${version}`, product, version, change: fields.level - (head?.level ?? 0), at: new Date(), ...fields };
     try {
-      await stockMovementModel(this.connection).create(doc);
+      await insertPlain(stockMovementModel(this.connection), [doc]);
     } catch (err) {
-      if (isDuplicateKey(err)) return false;
+      if (isDuplicateKey(err)) {
+        this.behind.add(product);
+        return false;
+      }
       throw err;
     }
     this.seen.set(product, doc);
-    // The hint only ever names a version that exists; a stale one costs a few reads forward.
-    await stockHeadModel(this.connection).updateOne({ _id: product }, { $set: { version } }, { upsert: true }).catch(() => undefined);
+    // The hint only ever names a version that exists, and a stale one costs a few reads
+    // forward: it is written after the movement, and the next movement need not wait for it.
+    void stockHeadModel(this.connection)
+      .updateOne({ _id: product }, { $set: { version } }, { upsert: true })
+      .catch(() => undefined);
     return true;
   }
 }

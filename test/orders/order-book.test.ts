@@ -72,7 +72,7 @@ describe('orders and stock (real database)', () => {
   it('placings at once in one process take turns on a product and numbers, instead of racing and retrying', async () => {
     const book = new OrderBook(connection, new StockLedger(connection), recorder(), log);
     await book.stock.sync(catalog);
-    const movements = jest.spyOn(stockMovementModel(connection), 'create');
+    const movements = jest.spyOn(stockMovementModel(connection).collection, 'insertOne');
     const orders = jest.spyOn(orderModel(connection), 'create');
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => book.place(request(`at-once-${i}`, [{ product: 'amlou', quantity: 1 }]))));
     // One insert each: before, each lost race was a refused insert and a retry (dozens for 8).
@@ -82,6 +82,20 @@ describe('orders and stock (real database)', () => {
     orders.mockRestore();
     expect(results.map((r) => (r.ok ? r.order._id : 'failed')).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `TIF-00000${i + 1}`));
     expect(await book.stock.level('amlou')).toBe(30 - 8);
+  });
+
+  it('alone, reserves with one insert and no read; a writer it did not expect costs a retry, not a wrong level', async () => {
+    const alone = new StockLedger(connection, { alone: true });
+    await alone.sync(catalog);
+    expect(await alone.level('amlou')).toBe(30);
+    const reads = jest.spyOn(stockMovementModel(connection), 'findById');
+    expect(await alone.reserve('amlou', 2, 'a')).toEqual({ ok: true });
+    expect(reads).not.toHaveBeenCalled();
+    // Another ledger moves the stock behind its back.
+    expect(await new StockLedger(connection).reserve('amlou', 5, 'b')).toEqual({ ok: true });
+    expect(await alone.reserve('amlou', 1, 'c')).toEqual({ ok: true });
+    reads.mockRestore();
+    expect(await new StockLedger(connection).level('amlou')).toBe(30 - 2 - 5 - 1);
   });
 
   it('the same draft placed twice, even at the same moment, gives one order and one stock movement', async () => {
