@@ -1,5 +1,6 @@
 import type { Logger } from '../../logger';
 import { RateLimiter } from '../rate-limiter';
+import { postJson } from './post-json';
 import { appSecretProof } from './signature';
 
 // Meta's codes for "slow down" and "try later"; 5xx answers are retried too.
@@ -41,7 +42,6 @@ export interface GraphClientOptions {
   perSecond?: number;
   maxAttempts?: number;
   baseDelayMs?: number;
-  fetch?: typeof fetch;
   log: Logger;
 }
 
@@ -61,13 +61,12 @@ export class GraphClient {
     url.searchParams.set('access_token', this.options.accessToken);
     url.searchParams.set('appsecret_proof', this.proof);
     const attempts = this.options.maxAttempts ?? 4;
-    const doFetch = this.options.fetch ?? fetch;
     for (let attempt = 1; ; attempt += 1) {
       await this.limiter.take();
       let error: GraphApiError;
       try {
-        const res = await doFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(15_000) });
-        const data = (await res.json().catch(() => ({}))) as { error?: { code?: number; error_subcode?: number; message?: string } };
+        const res = await postJson(url, body, 15_000);
+        const data = (res.data ?? {}) as { error?: { code?: number; error_subcode?: number; message?: string } };
         if (res.ok) return data;
         error = new GraphApiError(res.status, data.error?.code, data.error?.error_subcode, data.error?.message ?? res.statusText, path);
       } catch (err) {
