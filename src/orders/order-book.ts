@@ -6,6 +6,7 @@ import type { CartLine } from './cart';
 import { canMove, TRANSITIONS } from './order-status';
 import type { StockLedger } from './stock-ledger';
 import { isDuplicateKey } from '../db/duplicate-key';
+import { insertPlain } from '../db/plain-insert';
 
 // A placing takes well under a second; a claim this old without an order was left by a process that stopped.
 const STALE_CLAIM_MS = 30_000;
@@ -64,7 +65,7 @@ export class OrderBook {
     let resumed = false;
     for (let claimed = false; !claimed; ) {
       try {
-        await Claim.create({ _id: claimId, order: null, at: new Date() });
+        await insertPlain(Claim, [{ _id: claimId, order: null, at: new Date() }]);
         claimed = true;
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
@@ -115,10 +116,13 @@ export class OrderBook {
       history: [{ status: 'pending', at: now, note: '', by: 'customer' }],
       createdAt: now,
     });
-    await Claim.create({ _id: `status:${order._id}#1`, order: order._id, status: 'pending', note: null, by: 'customer', at: now }).catch((err: unknown) => {
-      if (!isDuplicateKey(err)) throw err;
-    });
-    await Claim.updateOne({ _id: claimId }, { $set: { order: order._id } });
+    // Two documents, written at once: the first status, and the placing's claim naming its order.
+    await Promise.all([
+      insertPlain(Claim, [{ _id: `status:${order._id}#1`, order: order._id, status: 'pending', note: null, by: 'customer', at: now }]).catch((err: unknown) => {
+        if (!isDuplicateKey(err)) throw err;
+      }),
+      Claim.updateOne({ _id: claimId }, { $set: { order: order._id } }),
+    ]);
     this.log.info({ order: order._id, total: order.total, lines: lines.length }, 'order placed');
     this.events.placed(order);
     return { ok: true, order, again: false };
