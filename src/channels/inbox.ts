@@ -155,11 +155,27 @@ export class Inbox {
     // At once, so events a stop left behind are seen before new ones of the same sender;
     // alone, the archive's unhandled events are queued first (drains wait for that).
     if (this.options.alone) {
-      this.requeued = this.sweep(this.createdAt, 0).catch((err: Error) => this.log.error({ err: err.message }, 'inbox: could not queue the events a stop left behind'));
-      void this.requeued.then(() => this.poll());
+      this.requeued = this.requeueLeftovers();
+      const first = this.requeued.then(() => (this.stopping ? undefined : this.poll()));
+      this.running.add(first);
+      void first.finally(() => this.running.delete(first));
     } else void this.poll();
     this.timer = setInterval(() => void this.poll(), this.options.pollMs ?? 1000);
     this.timer.unref();
+  }
+
+  /** Alone: queues what a stop left unhandled, trying again until the database answers (the senders' new events wait, to keep their order). */
+  private async requeueLeftovers(): Promise<void> {
+    for (let attempt = 0; !this.stopping; attempt += 1) {
+      try {
+        await this.sweep(this.createdAt, 0);
+        return;
+      } catch (err) {
+        const wait = BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)]!;
+        this.log.error({ err: (err as Error).message, retryInMs: wait }, 'inbox: could not queue the events a stop left behind; new events wait');
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
   }
 
   /** Stops polling and waits for the events being handled. */
@@ -211,6 +227,9 @@ export class Inbox {
       const [channel, sender] = key.split('\u0000') as [string, string];
       this.kick(channel, sender);
     }
+    // Alone, events in memory whose drain stopped on a database error are tried again here, as
+    // the database's queue is for the others.
+    if (this.options.alone) for (const [key, events] of this.local) if (!this.draining.has(key) && !this.recording.has(key) && events[0]) this.kick(events[0].channel, events[0].sender);
   }
 
   /** Queues again archived events received before `before` that are pending but not queued (a crash between the two inserts, or alone, a stop); `limit` 0: all. */

@@ -126,4 +126,40 @@ describe('Inbox (real database)', () => {
     expect(await Event.countDocuments({ status: 'done' })).toBe(4);
     expect(await pendingEventModel(connection).countDocuments()).toBe(0);
   });
+
+  it('alone, keeps trying to queue what a stop left behind when the database fails at start, and new events wait for it', async () => {
+    const Event = inboundEventModel(connection);
+    const receivedAt = new Date(Date.now() - 5000);
+    await Event.create({ _id: 'test:c6-1', channel: 'test', sender: 'c6', event: JSON.stringify(event('c6', 1)), receivedAt, status: 'pending', attempts: 0, nextAttemptAt: receivedAt });
+    const find = jest.spyOn(Event, 'find').mockImplementationOnce(() => {
+      throw new Error('database unreachable');
+    });
+    const inbox = new Inbox(connection, log, { alone: true, pollMs: 20 });
+    const seen: string[] = [];
+    inbox.handle('test', async (e) => (seen.push(e.text), true));
+    inbox.start();
+    await inbox.record('test', [event('c6', 2)]);
+    for (let i = 0; i < 300 && seen.length < 2; i += 1) await new Promise((r) => setTimeout(r, 10));
+    find.mockRestore();
+    await inbox.stop();
+    expect(seen).toEqual(['m1', 'm2']);
+  });
+
+  it('alone, tries again an event whose outcome could not be written (the database failed after the turn)', async () => {
+    const Event = inboundEventModel(connection);
+    const update = jest.spyOn(Event, 'updateOne').mockImplementationOnce(() => {
+      throw new Error('database hiccup');
+    });
+    const inbox = new Inbox(connection, log, { alone: true, pollMs: 20 });
+    let calls = 0;
+    inbox.handle('test', async () => (calls += 1, true));
+    inbox.start();
+    await inbox.record('test', [event('c7', 1)]);
+    for (let i = 0; i < 300 && (await Event.countDocuments({ _id: 'test:c7-1', status: 'done' })) === 0; i += 1) await new Promise((r) => setTimeout(r, 10));
+    update.mockRestore();
+    await inbox.stop();
+    expect(await Event.findById('test:c7-1').lean()).toMatchObject({ status: 'done' });
+    // Handled again, as without SINGLE_PROCESS: the turn's outcome was not kept.
+    expect(calls).toBe(2);
+  });
 });
