@@ -113,15 +113,17 @@ export class StockLedger {
 
   /** Inserts the version after `head`; false when another writer took that version first. */
   private async insertAfter(head: StockMovementDoc | undefined, product: string, fields: Pick<StockMovementDoc, 'level' | 'declared' | 'reason' | 'ref'>): Promise<boolean> {
+    // Written through the driver, without the schema's checks: so checked here.
+    if (!Number.isInteger(fields.level) || fields.level < 0) throw new Error(`stock of "${product}" would be ${fields.level}; a level is a whole number, 0 or more`);
     const version = (head?.version ?? 0) + 1;
     const doc: StockMovementDoc = { _id: `${product}#${version}`, product, version, change: fields.level - (head?.level ?? 0), at: new Date(), ...fields };
     try {
       await insertPlain(stockMovementModel(this.connection), [doc]);
     } catch (err) {
-      if (isDuplicateKey(err)) {
-        this.behind.add(product);
-        return false;
-      }
+      // Another writer took that version, or the write may have landed all the same (a
+      // timeout): the head is read from the database again.
+      this.behind.add(product);
+      if (isDuplicateKey(err)) return false;
       throw err;
     }
     this.seen.set(product, doc);

@@ -96,6 +96,7 @@ describe('orders and stock (real database)', () => {
     expect(await alone.reserve('amlou', 1, 'c')).toEqual({ ok: true });
     reads.mockRestore();
     expect(await new StockLedger(connection).level('amlou')).toBe(30 - 2 - 5 - 1);
+    await expect(alone.release('amlou', 0.5, 'd')).rejects.toThrow('stock of "amlou" would be 22.5; a level is a whole number, 0 or more');
   });
 
   it('the same draft placed twice, even at the same moment, gives one order and one stock movement', async () => {
