@@ -75,6 +75,7 @@ class Customers {
 
   /** Stops the process and its fake Graph API. */
   async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const stopped = new Promise((resolve) => this.child.once('exit', resolve));
     const request: LoadRequest = { type: 'stop' };
     this.child.send(request);

@@ -9,6 +9,9 @@ const agents: Record<string, http.Agent> = {
   'https:': new https.Agent({ keepAlive: true, maxSockets: 64 }),
 };
 
+// Meta's answers are a few hundred bytes; anything this large is not one.
+const MAX_ANSWER_BYTES = 1 << 20;
+
 /** An HTTP answer: its status, and its body parsed as JSON (`{}` when it is not JSON). */
 export interface JsonAnswer {
   status: number;
@@ -26,7 +29,12 @@ export function postJson(url: URL, body: unknown, timeoutMs: number): Promise<Js
   return new Promise((resolve, reject) => {
     const req = client.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': payload.length } }, (res) => {
       const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_ANSWER_BYTES) req.destroy(new Error(`answer over ${MAX_ANSWER_BYTES} bytes`));
+        else chunks.push(chunk);
+      });
       res.on('error', fail);
       res.on('end', () => {
         clearTimeout(timer);
@@ -41,6 +49,7 @@ export function postJson(url: URL, body: unknown, timeoutMs: number): Promise<Js
       });
     });
     const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    timer.unref();
     function fail(err: Error) {
       clearTimeout(timer);
       reject(err);
