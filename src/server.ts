@@ -209,7 +209,7 @@ export async function startServer(
       const graph = new GraphClient({ baseUrl: config.graphApiUrl, version: config.graphApiVersion, accessToken: config.messenger.pageToken, appSecret: config.messenger.appSecret, perSecond: MESSENGER_SENDS_PER_SECOND, log });
       const messenger = new MessengerAdapter(graph, db, log, bot.handleTurn);
       channels.add(MESSENGER_CHANNEL, messenger);
-      inbox.handle(MESSENGER_CHANNEL, (event) => messenger.processEvent(event));
+      inbox.handle(MESSENGER_CHANNEL, (event, attempt) => messenger.processEvent(event, attempt));
       channelRoutes.push(
         metaWebhook({ path: '/webhooks/messenger', channel: MESSENGER_CHANNEL, verifyToken: config.messenger.verifyToken, appSecret: config.messenger.appSecret, parse: parseMessengerWebhook, inbox, log }),
       );
@@ -220,7 +220,7 @@ export async function startServer(
       const graph = new GraphClient({ baseUrl: config.graphApiUrl, version: config.graphApiVersion, accessToken: wa.token, appSecret: wa.appSecret, perSecond: WHATSAPP_SENDS_PER_SECOND, log });
       const whatsapp = new WhatsAppCloudAdapter(graph, wa.phoneNumberId, wa.template, db, log, bot.handleTurn);
       channels.add(WHATSAPP_CHANNEL, whatsapp);
-      inbox.handle(WHATSAPP_CHANNEL, (event) => whatsapp.processEvent(event));
+      inbox.handle(WHATSAPP_CHANNEL, (event, attempt) => whatsapp.processEvent(event, attempt));
       channelRoutes.push(
         metaWebhook({
           path: '/webhooks/whatsapp',
@@ -244,7 +244,7 @@ export async function startServer(
       whatsappWeb = new WhatsAppWebChannel(makeClient, inbox, { groups: config.whatsappWeb.groups, printQr: !options.whatsappWebClient }, db, log, bot.handleTurn);
       const channel = whatsappWeb;
       channels.add(WHATSAPP_WEB_CHANNEL, channel);
-      inbox.handle(WHATSAPP_WEB_CHANNEL, (event) => channel.processEvent(event));
+      inbox.handle(WHATSAPP_WEB_CHANNEL, (event, attempt) => channel.processEvent(event, attempt));
       const waAdmin = whatsappWebAdminRoutes(channel);
       adminPages.push(waAdmin.page);
       adminApis.push(waAdmin.api);

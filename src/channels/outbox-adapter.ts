@@ -10,8 +10,10 @@ import { insertPlain } from '../db/plain-insert';
 import type { Logger } from '../logger';
 import type { ChannelEvent } from './inbox';
 import { GraphApiError } from './meta/graph-api';
+import { UndeliveredTurnError } from '../errors';
 
 const OUTBOX = Symbol('taawun.outbox');
+const ATTEMPT = Symbol('taawun.attempt');
 /** Meta's customer-service window: free-form messages only within 24 hours of the customer's last message. */
 export const WINDOW_MS = 24 * 60 * 60 * 1000;
 
@@ -46,7 +48,7 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
   protected abstract deliver(recipient: string, activities: Partial<Activity>[], proactive: boolean, inWindow: boolean): Promise<Delivered[]>;
 
   /** Runs one recorded event through the bot and sends the replies; false asks the inbox to retry. */
-  async processEvent(event: ChannelEvent, channelData: Record<string, unknown> = {}): Promise<boolean> {
+  async processEvent(event: ChannelEvent, attempt: { last: boolean } = { last: true }, channelData: Record<string, unknown> = {}): Promise<boolean> {
     const payload = event.payload ?? (await this.numberedChoice(event));
     const activity: Partial<Activity> = {
       type: ActivityTypes.Message,
@@ -62,21 +64,37 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
     };
     const context = new TurnContext(this, activity);
     context.turnState.set(OUTBOX, []);
+    context.turnState.set(ATTEMPT, attempt);
     let ok = false;
     try {
       await this.runMiddleware(context, async (c) => {
         ok = await this.logic(c);
       });
-      const outbox = context.turnState.get(OUTBOX) as Partial<Activity>[];
-      // A turn that erased the customer keeps none of its messages.
-      if (turnInfo(context).forgotten) for (const activity of outbox) delete activity.channelData?.taawunRecord;
-      if (outbox.length > 0) await this.send(event.sender, outbox, false, takeInboundRecord(context));
+      // What the turn said after finishing (an apology for a failed turn).
+      await this.flushTurn(context);
     } finally {
-      // No replies, or the turn failed: the customer's message is kept all the same.
+      // No replies: the customer's message is kept all the same, once. A failed turn is
+      // run again (which stores it), unless this was its last try.
       const inbound = takeInboundRecord(context);
-      if (inbound) await insertPlain(messageModel(this.connection), [inbound]);
+      if (inbound && (ok || attempt.last)) await insertPlain(messageModel(this.connection), [inbound]);
     }
     return ok;
+  }
+
+  /** Whether the turn gathers its replies (a customer's turn; a proactive one sends at once). */
+  gathersReplies(context: TurnContext): boolean {
+    return context.turnState.has(OUTBOX);
+  }
+
+  /** Sends the replies a customer's turn gathered so far, with the customer's message; before the turn's state is saved (see bot/deliver-then-save). */
+  async flushTurn(context: TurnContext): Promise<void> {
+    const outbox = context.turnState.get(OUTBOX) as Partial<Activity>[] | undefined;
+    if (!outbox || outbox.length === 0) return;
+    const activities = outbox.splice(0);
+    // A turn that erased the customer keeps none of its messages.
+    if (turnInfo(context).forgotten) for (const activity of activities) delete activity.channelData?.taawunRecord;
+    const attempt = (context.turnState.get(ATTEMPT) as { last: boolean } | undefined) ?? { last: true };
+    await this.send(context.activity.from.id, activities, false, takeInboundRecord(context), attempt);
   }
 
   /** Gathers the turn's replies; outside a turn (a proactive message) sends at once. */
@@ -116,7 +134,7 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
     return typeof id === 'string' ? [id] : [];
   }
 
-  private async send(recipient: string, activities: Partial<Activity>[], proactive: boolean, inbound?: PendingRecord): Promise<void> {
+  private async send(recipient: string, activities: Partial<Activity>[], proactive: boolean, inbound?: PendingRecord, attempt = { last: true }): Promise<void> {
     const Customer = customerModel(this.connection);
     // A reply inside the customer's own turn is in the window by definition; only a
     // proactive message needs the last time they wrote.
@@ -131,13 +149,15 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
       delivered = await this.deliver(recipient, activities, proactive, inWindow);
     } catch (err) {
       const permanent = err instanceof GraphApiError && err.permanent;
-      await this.storeDelivery(activities, new Map(), { status: 'failed', at: new Date(), error: (err as Error).message }, inbound);
+      // Kept as failed when no try comes after: this one's for good, or the last. Otherwise
+      // the customer's turn is run again (proactive messages are not: they are kept now).
+      if (permanent || attempt.last || proactive) await this.storeDelivery(activities, new Map(), { status: 'failed', at: new Date(), error: (err as Error).message }, inbound);
       if (permanent) {
         await this.recordError(recipient, (err as GraphApiError).graphCode ?? (err as GraphApiError).status, (err as Error).message);
         return;
       }
-      this.log.error({ channel: this.channel, err: (err as Error).message }, 'sending failed');
-      throw err;
+      this.log.error({ channel: this.channel, err: (err as Error).message, retried: !proactive && !attempt.last }, 'sending failed');
+      throw proactive ? err : new UndeliveredTurnError(err as Error);
     }
     const sent = new Map<string, string | null>();
     for (const d of delivered) for (const id of d.messageIds) sent.set(id, d.externalId ?? null);

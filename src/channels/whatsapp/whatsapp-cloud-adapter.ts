@@ -40,11 +40,11 @@ export class WhatsAppCloudAdapter extends OutboxAdapter {
   }
 
   /** Marks the message read (the customer sees blue ticks), then runs it through the bot. */
-  override async processEvent(event: ChannelEvent): Promise<boolean> {
+  override async processEvent(event: ChannelEvent, attempt?: { last: boolean }): Promise<boolean> {
     await this.graph
       .post(`${this.phoneNumberId}/messages`, { messaging_product: 'whatsapp', status: 'read', message_id: event.id })
       .catch((err: Error) => this.log.warn({ channel: WHATSAPP_CHANNEL, err: err.message }, 'could not mark a WhatsApp message read'));
-    return super.processEvent(event);
+    return super.processEvent(event, attempt);
   }
 
   /** Keeps delivery reports on the sent messages, and unreachable customers on their record. */

@@ -130,6 +130,23 @@ describe.each([false, true])('Messenger channel against a local fake of the Grap
     expect(await say('psid-rate', 'hello')).toEqual(["Hello and welcome! I am the cooperative's assistant.\n\nWhat is your name?"]);
   });
 
+  it('runs a turn again from the same step when its replies could not go out, instead of reading the message as the next answer', async () => {
+    const u = 'psid-meta-down';
+    const before = graph.sent.length;
+    // Every try of the first attempt fails (Graph down for a few seconds); the inbox's retry goes through.
+    graph.failNext(...Array.from({ length: 4 }, () => ({ status: 503, code: 2 })));
+    const res = await deliver(messengerText(u, 'Bonjour'));
+    expect(res.status).toBe(200);
+    await waitFor(() => graph.sent.slice(before).some((m) => m.recipient === u), 15_000, 'the reply after the retry');
+    expect(graph.sent.slice(before).filter((m) => m.recipient === u).map((m) => m.text)).toEqual(["Bonjour et bienvenue ! Je suis l'assistant de la coopérative.\n\nComment vous appelez-vous ?"]);
+    expect(await say(u, 'Youssef')).toEqual(['Enchanté, Youssef !\n\nQue puis-je faire pour vous ?']);
+    // The customer's message is kept once, with the replies that went out.
+    const customer = await customerModel(server.connection).findOne({ channel: 'messenger', externalId: u }).lean();
+    const history = await messageModel(server.connection).find({ customer: customer!._id }).sort({ at: 1, _id: 1 }).lean();
+    expect(history.filter((m) => m.direction === 'in').map((m) => m.text)).toEqual(['Bonjour', 'Youssef']);
+    expect(history.filter((m) => m.direction === 'out').every((m) => m.delivery?.status === 'sent')).toBe(true);
+  }, 20_000);
+
   it('keeps an error that sending again cannot fix on the customer', async () => {
     graph.failNext({ status: 400, code: 551 });
     expect(await say('psid-gone', 'hello')).toEqual([]);
