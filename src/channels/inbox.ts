@@ -67,6 +67,9 @@ export class Inbox {
   // handled, per sender, in order; and the senders whose queue must be read from the database.
   private readonly local = new Map<string, PendingEventDoc[]>();
   private readonly fromDatabase = new Set<string>();
+  // Alone: each event's place in arrival order (the order of its sender's queue in memory).
+  private readonly arrival = new Map<string, number>();
+  private arrivals = 0;
   // Events received before this inbox existed are what a stop left behind (alone: see start).
   private readonly createdAt = new Date();
   private requeued: Promise<void> = Promise.resolve();
@@ -120,7 +123,9 @@ export class Inbox {
     let recorded = 0;
     let duplicates = 0;
     const now = new Date();
-    for (const event of events) {
+    // Arrival order, taken before any write: a burst's inserts may land in another order.
+    const arrivals = events.map(() => ++this.arrivals);
+    for (const [i, event] of events.entries()) {
       const key = `${channel}:${event.sender}`;
       if ((this.pending.get(key) ?? 0) >= MAX_PENDING_PER_SENDER) {
         this.log.warn({ channel, sender: event.sender, event: event.id }, 'inbox: flood from one sender, event dropped');
@@ -133,7 +138,10 @@ export class Inbox {
         // the two inserts leaves an archived event with no queue entry; the sweep finds it.
         // Alone, the queue is this process's memory, and the archive's status what a restart reads.
         await insertPlain(Event, [{ ...doc, status: 'pending' }]);
-        if (this.options.alone) this.local.set(key, [...(this.local.get(key) ?? []), doc]);
+        if (this.options.alone) {
+          this.arrival.set(doc._id, arrivals[i]!);
+          this.local.set(key, [...(this.local.get(key) ?? []), doc].sort((a, b) => this.arrival.get(a._id)! - this.arrival.get(b._id)!));
+        }
         else await insertPlain(pendingEventModel(this.connection), [doc]);
         recorded += 1;
         this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
@@ -271,6 +279,7 @@ export class Inbox {
 
   /** Drops a handled (or database-held) event from this process's memory of its queue. */
   private forget(key: string, id: string): void {
+    this.arrival.delete(id);
     const left = (this.local.get(key) ?? []).filter((e) => e._id !== id);
     if (left.length > 0) this.local.set(key, left);
     else this.local.delete(key);

@@ -162,4 +162,23 @@ describe('Inbox (real database)', () => {
     // Handled again, as without SINGLE_PROCESS: the turn's outcome was not kept.
     expect(calls).toBe(2);
   });
+
+  it("alone, keeps a burst in arrival order even when the later event's insert lands first", async () => {
+    const collection = inboundEventModel(connection).collection;
+    const insertOne = collection.insertOne.bind(collection);
+    let calls = 0;
+    const slowFirst = jest.spyOn(collection, 'insertOne').mockImplementation((async (doc: never) => {
+      calls += 1;
+      if (calls === 1) await new Promise((r) => setTimeout(r, 50));
+      return insertOne(doc);
+    }) as never);
+    const inbox = new Inbox(connection, log, { alone: true });
+    const seen: string[] = [];
+    inbox.handle('test', async (e) => (seen.push(e.text), true));
+    await Promise.all([inbox.record('test', [event('c8', 1)]), inbox.record('test', [event('c8', 2)])]);
+    await inbox.idle();
+    slowFirst.mockRestore();
+    await inbox.stop();
+    expect(seen).toEqual(['m1', 'm2']);
+  });
 });
