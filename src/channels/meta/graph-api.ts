@@ -8,7 +8,7 @@ const RETRY_CODES = new Set([4, 17, 32, 613, 80007, 130429, 131048, 131056]);
 // Codes after which sending again cannot help: the person cannot be reached this way now.
 const PERMANENT_CODES = new Set([10, 100, 190, 200, 551, 131026, 131047, 131051, 1545041, 2018001, 2018108]);
 
-/** An error the Graph API answered, with Meta's code, subcode and whether trying again can help. */
+/** An error the Graph API answered (status 0: no answer came), with Meta's code, subcode and whether trying again can help. */
 export class GraphApiError extends Error {
   readonly code = 'TAAWUN_GRAPH';
   constructor(
@@ -18,13 +18,13 @@ export class GraphApiError extends Error {
     message: string,
     readonly path: string,
   ) {
-    super(`Graph API ${path} answered ${status}${graphCode !== undefined ? ` (code ${graphCode}${subcode ? `/${subcode}` : ''})` : ''}: ${message}`);
+    super(status === 0 ? `Graph API ${path} did not answer: ${message}` : `Graph API ${path} answered ${status}${graphCode !== undefined ? ` (code ${graphCode}${subcode ? `/${subcode}` : ''})` : ''}: ${message}`);
     this.name = 'GraphApiError';
   }
 
   /** Whether the same call may succeed later (rate limits, Meta's own failures). */
   get retryable(): boolean {
-    return this.status === 429 || this.status >= 500 || (this.graphCode !== undefined && RETRY_CODES.has(this.graphCode));
+    return this.status === 0 || this.status === 429 || this.status >= 500 || (this.graphCode !== undefined && RETRY_CODES.has(this.graphCode));
   }
 
   /** Whether the recipient cannot be reached this way (left the window, blocked, not on WhatsApp). */
@@ -72,7 +72,7 @@ export class GraphClient {
       } catch (err) {
         if (err instanceof GraphApiError) throw err;
         // The network itself failed (timeout, refused): worth another try.
-        error = new GraphApiError(503, undefined, undefined, (err as Error).message, path);
+        error = new GraphApiError(0, undefined, undefined, (err as Error).message, path);
       }
       if (!error.retryable || attempt >= attempts) throw error;
       const wait = (this.options.baseDelayMs ?? 500) * 2 ** (attempt - 1);
