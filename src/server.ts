@@ -102,7 +102,7 @@ export async function startServer(
       share: options.shareDatabase,
     });
     uri = engine.uri;
-    log.info({ engine: engine.engine, dataDir: engine.dataDir }, `embedded database: ${engine.engine}, data in ${engine.dataDir}`);
+    log.info({ engine: engine.engine, dataDir: engine.dataDir, binary: engine.binary }, `embedded database: ${engine.engine}${engine.binary ? ` (${engine.binary})` : ''}, data in ${engine.dataDir}`);
   } else {
     log.info({ mongodb: redactUri(uri) }, 'using MONGODB_URI');
   }

@@ -38,6 +38,7 @@ onlyWithFerretdb('embedded database (FerretDB)', () => {
   it('keeps its data under the data folder across a stop and a start', async () => {
     const first = await startEmbeddedDatabase({ dataDir, ferretdbBin, progress: () => undefined });
     expect(first.engine).toBe('ferretdb');
+    expect(first.binary).toBe(ferretdbBin);
     expect(first.dataDir).toBe(path.join(dataDir, 'ferretdb'));
     const c1 = await mongoose.createConnection(first.uri).asPromise();
     await c1.collection('notes').insertOne({ text: 'kept' });

@@ -8,6 +8,8 @@ export interface RunningEngine {
   engine: 'mongod' | 'ferretdb' | 'mongodb-memory-server';
   uri: string;
   dataDir: string;
+  /** The program that runs (absent when another process's engine is shared, or for mongodb-memory-server). */
+  binary?: string;
   stop(): Promise<void>;
 }
 

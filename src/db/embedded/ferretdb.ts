@@ -62,6 +62,7 @@ export async function startFerretdb(binary: string, dataDir: string, options: { 
     engine: 'ferretdb',
     uri: `mongodb://127.0.0.1:${port}/taawun?${CLIENT_OPTIONS}`,
     dataDir,
+    binary,
     stop: () => stopChild(child, dataDir),
   };
 }
