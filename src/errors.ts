@@ -30,17 +30,6 @@ export class ETagConflictError extends Error {
   }
 }
 
-/**
- * A turn's replies could not be sent for now (the channel is down or slowing us): the turn
- * is not kept, so the inbox runs it again later from the same conversation state.
- */
-export class UndeliveredTurnError extends Error {
-  constructor(readonly reason: Error) {
-    super(`the replies could not be sent: ${reason.message}`, { cause: reason });
-    this.name = 'UndeliveredTurnError';
-  }
-}
-
 /** A client request that cannot be served as sent; becomes a 4xx answer. */
 export class HttpError extends Error {
   constructor(

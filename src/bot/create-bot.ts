@@ -1,4 +1,4 @@
-import type { BotAdapter, Storage, TurnContext } from 'botbuilder';
+import type { BotAdapter, Storage } from 'botbuilder';
 import type { Router } from 'express';
 import { Botkit } from 'botkit';
 import type { Connection } from 'mongoose';
@@ -8,7 +8,6 @@ import type { Logger } from '../logger';
 import { FlowEngine } from '../flows/flow-engine';
 import type { FlowPaths } from '../flows/flow-library';
 import { builtinActions } from './builtin-actions';
-import { holdStateSave, savesAfterDelivery } from './deliver-then-save';
 import { conversationRecorder } from './recorder';
 import { createTurnHandler, type TurnHandler } from './turn-handler';
 
@@ -43,15 +42,6 @@ export async function createBot(options: {
   // bound once the engine exists, and runs inside the recorder so labels are stored at once.
   let engine: FlowEngine | undefined;
   controller.middleware.ingest.use(conversationRecorder(options.connection, options.log, async (info, text) => (engine ? engine.understand(info, text) : {})));
-  // A turn whose replies go out at its end keeps its state only once they went out (the
-  // turn handler's finishTurn does both); Botkit's saves, at the end of the turn and when a
-  // dialog begins, are held back until then.
-  const saveState = controller.saveState.bind(controller);
-  controller.saveState = async (bot) => {
-    const context = bot.getConfig('context') as TurnContext;
-    if (savesAfterDelivery(context)) holdStateSave(context, () => saveState(bot));
-    else await saveState(bot);
-  };
   await new Promise<void>((resolve) => controller.ready(() => resolve()));
   const flows = (engine = await FlowEngine.start({
     controller,

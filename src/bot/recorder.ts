@@ -68,10 +68,6 @@ export function conversationRecorder(
 /** An adapter that stores the outbound messages it was given (see storeOutbound) once the channel answered. */
 export interface RecordsOnDelivery {
   readonly recordsOnDelivery: true;
-  /** Whether this turn's replies are gathered and sent at its end (a customer's turn, not a proactive message). */
-  gathersReplies(context: TurnContext): boolean;
-  /** Sends the replies the turn gathered so far; throws UndeliveredTurnError when they cannot go out for now. */
-  flushTurn(context: TurnContext): Promise<void>;
 }
 
 /** A message an adapter that stores on delivery is to insert: an outbound one rides on its activity, the inbound one on the turn. */
@@ -79,8 +75,7 @@ export type PendingRecord = MessageRecord & { _id: Types.ObjectId };
 
 const INBOUND_RECORD = Symbol('taawun.inboundRecord');
 
-/** Whether an adapter stores a turn's messages once it delivered them (the Meta channels). */
-export function recordsOnDelivery(adapter: unknown): adapter is RecordsOnDelivery {
+function recordsOnDelivery(adapter: unknown): boolean {
   return (adapter as Partial<RecordsOnDelivery> | undefined)?.recordsOnDelivery === true;
 }
 

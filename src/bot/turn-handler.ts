@@ -4,8 +4,6 @@ import { KeyedSerialQueue } from '../channels/serial-queue';
 import type { Language } from '../config';
 import type { Locales } from '../i18n/locales';
 import type { Logger } from '../logger';
-import { UndeliveredTurnError } from '../errors';
-import { finishTurn } from './deliver-then-save';
 import { turnInfo } from './turn-info';
 
 /**
@@ -22,7 +20,6 @@ export function createTurnHandler(controller: Botkit, locales: () => Locales, de
       const started = Date.now();
       try {
         await controller.handleTurn(context);
-        await finishTurn(context);
         const info = turnInfo(context);
         log.info(
           {
@@ -37,8 +34,6 @@ export function createTurnHandler(controller: Botkit, locales: () => Locales, de
         );
         return true;
       } catch (err) {
-        // Replies that could not go out: the inbox runs the turn again; an apology could not go out either.
-        if (err instanceof UndeliveredTurnError) throw err;
         const info = turnInfo(context);
         log.error(
           { customer: info.customer ? String(info.customer._id) : null, channel: info.channel, err: (err as Error).message, stack: (err as Error).stack },

@@ -20,8 +20,14 @@ export interface ChannelEvent {
   timestamp: number;
 }
 
-/** Runs one event through the bot; false or a throw means try again later. `last`: no try comes after this one. */
-export type EventHandler = (event: ChannelEvent, attempt: { last: boolean }) => Promise<boolean>;
+/** Which try of an event this is (from 1), and whether it is the last. */
+export interface Attempt {
+  number: number;
+  last: boolean;
+}
+
+/** Runs one event through the bot; false or a throw means try again later. */
+export type EventHandler = (event: ChannelEvent, attempt: Attempt) => Promise<boolean>;
 
 const BACKOFF_MS = [1000, 5000, 30_000, 120_000];
 // More than this many unhandled events from one sender is a flood: the rest is dropped, with a log line.
@@ -309,7 +315,7 @@ export class Inbox {
       let error = 'no handler for this channel';
       if (handler) {
         try {
-          ok = await handler(JSON.parse(next.event) as ChannelEvent, { last: next.attempts + 1 >= maxAttempts });
+          ok = await handler(JSON.parse(next.event) as ChannelEvent, { number: next.attempts + 1, last: next.attempts + 1 >= maxAttempts });
           error = 'the bot could not handle it';
         } catch (err) {
           error = (err as Error).message;

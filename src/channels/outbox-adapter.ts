@@ -8,12 +8,11 @@ import { customerIdOf } from '../history/customers';
 import { messageModel } from '../db/models/message';
 import { insertPlain } from '../db/plain-insert';
 import type { Logger } from '../logger';
-import type { ChannelEvent } from './inbox';
+import { heldReplyModel } from '../db/models/held-reply';
+import type { Attempt, ChannelEvent } from './inbox';
 import { GraphApiError } from './meta/graph-api';
-import { UndeliveredTurnError } from '../errors';
 
 const OUTBOX = Symbol('taawun.outbox');
-const ATTEMPT = Symbol('taawun.attempt');
 /** Meta's customer-service window: free-form messages only within 24 hours of the customer's last message. */
 export const WINDOW_MS = 24 * 60 * 60 * 1000;
 
@@ -48,7 +47,17 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
   protected abstract deliver(recipient: string, activities: Partial<Activity>[], proactive: boolean, inWindow: boolean): Promise<Delivered[]>;
 
   /** Runs one recorded event through the bot and sends the replies; false asks the inbox to retry. */
-  async processEvent(event: ChannelEvent, attempt: { last: boolean } = { last: true }, channelData: Record<string, unknown> = {}): Promise<boolean> {
+  async processEvent(event: ChannelEvent, attempt: Attempt = { number: 1, last: true }, channelData: Record<string, unknown> = {}): Promise<boolean> {
+    const held = `${this.channel}:${event.id}`;
+    // A later try of a turn whose replies Meta could not take: they go out now, and the turn
+    // is not run again (its state, orders and ratings were kept the first time).
+    if (attempt.number > 1) {
+      const waiting = await heldReplyModel(this.connection).findById(held).lean();
+      if (waiting) {
+        await this.send(waiting.recipient, waiting.activities as Partial<Activity>[], false, (waiting.inbound as PendingRecord | null) ?? undefined, { held, attempt, fromHeld: true });
+        return true;
+      }
+    }
     const payload = event.payload ?? (await this.numberedChoice(event));
     const activity: Partial<Activity> = {
       type: ActivityTypes.Message,
@@ -64,37 +73,21 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
     };
     const context = new TurnContext(this, activity);
     context.turnState.set(OUTBOX, []);
-    context.turnState.set(ATTEMPT, attempt);
     let ok = false;
     try {
       await this.runMiddleware(context, async (c) => {
         ok = await this.logic(c);
       });
-      // What the turn said after finishing (an apology for a failed turn).
-      await this.flushTurn(context);
+      const outbox = context.turnState.get(OUTBOX) as Partial<Activity>[];
+      // A turn that erased the customer keeps none of its messages.
+      if (turnInfo(context).forgotten) for (const activity of outbox) delete activity.channelData?.taawunRecord;
+      if (outbox.length > 0) await this.send(event.sender, outbox, false, takeInboundRecord(context), { held, attempt, fromHeld: false });
     } finally {
-      // No replies: the customer's message is kept all the same, once. A failed turn is
-      // run again (which stores it), unless this was its last try.
+      // No replies, or the turn failed: the customer's message is kept all the same.
       const inbound = takeInboundRecord(context);
-      if (inbound && (ok || attempt.last)) await insertPlain(messageModel(this.connection), [inbound]);
+      if (inbound) await insertPlain(messageModel(this.connection), [inbound]);
     }
     return ok;
-  }
-
-  /** Whether the turn gathers its replies (a customer's turn; a proactive one sends at once). */
-  gathersReplies(context: TurnContext): boolean {
-    return context.turnState.has(OUTBOX);
-  }
-
-  /** Sends the replies a customer's turn gathered so far, with the customer's message; before the turn's state is saved (see bot/deliver-then-save). */
-  async flushTurn(context: TurnContext): Promise<void> {
-    const outbox = context.turnState.get(OUTBOX) as Partial<Activity>[] | undefined;
-    if (!outbox || outbox.length === 0) return;
-    const activities = outbox.splice(0);
-    // A turn that erased the customer keeps none of its messages.
-    if (turnInfo(context).forgotten) for (const activity of activities) delete activity.channelData?.taawunRecord;
-    const attempt = (context.turnState.get(ATTEMPT) as { last: boolean } | undefined) ?? { last: true };
-    await this.send(context.activity.from.id, activities, false, takeInboundRecord(context), attempt);
   }
 
   /** Gathers the turn's replies; outside a turn (a proactive message) sends at once. */
@@ -134,7 +127,12 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
     return typeof id === 'string' ? [id] : [];
   }
 
-  private async send(recipient: string, activities: Partial<Activity>[], proactive: boolean, inbound?: PendingRecord, attempt = { last: true }): Promise<void> {
+  /**
+   * Delivers and stores a turn's activities. `turn` (a customer's turn, from the inbox): when
+   * Meta cannot take them for now and another try comes, they are held for it (held_replies)
+   * and the error thrown, so the inbox tries the event again; the turn is not run again.
+   */
+  private async send(recipient: string, activities: Partial<Activity>[], proactive: boolean, inbound?: PendingRecord, turn?: { held: string; attempt: Attempt; fromHeld: boolean }): Promise<void> {
     const Customer = customerModel(this.connection);
     // A reply inside the customer's own turn is in the window by definition; only a
     // proactive message needs the last time they wrote.
@@ -149,19 +147,25 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
       delivered = await this.deliver(recipient, activities, proactive, inWindow);
     } catch (err) {
       const permanent = err instanceof GraphApiError && err.permanent;
-      // Kept as failed when no try comes after: this one's for good, or the last. Otherwise
-      // the customer's turn is run again (proactive messages are not: they are kept now).
-      if (permanent || attempt.last || proactive) await this.storeDelivery(activities, new Map(), { status: 'failed', at: new Date(), error: (err as Error).message }, inbound);
+      const hold = !permanent && turn && !turn.attempt.last;
+      this.log.error({ channel: this.channel, err: (err as Error).message, held: Boolean(hold) }, 'sending failed');
+      if (hold) {
+        const Held = heldReplyModel(this.connection);
+        if (!turn.fromHeld) await insertPlain(Held, [{ _id: turn.held, recipient, activities, inbound: inbound ?? null, at: new Date() }]);
+        throw err;
+      }
+      await this.storeDelivery(activities, new Map(), { status: 'failed', at: new Date(), error: (err as Error).message }, inbound);
+      if (turn?.fromHeld) await heldReplyModel(this.connection).deleteOne({ _id: turn.held });
       if (permanent) {
         await this.recordError(recipient, (err as GraphApiError).graphCode ?? (err as GraphApiError).status, (err as Error).message);
         return;
       }
-      this.log.error({ channel: this.channel, err: (err as Error).message, retried: !proactive && !attempt.last }, 'sending failed');
-      throw proactive ? err : new UndeliveredTurnError(err as Error);
+      throw err;
     }
     const sent = new Map<string, string | null>();
     for (const d of delivered) for (const id of d.messageIds) sent.set(id, d.externalId ?? null);
     await this.storeDelivery(activities, sent, { status: 'sent', at: new Date() }, inbound);
+    if (turn?.fromHeld) await heldReplyModel(this.connection).deleteOne({ _id: turn.held });
     const numbered = delivered.filter((d) => d.numbered).at(-1)?.numbered;
     const id = numbered && (await customerIdOf(this.connection, this.channel, recipient));
     if (id) await Customer.updateOne({ _id: id }, { $set: { offeredChoices: numbered } });

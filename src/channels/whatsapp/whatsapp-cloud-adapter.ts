@@ -3,7 +3,7 @@ import type { Connection } from 'mongoose';
 import { customerModel } from '../../db/models/customer';
 import { messageModel } from '../../db/models/message';
 import type { Logger } from '../../logger';
-import type { ChannelEvent } from '../inbox';
+import type { Attempt, ChannelEvent } from '../inbox';
 import type { GraphClient } from '../meta/graph-api';
 import { OutboxAdapter, type Delivered } from '../outbox-adapter';
 import { RateLimiter } from '../rate-limiter';
@@ -40,7 +40,7 @@ export class WhatsAppCloudAdapter extends OutboxAdapter {
   }
 
   /** Marks the message read (the customer sees blue ticks), then runs it through the bot. */
-  override async processEvent(event: ChannelEvent, attempt?: { last: boolean }): Promise<boolean> {
+  override async processEvent(event: ChannelEvent, attempt?: Attempt): Promise<boolean> {
     await this.graph
       .post(`${this.phoneNumberId}/messages`, { messaging_product: 'whatsapp', status: 'read', message_id: event.id })
       .catch((err: Error) => this.log.warn({ channel: WHATSAPP_CHANNEL, err: err.message }, 'could not mark a WhatsApp message read'));

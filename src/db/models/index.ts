@@ -4,6 +4,7 @@ import { customerIdModel, customerModel } from './customer';
 import { dialogStateModel } from './dialog-state';
 import { digestDayModel } from './digest-day';
 import { flowVersionModel } from './flow-version';
+import { heldReplyModel } from './held-reply';
 import { inboundEventModel, pendingEventModel } from './inbound-event';
 import { leaseModel } from './lease';
 import { messageModel } from './message';
@@ -38,6 +39,7 @@ export function registerModels(connection: Connection): void {
   stockAlertModel(connection);
   ratingRequestModel(connection);
   ratingQueueModel(connection);
+  heldReplyModel(connection);
   suggestionModel(connection);
   digestDayModel(connection);
   adminSessionModel(connection);

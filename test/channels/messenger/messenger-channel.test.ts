@@ -1,4 +1,5 @@
 import { customerModel } from '../../../src/db/models/customer';
+import { heldReplyModel } from '../../../src/db/models/held-reply';
 import { messageModel } from '../../../src/db/models/message';
 import { orderModel } from '../../../src/db/models/order';
 import type { RunningServer } from '../../../src/server';
@@ -130,7 +131,7 @@ describe.each([false, true])('Messenger channel against a local fake of the Grap
     expect(await say('psid-rate', 'hello')).toEqual(["Hello and welcome! I am the cooperative's assistant.\n\nWhat is your name?"]);
   });
 
-  it('runs a turn again from the same step when its replies could not go out, instead of reading the message as the next answer', async () => {
+  it("sends a turn's replies on the inbox's next try when Meta could not take them, without running the turn again", async () => {
     const u = 'psid-meta-down';
     const before = graph.sent.length;
     // Every try of the first attempt fails (Graph down for a few seconds); the inbox's retry goes through.
@@ -145,6 +146,19 @@ describe.each([false, true])('Messenger channel against a local fake of the Grap
     const history = await messageModel(server.connection).find({ customer: customer!._id }).sort({ at: 1, _id: 1 }).lean();
     expect(history.filter((m) => m.direction === 'in').map((m) => m.text)).toEqual(['Bonjour', 'Youssef']);
     expect(history.filter((m) => m.direction === 'out').every((m) => m.delivery?.status === 'sent')).toBe(true);
+    expect(await heldReplyModel(server.connection).countDocuments()).toBe(0);
+  }, 20_000);
+
+  it('counts a misunderstood message once though its reply waited for Meta', async () => {
+    const u = 'psid-meta-slow';
+    await say(u, 'Bonjour');
+    await say(u, 'Youssef');
+    const before = graph.sent.length;
+    graph.failNext(...Array.from({ length: 4 }, () => ({ status: 503, code: 2 })));
+    await deliver(messengerText(u, 'xqzv blorp wug'));
+    await waitFor(() => graph.sent.slice(before).some((m) => m.recipient === u), 15_000, 'the reply after the retry');
+    const customer = await customerModel(server.connection).findOne({ channel: 'messenger', externalId: u }).lean();
+    expect(customer?.fallbacks).toBe(1);
   }, 20_000);
 
   it('keeps an error that sending again cannot fix on the customer', async () => {
