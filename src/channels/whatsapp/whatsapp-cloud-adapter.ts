@@ -2,6 +2,7 @@ import type { Activity, TurnContext } from 'botbuilder';
 import type { Connection } from 'mongoose';
 import { customerModel } from '../../db/models/customer';
 import { messageModel } from '../../db/models/message';
+import { customerIdOf } from '../../history/customers';
 import type { Logger } from '../../logger';
 import type { Attempt, ChannelEvent } from '../inbox';
 import type { GraphClient } from '../meta/graph-api';
@@ -66,7 +67,9 @@ export class WhatsAppCloudAdapter extends OutboxAdapter {
       const res = await this.post(recipient, { type: 'template', template: { name: this.template.name, language: { code: this.template.language } } });
       return [{ externalId: res, messageIds: ids }];
     }
-    const customer = await customerModel(this.connection).findOne({ channel: WHATSAPP_CHANNEL, externalId: recipient }, { language: 1 }).lean();
+    // By _id: a (channel, externalId) filter reads every customer on FerretDB.
+    const id = await customerIdOf(this.connection, WHATSAPP_CHANNEL, recipient);
+    const customer = id && (await customerModel(this.connection).findById(id, { language: 1 }).lean());
     const messages = toCloudMessages(activities, LIST_BUTTON[customer?.language ?? 'fr'] ?? LIST_BUTTON.fr!);
     const out: Delivered[] = [];
     for (const [i, m] of messages.entries()) {
