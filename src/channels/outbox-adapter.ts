@@ -18,6 +18,17 @@ export const WINDOW_MS = 24 * 60 * 60 * 1000;
 
 type TurnLogic = (context: TurnContext) => Promise<boolean>;
 
+/** Sending stopped part-way: `sent` of a turn's messages went out (counting those a previous try sent). */
+export class PartlySentError extends Error {
+  constructor(
+    readonly sent: number,
+    readonly reason: Error,
+  ) {
+    super(reason.message, { cause: reason });
+    this.name = 'PartlySentError';
+  }
+}
+
 /** One message a channel sent: its platform id, the stored messages it carried, and numbered choices it offered. */
 export interface Delivered {
   externalId: string | undefined;
@@ -43,8 +54,21 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
     super();
   }
 
-  /** Sends one turn's activities to a recipient; `proactive` means outside a customer's turn. */
-  protected abstract deliver(recipient: string, activities: Partial<Activity>[], proactive: boolean, inWindow: boolean): Promise<Delivered[]>;
+  /** Sends one turn's activities to a recipient, but the first `skip` of its messages (a previous try sent them); `proactive` means outside a customer's turn. */
+  protected abstract deliver(recipient: string, activities: Partial<Activity>[], proactive: boolean, inWindow: boolean, skip: number): Promise<Delivered[]>;
+
+  /** Sends a turn's messages one after the other from `skip`; a failure says how many went out (PartlySentError). */
+  protected async sendEach<T>(messages: T[], skip: number, sendOne: (message: T, last: boolean) => Promise<Delivered>): Promise<Delivered[]> {
+    const out: Delivered[] = [];
+    for (let i = skip; i < messages.length; i += 1) {
+      try {
+        out.push(await sendOne(messages[i]!, i === messages.length - 1));
+      } catch (err) {
+        throw i > 0 ? new PartlySentError(i, err as Error) : err;
+      }
+    }
+    return out;
+  }
 
   /** Runs one recorded event through the bot and sends the replies; false asks the inbox to retry. */
   async processEvent(event: ChannelEvent, attempt: Attempt = { number: 1, last: true }, channelData: Record<string, unknown> = {}): Promise<boolean> {
@@ -54,7 +78,7 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
     if (attempt.number > 1) {
       const waiting = await heldReplyModel(this.connection).findById(held).lean();
       if (waiting) {
-        await this.send(waiting.recipient, waiting.activities as Partial<Activity>[], false, (waiting.inbound as PendingRecord | null) ?? undefined, { held, attempt, fromHeld: true });
+        await this.send(waiting.recipient, waiting.activities as Partial<Activity>[], false, (waiting.inbound as PendingRecord | null) ?? undefined, { held, attempt, fromHeld: true, skip: waiting.sent });
         return true;
       }
     }
@@ -81,7 +105,7 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
       const outbox = context.turnState.get(OUTBOX) as Partial<Activity>[];
       // A turn that erased the customer keeps none of its messages.
       if (turnInfo(context).forgotten) for (const activity of outbox) delete activity.channelData?.taawunRecord;
-      if (outbox.length > 0) await this.send(event.sender, outbox, false, takeInboundRecord(context), { held, attempt, fromHeld: false });
+      if (outbox.length > 0) await this.send(event.sender, outbox, false, takeInboundRecord(context), { held, attempt, fromHeld: false, skip: 0 });
     } finally {
       // No replies, or the turn failed: the customer's message is kept all the same.
       const inbound = takeInboundRecord(context);
@@ -132,7 +156,7 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
    * Meta cannot take them for now and another try comes, they are held for it (held_replies)
    * and the error thrown, so the inbox tries the event again; the turn is not run again.
    */
-  private async send(recipient: string, activities: Partial<Activity>[], proactive: boolean, inbound?: PendingRecord, turn?: { held: string; attempt: Attempt; fromHeld: boolean }): Promise<void> {
+  private async send(recipient: string, activities: Partial<Activity>[], proactive: boolean, inbound?: PendingRecord, turn?: { held: string; attempt: Attempt; fromHeld: boolean; skip: number }): Promise<void> {
     const Customer = customerModel(this.connection);
     // A reply inside the customer's own turn is in the window by definition; only a
     // proactive message needs the last time they wrote.
@@ -144,14 +168,18 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
     }
     let delivered: Delivered[];
     try {
-      delivered = await this.deliver(recipient, activities, proactive, inWindow);
-    } catch (err) {
+      delivered = await this.deliver(recipient, activities, proactive, inWindow, turn?.skip ?? 0);
+    } catch (failure) {
+      // What went out before the failure is not sent again.
+      const sentBefore = failure instanceof PartlySentError ? failure.sent : (turn?.skip ?? 0);
+      const err = failure instanceof PartlySentError ? failure.reason : (failure as Error);
       const permanent = err instanceof GraphApiError && err.permanent;
       const hold = !permanent && turn && !turn.attempt.last;
-      this.log.error({ channel: this.channel, err: (err as Error).message, held: Boolean(hold) }, 'sending failed');
+      this.log.error({ channel: this.channel, err: err.message, held: Boolean(hold), sentBefore }, 'sending failed');
       if (hold) {
         const Held = heldReplyModel(this.connection);
-        if (!turn.fromHeld) await insertPlain(Held, [{ _id: turn.held, recipient, activities, inbound: inbound ?? null, at: new Date() }]);
+        if (!turn.fromHeld) await insertPlain(Held, [{ _id: turn.held, recipient, activities, inbound: inbound ?? null, sent: sentBefore, at: new Date() }]);
+        else if (sentBefore !== turn.skip) await Held.updateOne({ _id: turn.held }, { $set: { sent: sentBefore } });
         throw err;
       }
       await this.storeDelivery(activities, new Map(), { status: 'failed', at: new Date(), error: (err as Error).message }, inbound);

@@ -23,19 +23,16 @@ export class MessengerAdapter extends OutboxAdapter {
     super(MESSENGER_CHANNEL, connection, log, logic);
   }
 
-  protected async deliver(recipient: string, activities: Partial<Activity>[], proactive: boolean, inWindow: boolean): Promise<Delivered[]> {
+  protected async deliver(recipient: string, activities: Partial<Activity>[], proactive: boolean, inWindow: boolean, skip: number): Promise<Delivered[]> {
     if (proactive && !inWindow) {
       await this.recordError(recipient, 10, 'outside the 24-hour window: Messenger accepts no message until the customer writes again');
       return [];
     }
     const ids = activities.flatMap((a) => OutboxAdapter.messageIdOf(a));
-    const out: Delivered[] = [];
-    const messages = toSendApiMessages(activities);
-    for (const [i, { message, numbered }] of messages.entries()) {
+    return this.sendEach(toSendApiMessages(activities), skip, async ({ message, numbered }, last) => {
       const res = (await this.graph.post('me/messages', { recipient: { id: recipient }, messaging_type: proactive ? 'UPDATE' : 'RESPONSE', message })) as { message_id?: string };
       // Combined texts share one platform message: the last one sent carries the stored ids.
-      out.push({ externalId: res.message_id, messageIds: i === messages.length - 1 ? ids : [], ...(numbered ? { numbered } : {}) });
-    }
-    return out;
+      return { externalId: res.message_id, messageIds: last ? ids : [], ...(numbered ? { numbered } : {}) };
+    });
   }
 }

@@ -109,16 +109,14 @@ export class WhatsAppWebChannel extends OutboxAdapter {
     await this.inbox.record(WHATSAPP_WEB_CHANNEL, [event]);
   }
 
-  protected async deliver(recipient: string, activities: Partial<Activity>[]): Promise<Delivered[]> {
+  protected async deliver(recipient: string, activities: Partial<Activity>[], _proactive: boolean, _inWindow: boolean, skip: number): Promise<Delivered[]> {
     if (!this.client || this.state !== 'ready') throw new Error(`WhatsApp Web is ${this.state}, not ready to send`);
     const ids = activities.flatMap((a) => OutboxAdapter.messageIdOf(a));
-    const texts = toNumberedTexts(activities);
-    const out: Delivered[] = [];
-    for (const [i, t] of texts.entries()) {
-      const sent = await this.client.sendMessage(recipient, t.text);
-      out.push({ externalId: sent.id._serialized, messageIds: i === texts.length - 1 ? ids : [], ...(t.numbered ? { numbered: t.numbered } : {}) });
-    }
-    return out;
+    const client = this.client;
+    return this.sendEach(toNumberedTexts(activities), skip, async (t, last) => {
+      const sent = await client.sendMessage(recipient, t.text);
+      return { externalId: sent.id._serialized, messageIds: last ? ids : [], ...(t.numbered ? { numbered: t.numbered } : {}) };
+    });
   }
 
   private reconnect(): void {

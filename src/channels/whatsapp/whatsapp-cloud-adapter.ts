@@ -57,7 +57,7 @@ export class WhatsAppCloudAdapter extends OutboxAdapter {
     }
   }
 
-  protected async deliver(recipient: string, activities: Partial<Activity>[], proactive: boolean, inWindow: boolean): Promise<Delivered[]> {
+  protected async deliver(recipient: string, activities: Partial<Activity>[], proactive: boolean, inWindow: boolean, skip: number): Promise<Delivered[]> {
     const ids = activities.flatMap((a) => OutboxAdapter.messageIdOf(a));
     if (proactive && !inWindow) {
       if (!this.template) {
@@ -71,12 +71,7 @@ export class WhatsAppCloudAdapter extends OutboxAdapter {
     const id = await customerIdOf(this.connection, WHATSAPP_CHANNEL, recipient);
     const customer = id && (await customerModel(this.connection).findById(id, { language: 1 }).lean());
     const messages = toCloudMessages(activities, LIST_BUTTON[customer?.language ?? 'fr'] ?? LIST_BUTTON.fr!);
-    const out: Delivered[] = [];
-    for (const [i, m] of messages.entries()) {
-      const externalId = await this.post(recipient, m.body);
-      out.push({ externalId, messageIds: i === messages.length - 1 ? ids : [], ...(m.numbered ? { numbered: m.numbered } : {}) });
-    }
-    return out;
+    return this.sendEach(messages, skip, async (m, last) => ({ externalId: await this.post(recipient, m.body), messageIds: last ? ids : [], ...(m.numbered ? { numbered: m.numbered } : {}) }));
   }
 
   /** Waits for the recipient's turn under Meta's pair rate limit; idle recipients are forgotten. */

@@ -13,6 +13,8 @@ export interface HeldReplyDoc {
   activities: Record<string, unknown>[];
   /** The customer's message, stored with the replies once they went out. */
   inbound: Record<string, unknown> | null;
+  /** How many of the turn's messages went out before Meta stopped taking them: not sent again. */
+  sent: number;
   at: Date;
 }
 
@@ -22,6 +24,7 @@ const heldReplySchema = new Schema<HeldReplyDoc>(
     recipient: { type: String, required: true },
     activities: { type: Schema.Types.Mixed, required: true },
     inbound: { type: Schema.Types.Mixed, default: null },
+    sent: { type: Number, default: 0 },
     at: { type: Date, required: true },
   },
   { collection: 'held_replies', versionKey: false },
