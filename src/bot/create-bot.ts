@@ -1,4 +1,4 @@
-import type { BotAdapter, Storage } from 'botbuilder';
+import type { BotAdapter, Storage, TurnContext } from 'botbuilder';
 import type { Router } from 'express';
 import { Botkit } from 'botkit';
 import type { Connection } from 'mongoose';
@@ -9,6 +9,7 @@ import { FlowEngine } from '../flows/flow-engine';
 import type { FlowPaths } from '../flows/flow-library';
 import { builtinActions } from './builtin-actions';
 import { conversationRecorder } from './recorder';
+import { turnInfo } from './turn-info';
 import { createTurnHandler, type TurnHandler } from './turn-handler';
 
 /** The Botkit controller with its middleware and dialogs, and the turn handler adapters call. */
@@ -42,6 +43,19 @@ export async function createBot(options: {
   // bound once the engine exists, and runs inside the recorder so labels are stored at once.
   let engine: FlowEngine | undefined;
   controller.middleware.ingest.use(conversationRecorder(options.connection, options.log, async (info, text) => (engine ? engine.understand(info, text) : {})));
+  // Botkit saves the state inside a middleware callback, where a throw never ends the turn
+  // (it hung, and that customer's queue with it): a failed save is kept for the turn handler.
+  const saveState = controller.saveState.bind(controller);
+  controller.saveState = async (bot) => {
+    const info = turnInfo(bot.getConfig('context') as TurnContext);
+    try {
+      await saveState(bot);
+      // A later save writes the whole state: an earlier failure (a dialog beginning) is mended.
+      delete info.unsaved;
+    } catch (err) {
+      info.unsaved = err as Error;
+    }
+  };
   await new Promise<void>((resolve) => controller.ready(() => resolve()));
   const flows = (engine = await FlowEngine.start({
     controller,

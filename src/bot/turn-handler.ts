@@ -20,6 +20,8 @@ export function createTurnHandler(controller: Botkit, locales: () => Locales, de
       const started = Date.now();
       try {
         await controller.handleTurn(context);
+        const unsaved = turnInfo(context).unsaved;
+        if (unsaved) throw unsaved;
         const info = turnInfo(context);
         log.info(
           {

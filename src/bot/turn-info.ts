@@ -21,6 +21,8 @@ export interface TurnInfo {
   ratingOptOut?: boolean;
   /** The customer was erased in this turn: nothing more of it is stored, their message included. */
   forgotten?: boolean;
+  /** Why the conversation state could not be saved: the turn failed. */
+  unsaved?: Error;
 }
 
 const KEY = Symbol('taawun.turnInfo');

@@ -1,4 +1,5 @@
 import { customerModel } from '../../../src/db/models/customer';
+import { dialogStateModel } from '../../../src/db/models/dialog-state';
 import { heldReplyModel } from '../../../src/db/models/held-reply';
 import { messageModel } from '../../../src/db/models/message';
 import { orderModel } from '../../../src/db/models/order';
@@ -147,6 +148,22 @@ describe.each([false, true])('Messenger channel against a local fake of the Grap
     expect(history.filter((m) => m.direction === 'in').map((m) => m.text)).toEqual(['Bonjour', 'Youssef']);
     expect(history.filter((m) => m.direction === 'out').every((m) => m.delivery?.status === 'sent')).toBe(true);
     expect(await heldReplyModel(server.connection).countDocuments()).toBe(0);
+  }, 20_000);
+
+  it('tells the customer and tries the message again when the conversation could not be saved, instead of hanging', async () => {
+    const u = 'psid-db-hiccup';
+    const before = graph.sent.length;
+    const collection = dialogStateModel(server.connection).collection;
+    const insertOne = collection.insertOne.bind(collection);
+    // Every save fails until the customer has been told something (the apology).
+    const failOnce = jest.spyOn(collection, 'insertOne').mockImplementation(((doc: never) =>
+      graph.sent.slice(before).some((m) => m.recipient === u) ? insertOne(doc) : Promise.reject(new Error('database hiccup'))) as never);
+    await deliver(messengerText(u, 'Bonjour'));
+    await waitFor(() => graph.sent.slice(before).filter((m) => m.recipient === u).length >= 2, 15_000, 'the apology, then the reply of the retry');
+    failOnce.mockRestore();
+    const texts = graph.sent.slice(before).filter((m) => m.recipient === u).map((m) => m.text);
+    expect(texts[1]).toBe("Bonjour et bienvenue ! Je suis l'assistant de la coopérative.\n\nComment vous appelez-vous ?");
+    expect(texts[0]).not.toBe(texts[1]);
   }, 20_000);
 
   it('counts a misunderstood message once though its reply waited for Meta', async () => {
