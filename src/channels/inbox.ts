@@ -171,8 +171,7 @@ export class Inbox {
     if (this.options.alone) {
       this.requeued = this.requeueLeftovers();
       const first = this.requeued.then(() => (this.stopping ? undefined : this.poll()));
-      this.running.add(first);
-      void first.finally(() => this.running.delete(first));
+      this.track(first);
     } else void this.poll();
     this.timer = setInterval(() => void this.poll(), this.options.pollMs ?? 1000);
     this.timer.unref();
@@ -196,7 +195,7 @@ export class Inbox {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.stopping = true;
-    while (this.running.size > 0) await Promise.all([...this.running]);
+    await this.idle();
     for (const [key, held] of this.held) {
       clearTimeout(held.release);
       this.held.delete(key);
@@ -209,6 +208,12 @@ export class Inbox {
     while (this.running.size > 0) await Promise.all([...this.running]);
   }
 
+  /** Keeps work in `running` until it ends, for stop() and idle(). */
+  private track(work: Promise<unknown>): void {
+    this.running.add(work as Promise<void>);
+    void work.finally(() => this.running.delete(work as Promise<void>));
+  }
+
   private settled(key: string): void {
     const left = (this.pending.get(key) ?? 1) - 1;
     if (left > 0) this.pending.set(key, left);
@@ -217,8 +222,7 @@ export class Inbox {
 
   private kick(channel: string, sender: string): void {
     const work = this.drain(channel, sender).catch((err: Error) => this.log.error({ channel, err: err.message }, 'inbox: handling failed'));
-    this.running.add(work);
-    void work.finally(() => this.running.delete(work));
+    this.track(work);
   }
 
   private polls = 0;
@@ -393,8 +397,7 @@ export class Inbox {
       if (this.held.get(key) !== held) return;
       this.held.delete(key);
       const work = releaseLease(this.connection, `inbox:${key}`, this.holder).catch((err: Error) => this.log.warn({ err: err.message }, 'inbox: could not give a lease back; it expires by itself'));
-      this.running.add(work);
-      void work.finally(() => this.running.delete(work));
+      this.track(work);
     };
     if (this.stopping) return release();
     held.release = setTimeout(release, HOLD_MS);

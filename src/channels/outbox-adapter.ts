@@ -71,7 +71,7 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
   }
 
   /** Runs one recorded event through the bot and sends the replies; false asks the inbox to retry. */
-  async processEvent(event: ChannelEvent, attempt: Attempt = { number: 1, last: true }, channelData: Record<string, unknown> = {}): Promise<boolean> {
+  async processEvent(event: ChannelEvent, attempt: Attempt = { number: 1, last: true }): Promise<boolean> {
     const held = `${this.channel}:${event.id}`;
     // A later try of a turn whose replies Meta could not take: they go out now, and the turn
     // is not run again (its state, orders and ratings were kept the first time).
@@ -93,7 +93,7 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
       recipient: { id: 'business', name: 'business' },
       text: event.text,
       value: payload,
-      channelData: { ...channelData, ...(event.attachments ? { attachments: event.attachments } : {}) },
+      channelData: event.attachments ? { attachments: event.attachments } : {},
     };
     const context = new TurnContext(this, activity);
     context.turnState.set(OUTBOX, []);

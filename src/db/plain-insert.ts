@@ -27,14 +27,14 @@ function constantDefaults(model: Target): Record<string, unknown> {
  * Inserts documents the code builds itself through the driver, with the schema's constant
  * defaults, skipping mongoose's per-document casting and validation. For the writes of every
  * message (about a millisecond of CPU each through mongoose documents on this machine);
- * the caller gives values of the schema's types. Returns the documents' `_id`s (an
- * ObjectId unless the document brought its own).
+ * the caller gives values of the schema's types. Returns the documents as stored, with
+ * their `_id` (an ObjectId unless the document brought its own) and the defaults.
  */
-export async function insertPlain(model: Target, docs: object[]): Promise<Types.ObjectId[]> {
+export async function insertPlain(model: Target, docs: object[]): Promise<Array<Record<string, unknown> & { _id: Types.ObjectId }>> {
   const defaults = constantDefaults(model);
   // Like mongoose, an undefined field is left out (the driver would store null).
   const full = docs.map((doc) => Object.fromEntries(Object.entries({ ...defaults, _id: new Types.ObjectId(), ...doc }).filter(([, v]) => v !== undefined)));
   if (full.length === 1) await model.collection.insertOne(full[0]!);
   else if (full.length > 1) await model.collection.insertMany(full);
-  return full.map((doc) => doc._id as Types.ObjectId);
+  return full as Array<Record<string, unknown> & { _id: Types.ObjectId }>;
 }

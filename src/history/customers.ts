@@ -1,6 +1,6 @@
 import { Types, type Connection } from 'mongoose';
 import { customerIdModel, customerModel, type CustomerDoc } from '../db/models/customer';
-import { isDuplicateKey } from '../db/duplicate-key';
+import { insertOnce, isDuplicateKey } from '../db/duplicate-key';
 import { insertPlain } from '../db/plain-insert';
 
 export type Customer = CustomerDoc & { _id: Types.ObjectId };
@@ -33,13 +33,8 @@ export async function touchCustomer(connection: Connection, channel: string, ext
   // customer on FerretDB. The unique index refuses the insert when the customer exists after
   // all (a concurrent first message, or one stored before customer_ids), found by the upsert.
   let doc: Customer | null = null;
-  try {
-    const fresh: Customer = { _id: new Types.ObjectId(), channel, externalId, tags: [], languageChosen: false, ratingOptOut: false, fallbacks: 0, lastRatingRequestAt: null, firstSeenAt: now, lastSeenAt: now };
-    await insertPlain(Customer, [fresh]);
-    doc = fresh;
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
-  }
+  const inserting = insertPlain(Customer, [{ channel, externalId, tags: [], firstSeenAt: now, lastSeenAt: now }]);
+  if (await insertOnce(inserting)) doc = (await inserting)[0] as unknown as Customer;
   for (let attempt = 0; !doc && attempt < 2; attempt += 1) {
     try {
       doc = await upsert();

@@ -20,8 +20,8 @@ export interface MessageRecord {
 
 /** Stores one message and returns its id. */
 export async function recordMessage(connection: Connection, record: MessageRecord): Promise<Types.ObjectId> {
-  const [id] = await insertPlain(messageModel(connection), [{ ...record, at: record.at ?? new Date() }]);
-  return id!;
+  const [doc] = await insertPlain(messageModel(connection), [{ ...record, at: record.at ?? new Date() }]);
+  return doc!._id;
 }
 
 /** A customer's messages, oldest first. */

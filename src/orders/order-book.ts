@@ -5,7 +5,7 @@ import type { Logger } from '../logger';
 import type { CartLine } from './cart';
 import { canMove, TRANSITIONS } from './order-status';
 import type { StockLedger } from './stock-ledger';
-import { isDuplicateKey } from '../db/duplicate-key';
+import { insertOnce, isDuplicateKey } from '../db/duplicate-key';
 import { insertPlain } from '../db/plain-insert';
 
 // A placing takes well under a second; a claim this old without an order was left by a process that stopped.
@@ -50,6 +50,7 @@ export interface OrderEvents {
  */
 export class OrderBook {
   private lastNumber = new Map<string, number>();
+  private readonly highestNumbers = new Map<string, Promise<number>>();
 
   constructor(
     readonly connection: Connection,
@@ -118,9 +119,7 @@ export class OrderBook {
     });
     // Two documents, written at once: the first status, and the placing's claim naming its order.
     await Promise.all([
-      insertPlain(Claim, [{ _id: `status:${order._id}#1`, order: order._id, status: 'pending', note: null, by: 'customer', at: now }]).catch((err: unknown) => {
-        if (!isDuplicateKey(err)) throw err;
-      }),
+      insertOnce(insertPlain(Claim, [{ _id: `status:${order._id}#1`, order: order._id, status: 'pending', note: null, by: 'customer', at: now }])),
       Claim.updateOne({ _id: claimId }, { $set: { order: order._id } }),
     ]);
     this.log.info({ order: order._id, total: order.total, lines: lines.length }, 'order placed');
@@ -209,10 +208,14 @@ export class OrderBook {
   /** Inserts the order under the next free number of its prefix; a number another process took is skipped. */
   private async insertWithNumber(prefix: string, fields: Omit<OrderDoc, '_id'>): Promise<OrderDoc> {
     const Order = orderModel(this.connection);
-    if (!this.lastNumber.has(prefix)) {
-      const highest = await this.highestNumber(prefix);
-      this.lastNumber.set(prefix, Math.max(highest, this.lastNumber.get(prefix) ?? 0));
+    // Read once a prefix, however many placings start at the same time.
+    let highest = this.highestNumbers.get(prefix);
+    if (!highest) {
+      this.highestNumbers.set(prefix, (highest = this.highestNumber(prefix)));
+      highest.catch(() => this.highestNumbers.delete(prefix));
     }
+    const found = await highest;
+    if (!this.lastNumber.has(prefix)) this.lastNumber.set(prefix, found);
     for (;;) {
       // Taken here before the insert (no await in between): placings running at once in this
       // process get different numbers instead of racing for the same one.

@@ -23,8 +23,6 @@ export class StockLedger {
   // product would otherwise all race for the same version, and each lost race costs reads
   // and a retry (8 at once: dozens of queries). Other processes still race, and retry.
   private readonly moving = new KeyedSerialQueue();
-  // Products whose last insert lost to another writer: their head is read forward again.
-  private readonly behind = new Set<string>();
 
   /** `alone`: this process is the database's only writer of stock, so the version it last saw is the newest. */
   constructor(
@@ -95,8 +93,8 @@ export class StockLedger {
   private async head(product: string): Promise<StockMovementDoc | undefined> {
     const Movement = stockMovementModel(this.connection);
     let head = this.seen.get(product);
-    // The only writer wrote it itself; after a lost insert race (a second writer after all) it reads forward.
-    if (head && this.options.alone && !this.behind.has(product)) return head;
+    // The only writer wrote it itself; after a failed insert (a second writer after all) it is read again.
+    if (head && this.options.alone) return head;
     if (!head) {
       const hint = await stockHeadModel(this.connection).findById(product).lean();
       if (hint) head = (await Movement.findById(`${product}#${hint.version}`).lean<StockMovementDoc>()) ?? undefined;
@@ -107,7 +105,6 @@ export class StockLedger {
       head = next;
     }
     if (head) this.seen.set(product, head);
-    this.behind.delete(product);
     return head;
   }
 
@@ -121,8 +118,8 @@ export class StockLedger {
       await insertPlain(stockMovementModel(this.connection), [doc]);
     } catch (err) {
       // Another writer took that version, or the write may have landed all the same (a
-      // timeout): the head is read from the database again.
-      this.behind.add(product);
+      // timeout): the head is read from the database again (from the hint).
+      this.seen.delete(product);
       if (isDuplicateKey(err)) return false;
       throw err;
     }
