@@ -48,12 +48,16 @@ export async function createBot(options: {
   const saveState = controller.saveState.bind(controller);
   controller.saveState = async (bot) => {
     const info = turnInfo(bot.getConfig('context') as TurnContext);
-    try {
-      await saveState(bot);
-      // A later save writes the whole state: an earlier failure (a dialog beginning) is mended.
-      delete info.unsaved;
-    } catch (err) {
-      info.unsaved = err as Error;
+    // Tried twice: a failed turn is run again by the inbox, with all it does.
+    for (let attempt = 1; attempt <= 2; attempt += 1) {
+      try {
+        await saveState(bot);
+        // A later save writes the whole state: an earlier failure (a dialog beginning) is mended.
+        delete info.unsaved;
+        return;
+      } catch (err) {
+        info.unsaved = err as Error;
+      }
     }
   };
   await new Promise<void>((resolve) => controller.ready(() => resolve()));

@@ -40,11 +40,14 @@ export class WhatsAppCloudAdapter extends OutboxAdapter {
     super(WHATSAPP_CHANNEL, connection, log, logic);
   }
 
-  /** Marks the message read (the customer sees blue ticks), then runs it through the bot. */
+  /** Marks the message read (the customer sees blue ticks) on its first try, then runs it through the bot. */
   override async processEvent(event: ChannelEvent, attempt?: Attempt): Promise<boolean> {
-    await this.graph
-      .post(`${this.phoneNumberId}/messages`, { messaging_product: 'whatsapp', status: 'read', message_id: event.id })
-      .catch((err: Error) => this.log.warn({ channel: WHATSAPP_CHANNEL, err: err.message }, 'could not mark a WhatsApp message read'));
+    // A later try is Meta being down: the receipt would spend its own retries before the reply.
+    if ((attempt?.number ?? 1) === 1) {
+      await this.graph
+        .post(`${this.phoneNumberId}/messages`, { messaging_product: 'whatsapp', status: 'read', message_id: event.id })
+        .catch((err: Error) => this.log.warn({ channel: WHATSAPP_CHANNEL, err: err.message }, 'could not mark a WhatsApp message read'));
+    }
     return super.processEvent(event, attempt);
   }
 
