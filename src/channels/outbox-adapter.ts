@@ -3,8 +3,7 @@ import type { Connection } from 'mongoose';
 import type { QuickReply } from '../bot/quick-replies';
 import { takeInboundRecord, type PendingRecord, type RecordsOnDelivery } from '../bot/recorder';
 import { turnInfo } from '../bot/turn-info';
-import { customerModel } from '../db/models/customer';
-import { customerIdOf } from '../history/customers';
+import { customerFieldsOf, setCustomerFieldsOf } from '../history/customers';
 import { messageModel } from '../db/models/message';
 import { insertPlain } from '../db/plain-insert';
 import type { Logger } from '../logger';
@@ -141,8 +140,7 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
   /** Keeps an error that sending again cannot fix on the customer, for the staff. */
   protected async recordError(recipient: string, code: number, message: string): Promise<void> {
     this.log.warn({ channel: this.channel, code, err: message }, 'cannot reach this customer now');
-    const id = await customerIdOf(this.connection, this.channel, recipient);
-    if (id) await customerModel(this.connection).updateOne({ _id: id }, { $set: { channelError: { code, message, at: new Date() } } });
+    await setCustomerFieldsOf(this.connection, this.channel, recipient, { channelError: { code, message, at: new Date() } });
   }
 
   /** The stored message ids an activity carries (set by the recorder). */
@@ -157,13 +155,11 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
    * and the error thrown, so the inbox tries the event again; the turn is not run again.
    */
   private async send(recipient: string, activities: Partial<Activity>[], proactive: boolean, inbound?: PendingRecord, turn?: { held: string; attempt: Attempt; fromHeld: boolean; skip: number }): Promise<void> {
-    const Customer = customerModel(this.connection);
     // A reply inside the customer's own turn is in the window by definition; only a
     // proactive message needs the last time they wrote.
     let inWindow = !proactive;
     if (proactive) {
-      const id = await customerIdOf(this.connection, this.channel, recipient);
-      const customer = id && (await Customer.findById(id, { lastSeenAt: 1 }).lean());
+      const customer = await customerFieldsOf(this.connection, this.channel, recipient, ['lastSeenAt']);
       inWindow = Boolean(customer && Date.now() - customer.lastSeenAt.getTime() <= WINDOW_MS);
     }
     let delivered: Delivered[];
@@ -195,8 +191,7 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
     await this.storeDelivery(activities, sent, { status: 'sent', at: new Date() }, inbound);
     if (turn?.fromHeld) await heldReplyModel(this.connection).deleteOne({ _id: turn.held });
     const numbered = delivered.filter((d) => d.numbered).at(-1)?.numbered;
-    const id = numbered && (await customerIdOf(this.connection, this.channel, recipient));
-    if (id) await Customer.updateOne({ _id: id }, { $set: { offeredChoices: numbered } });
+    if (numbered) await setCustomerFieldsOf(this.connection, this.channel, recipient, { offeredChoices: numbered });
   }
 
   /**
@@ -222,8 +217,7 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
   /** A bare number answers the numbered choices last offered, when buttons could not carry them. */
   private async numberedChoice(event: ChannelEvent): Promise<string | undefined> {
     if (!/^\d{1,2}$/.test(event.text.trim())) return undefined;
-    const id = await customerIdOf(this.connection, this.channel, event.sender);
-    const customer = id && (await customerModel(this.connection).findById(id, { offeredChoices: 1 }).lean());
+    const customer = await customerFieldsOf(this.connection, this.channel, event.sender, ['offeredChoices']);
     return customer?.offeredChoices?.[Number(event.text.trim()) - 1]?.payload ?? undefined;
   }
 }

@@ -79,6 +79,21 @@ export async function customerIdOf(connection: Connection, channel: string, exte
   return known?.customer ?? null;
 }
 
+/** Some fields of the customer behind a channel identity, read by `_id`; null when there is none. */
+export async function customerFieldsOf<K extends keyof CustomerDoc>(connection: Connection, channel: string, externalId: string, fields: K[]): Promise<Pick<CustomerDoc, K> | null> {
+  const id = await customerIdOf(connection, channel, externalId);
+  if (!id) return null;
+  return customerModel(connection)
+    .findById(id, Object.fromEntries(fields.map((f) => [f, 1])))
+    .lean<Pick<CustomerDoc, K>>();
+}
+
+/** Sets fields on the customer behind a channel identity, by `_id`; nothing when there is none. */
+export async function setCustomerFieldsOf(connection: Connection, channel: string, externalId: string, fields: { [K in keyof CustomerDoc]?: unknown }): Promise<void> {
+  const id = await customerIdOf(connection, channel, externalId);
+  if (id) await customerModel(connection).updateOne({ _id: id }, { $set: fields });
+}
+
 /** Sets profile fields that a conversation learned (name, phone, language). */
 export async function updateCustomerProfile(
   connection: Connection,

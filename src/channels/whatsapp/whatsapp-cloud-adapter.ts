@@ -1,8 +1,7 @@
 import type { Activity, TurnContext } from 'botbuilder';
 import type { Connection } from 'mongoose';
-import { customerModel } from '../../db/models/customer';
 import { messageModel } from '../../db/models/message';
-import { customerIdOf } from '../../history/customers';
+import { customerFieldsOf } from '../../history/customers';
 import type { Logger } from '../../logger';
 import type { Attempt, ChannelEvent } from '../inbox';
 import type { GraphClient } from '../meta/graph-api';
@@ -70,9 +69,7 @@ export class WhatsAppCloudAdapter extends OutboxAdapter {
       const res = await this.post(recipient, { type: 'template', template: { name: this.template.name, language: { code: this.template.language } } });
       return [{ externalId: res, messageIds: ids }];
     }
-    // By _id: a (channel, externalId) filter reads every customer on FerretDB.
-    const id = await customerIdOf(this.connection, WHATSAPP_CHANNEL, recipient);
-    const customer = id && (await customerModel(this.connection).findById(id, { language: 1 }).lean());
+    const customer = await customerFieldsOf(this.connection, WHATSAPP_CHANNEL, recipient, ['language']);
     const messages = toCloudMessages(activities, LIST_BUTTON[customer?.language ?? 'fr'] ?? LIST_BUTTON.fr!);
     return this.sendEach(messages, skip, async (m, last) => ({ externalId: await this.post(recipient, m.body), messageIds: last ? ids : [], ...(m.numbered ? { numbered: m.numbered } : {}) }));
   }
