@@ -30,6 +30,15 @@ export class ETagConflictError extends Error {
   }
 }
 
+/** A turn could not be committed: another writer advanced the conversation since the turn read it, so the turn must run again. */
+export class TurnConflictError extends Error {
+  readonly code = 'TAAWUN_TURN_CONFLICT';
+  constructor(readonly key: string) {
+    super(`conversation "${key}" moved on while this turn ran (another process or a proactive message); the turn will run again`);
+    this.name = 'TurnConflictError';
+  }
+}
+
 /** A client request that cannot be served as sent; becomes a 4xx answer. */
 export class HttpError extends Error {
   constructor(

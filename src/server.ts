@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Connection } from 'mongoose';
 import { createBot, type Bot } from './bot/create-bot';
+import { currentTurn } from './bot/turn-scope';
 import { WEB_CHANNEL_ID, WebChatAdapter } from './channels/web-chat/adapter';
 import { WebChatIdentities } from './channels/web-chat/identity';
 import { historyFrame } from './channels/web-chat/history-frame';
@@ -125,12 +126,12 @@ export async function startServer(
     // Orders tell customers and the cooperative of changes through whichever channels are on;
     // the texts come from the live flows, which exist once the bot does.
     const channels = new ChannelDirectory().add(WEB_CHANNEL_ID, adapter);
-    const cooperative = new CooperativeNotifier(config.coopNotify, channels, log);
+    const holder = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    const cooperative = new CooperativeNotifier(config.coopNotify, channels, log, { connection: db, holder, alone });
     const customerNotifier = new CustomerNotifier(db, channels, log);
     let live: Bot | undefined;
     // Known once the server listens; links in notifications are only built later than that.
     let baseUrl = config.publicUrl ?? '';
-    const holder = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     const ratings = new RatingScheduler(
       db,
       config.ratings,
@@ -253,6 +254,7 @@ export async function startServer(
     } else log.info('WhatsApp Web is off: set WHATSAPP_WEB=true to link a phone');
     inbox.start();
     cooperative.logTarget();
+    const stopNotices = cooperative.start();
     const stopRetention = scheduleInboxRetention(inbox.store, log, inbox.leaseHolder);
     const stopRatings = ratings.start();
     const liveFlows = { catalog: () => bot.flows.current.catalog, locales: () => bot.flows.current.locales };
@@ -296,6 +298,7 @@ export async function startServer(
         stopRatings();
         stopDigest();
         stopRetentionOfMessages();
+        stopNotices();
         void inbox.stop();
         void adapter.close();
         reject(
@@ -322,6 +325,7 @@ export async function startServer(
         stopRatings();
         stopDigest();
         stopRetentionOfMessages();
+        stopNotices();
         await adapter.close();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         // Idle keep-alive connections would hold close() open.
@@ -379,7 +383,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('unhandledRejection', (err) => log.error({ err: (err as Error)?.message }, 'unhandled rejection'));
+  // The turn it came from, when it came from one: its customer and event (see bot/turn-scope.ts).
+  process.on('unhandledRejection', (err) => log.error({ err: (err as Error)?.message ?? String(err), stack: (err as Error)?.stack, ...currentTurn() }, 'unhandled rejection'));
 }
 
 if (require.main === module) void main();

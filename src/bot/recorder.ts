@@ -8,6 +8,7 @@ import { recordMessage, type MessageRecord } from '../history/messages';
 import { quickRepliesOf } from './quick-replies';
 import type { Logger } from '../logger';
 import { turnInfo, type TurnInfo } from './turn-info';
+import { currentTurn } from './turn-scope';
 
 type Next = (err?: Error) => void;
 
@@ -28,6 +29,8 @@ export function conversationRecorder(
       const info = turnInfo(context);
       const customer = await touchCustomer(connection, info.channel, message.user);
       info.customer = customer;
+      const scope = currentTurn();
+      if (scope) scope.customer = String(customer._id);
       if (message.type === 'message') {
         // The flow and step this message answers, if a flow is waiting for it.
         const stack = (bot.getConfig('dialogContext') as DialogContext | undefined)?.stack;
@@ -40,11 +43,12 @@ export function conversationRecorder(
           payload: message.value ?? undefined,
           ...flowPosition(stack),
           ...labels,
-          at: new Date(),
+          at: info.receivedAt ?? new Date(),
         };
         if (recordsOnDelivery(context.adapter)) {
-          // Goes in with the turn's replies, in one insert, whatever becomes of the turn.
-          info.inboundId = new Types.ObjectId();
+          // Goes in with the turn's replies, in one insert, whatever becomes of the turn; an
+          // inbox turn's id is made from its event, so a turn run again stores it once.
+          info.inboundId ??= new Types.ObjectId();
           context.turnState.set(INBOUND_RECORD, { ...record, _id: info.inboundId });
         } else info.inboundId = await recordMessage(connection, record);
       }
@@ -90,7 +94,7 @@ export function takeInboundRecord(context: TurnContext): PendingRecord | undefin
  * Stores outbound message activities before they go out, marking each with its stored id.
  * When `adapter` stores on delivery, the record rides on the activity instead: one insert
  * after sending, with the platform's id and the delivery state, instead of an insert and
- * an update. A crash between the two leaves the event unhandled, so the turn is replayed.
+ * an update; the records are in the turn's journal meanwhile, so a crash loses none.
  */
 export async function storeOutbound(connection: Connection, customer: Types.ObjectId, channel: string, activities: Partial<Activity>[], adapter?: unknown) {
   const deferred = recordsOnDelivery(adapter);

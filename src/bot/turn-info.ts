@@ -23,6 +23,23 @@ export interface TurnInfo {
   forgotten?: boolean;
   /** Why the conversation state could not be saved: the turn failed. */
   unsaved?: Error;
+  /**
+   * The inbox event this turn applies ("messenger:<mid>"), for channels that redeliver: the
+   * turn's state is then committed once, with its replies, after the turn (see TurnCommits).
+   */
+  event?: string;
+  /** Which try of the inbox event this is (from 1). */
+  attempt?: number;
+  /** When the event reached the inbox: the time the customer's message is stored with. */
+  receivedAt?: Date;
+  /** Builds the turn's journal (its replies and message records) for the commit; set by the adapter. */
+  journal?: () => string;
+  /** The conversation version this turn's event was applied at before (a replay): nothing runs again. */
+  replayed?: number;
+  /** The conversation version this turn committed. */
+  committed?: number;
+  /** The turn failed: its replies so far are dropped, only the apology goes out. */
+  failed?: boolean;
 }
 
 const KEY = Symbol('taawun.turnInfo');

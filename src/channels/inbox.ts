@@ -24,6 +24,8 @@ export interface ChannelEvent {
 export interface Attempt {
   number: number;
   last: boolean;
+  /** When the webhook brought the event: the time its message is stored with, whichever try stores it. */
+  receivedAt?: Date;
 }
 
 /** Runs one event through the bot; false or a throw means try again later. */
@@ -139,7 +141,8 @@ export class Inbox {
       }
       this.recording.set(key, (this.recording.get(key) ?? 0) + 1);
       try {
-        const doc = { _id: `${channel}:${event.id}`, channel, sender: event.sender, event: JSON.stringify(event), receivedAt: now, attempts: 0, nextAttemptAt: now };
+        // A millisecond apart within one body, so its messages keep their order when stored.
+        const doc = { _id: `${channel}:${event.id}`, channel, sender: event.sender, event: JSON.stringify(event), receivedAt: new Date(now.getTime() + i), attempts: 0, nextAttemptAt: now };
         // The archive first: its _id decides whether this is a redelivery. A crash between
         // the two inserts leaves an archived event with no queue entry; the sweep finds it.
         // Alone, the queue is this process's memory, and the archive's status what a restart reads.
@@ -319,7 +322,7 @@ export class Inbox {
       let error = 'no handler for this channel';
       if (handler) {
         try {
-          ok = await handler(JSON.parse(next.event) as ChannelEvent, { number: next.attempts + 1, last: next.attempts + 1 >= maxAttempts });
+          ok = await handler(JSON.parse(next.event) as ChannelEvent, { number: next.attempts + 1, last: next.attempts + 1 >= maxAttempts, receivedAt: next.receivedAt });
           error = 'the bot could not handle it';
         } catch (err) {
           error = (err as Error).message;

@@ -1,21 +1,27 @@
 import { ActivityTypes, BotAdapter, TurnContext, type Activity, type ConversationReference, type ResourceResponse } from 'botbuilder';
-import type { Connection } from 'mongoose';
+import { mongo, type Connection } from 'mongoose';
 import type { QuickReply } from '../bot/quick-replies';
 import { takeInboundRecord, type PendingRecord, type RecordsOnDelivery } from '../bot/recorder';
+import type { TurnCommits } from '../bot/turn-commits';
 import { turnInfo } from '../bot/turn-info';
 import { customerFieldsOf, setCustomerFieldsOf } from '../history/customers';
+import { derivedObjectId } from '../db/derived-id';
+import { insertOnce, isDuplicateKey } from '../db/duplicate-key';
 import { messageModel } from '../db/models/message';
 import { insertPlain } from '../db/plain-insert';
 import type { Logger } from '../logger';
-import { heldReplyModel } from '../db/models/held-reply';
 import type { Attempt, ChannelEvent } from './inbox';
 import { GraphApiError } from './meta/graph-api';
 
 const OUTBOX = Symbol('taawun.outbox');
 /** Meta's customer-service window: free-form messages only within 24 hours of the customer's last message. */
 export const WINDOW_MS = 24 * 60 * 60 * 1000;
+// Storing a turn's messages once they went out is tried this many times, after these waits,
+// before the event is tried again (a failure after sending must not send again).
+const STORE_RETRY_MS = [200, 1000];
 
-type TurnLogic = (context: TurnContext) => Promise<boolean>;
+/** The bot's turn logic, with how its inbox turns are committed (createTurnHandler's). */
+export type TurnLogic = ((context: TurnContext) => Promise<boolean>) & { commits?: TurnCommits };
 
 /** Sending stopped part-way: `sent` of a turn's messages went out (counting those a previous try sent). */
 export class PartlySentError extends Error {
@@ -35,14 +41,30 @@ export interface Delivered {
   numbered?: QuickReply[];
 }
 
+/** Where a turn's sending starts (the messages a previous try sent are skipped), and who hears of each message that went out. */
+export interface Resume {
+  skip: number;
+  sent?(count: number): Promise<void>;
+}
+
+/** What a committed turn leaves for its replay to finish: its replies, with their message records, and the customer's message. */
+interface TurnJournal {
+  recipient: string;
+  activities: Partial<Activity>[];
+  inbound: PendingRecord | null;
+}
+
 /**
- * What the Messenger, WhatsApp Cloud and WhatsApp Web adapters share: a recorded event becomes a turn whose
- * replies are gathered and sent when it ends; a digit answers choices offered as a
- * numbered list; sent messages get their platform id and delivery state; errors that
- * sending again cannot fix are kept on the customer; proactive messages respect the window.
+ * What the Messenger, WhatsApp Cloud and WhatsApp Web adapters share: a recorded event becomes
+ * a turn applied exactly once (TurnCommits), whose replies are sent when it ends; a digit answers
+ * choices offered as a numbered list; sent messages get their platform id and delivery state;
+ * errors that sending again cannot fix are kept on the customer; proactive messages respect the window.
  */
 export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDelivery {
   readonly recordsOnDelivery = true;
+  // Turns whose messages all went out but could not be stored yet, by event: a retry in this
+  // process stores them without sending again.
+  private readonly unstored = new Map<string, Delivered[]>();
 
   constructor(
     readonly channel: string,
@@ -53,34 +75,33 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
     super();
   }
 
-  /** Sends one turn's activities to a recipient, but the first `skip` of its messages (a previous try sent them); `proactive` means outside a customer's turn. */
-  protected abstract deliver(recipient: string, activities: Partial<Activity>[], proactive: boolean, inWindow: boolean, skip: number): Promise<Delivered[]>;
+  /** Sends one turn's activities to a recipient from `resume.skip` on; `proactive` means outside a customer's turn. */
+  protected abstract deliver(recipient: string, activities: Partial<Activity>[], proactive: boolean, inWindow: boolean, resume: Resume): Promise<Delivered[]>;
 
-  /** Sends a turn's messages one after the other from `skip`; a failure says how many went out (PartlySentError). */
-  protected async sendEach<T>(messages: T[], skip: number, sendOne: (message: T, last: boolean) => Promise<Delivered>): Promise<Delivered[]> {
+  /** Sends a turn's messages one after the other from `resume.skip`, saying how many went out after each; a failure says it too (PartlySentError). */
+  protected async sendEach<T>(messages: T[], resume: Resume, sendOne: (message: T, last: boolean) => Promise<Delivered>): Promise<Delivered[]> {
     const out: Delivered[] = [];
-    for (let i = skip; i < messages.length; i += 1) {
+    for (let i = resume.skip; i < messages.length; i += 1) {
       try {
         out.push(await sendOne(messages[i]!, i === messages.length - 1));
       } catch (err) {
         throw i > 0 ? new PartlySentError(i, err as Error) : err;
       }
+      // The last one is told by the stored messages themselves.
+      if (i < messages.length - 1) await resume.sent?.(i + 1);
     }
     return out;
   }
 
-  /** Runs one recorded event through the bot and sends the replies; false asks the inbox to retry. */
+  /**
+   * Runs one recorded event through the bot and sends the replies, applying it exactly once:
+   * a replay of an event whose turn was committed (a retry, a redelivery, a restart) runs
+   * nothing again and only sends and stores what is left. False asks the inbox to retry.
+   */
   async processEvent(event: ChannelEvent, attempt: Attempt = { number: 1, last: true }): Promise<boolean> {
-    const held = `${this.channel}:${event.id}`;
-    // A later try of a turn whose replies Meta could not take: they go out now, and the turn
-    // is not run again (its state, orders and ratings were kept the first time).
-    if (attempt.number > 1) {
-      const waiting = await heldReplyModel(this.connection).findById(held).lean();
-      if (waiting) {
-        await this.send(waiting.recipient, waiting.activities as Partial<Activity>[], false, (waiting.inbound as PendingRecord | null) ?? undefined, { held, attempt, fromHeld: true, skip: waiting.sent });
-        return true;
-      }
-    }
+    const commits = this.logic.commits;
+    if (!commits) throw new Error(`${this.channel}: processEvent needs the bot's turn handler (createBot's), which commits turns`);
+    const eventKey = `${this.channel}:${event.id}`;
     const payload = event.payload ?? (await this.numberedChoice(event));
     const activity: Partial<Activity> = {
       type: ActivityTypes.Message,
@@ -96,28 +117,76 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
     };
     const context = new TurnContext(this, activity);
     context.turnState.set(OUTBOX, []);
-    let ok = false;
-    try {
-      await this.runMiddleware(context, async (c) => {
-        ok = await this.logic(c);
-      });
-      const outbox = context.turnState.get(OUTBOX) as Partial<Activity>[];
+    const info = turnInfo(context);
+    const receivedAt = attempt.receivedAt ?? new Date();
+    Object.assign(info, { event: eventKey, attempt: attempt.number, receivedAt, inboundId: derivedObjectId(eventKey, receivedAt) });
+    let journal: TurnJournal | undefined;
+    info.journal = () => {
+      const activities = context.turnState.get(OUTBOX) as Partial<Activity>[];
       // A turn that erased the customer keeps none of its messages.
-      if (turnInfo(context).forgotten) for (const activity of outbox) delete activity.channelData?.taawunRecord;
-      if (outbox.length > 0) await this.send(event.sender, outbox, false, takeInboundRecord(context), { held, attempt, fromHeld: false, skip: 0 });
-    } finally {
-      // No replies, or the turn failed: the customer's message is kept all the same.
-      const inbound = takeInboundRecord(context);
-      if (inbound) await insertPlain(messageModel(this.connection), [inbound]);
+      if (info.forgotten) for (const a of activities) delete a.channelData?.taawunRecord;
+      journal = { recipient: event.sender, activities, inbound: takeInboundRecord(context) ?? null };
+      return mongo.BSON.EJSON.stringify(journal, { relaxed: false });
+    };
+    let ok = false;
+    await this.runMiddleware(context, async (c) => {
+      ok = await this.logic(c);
+    });
+    if (info.replayed !== undefined) {
+      const left = await commits.turnAt(context, info.replayed);
+      // Its version cleaned up long ago: that turn was finished then.
+      if (!left) return true;
+      return this.finish(context, eventKey, info.replayed, mongo.BSON.EJSON.parse(left.journal, { relaxed: false }) as TurnJournal, left.sent, attempt, true);
     }
-    return ok;
+    if (ok && info.committed !== undefined && journal) return this.finish(context, eventKey, info.committed, journal, 0, attempt, false);
+    // The turn failed and runs again on the next try: nothing of it is kept but its apology, and
+    // the customer's message once no try is left.
+    const apology = context.turnState.get(OUTBOX) as Partial<Activity>[];
+    const inbound = attempt.last ? takeInboundRecord(context) : undefined;
+    if (apology.length > 0 || inbound) {
+      await this.send(event.sender, apology, false, inbound).catch((err: Error) => this.log.error({ channel: this.channel, event: eventKey, err: err.message }, 'could not tell the customer that their message failed'));
+    }
+    return false;
+  }
+
+  /**
+   * Sends and stores what a committed turn left: all of it the first time; on a replay, only
+   * what the stored messages and the version's count say did not go out yet.
+   */
+  private async finish(context: TurnContext, eventKey: string, v: number, journal: TurnJournal, sentBefore: number, attempt: Attempt, replay: boolean): Promise<boolean> {
+    const records = [journal.inbound, ...journal.activities.map((a) => a.channelData?.taawunRecord as PendingRecord | undefined)].filter((r): r is PendingRecord => Boolean(r));
+    const Message = messageModel(this.connection);
+    if (replay && records.length > 0) {
+      const stored = await Promise.all(records.map((r) => Message.exists({ _id: r._id })));
+      // Stored after every message went out: a replay of a finished turn, or one whose done-mark was lost.
+      if (stored.some(Boolean)) {
+        for (const [i, record] of records.entries()) if (!stored[i]) await insertOnce(insertPlain(Message, [record]));
+        return true;
+      }
+    }
+    const delivered = this.unstored.get(eventKey);
+    if (delivered) {
+      await this.storeDelivery(journal.activities, sentMap(delivered), { status: 'sent', at: new Date() }, journal.inbound ?? undefined);
+      this.unstored.delete(eventKey);
+      return true;
+    }
+    const resume: Resume = {
+      skip: sentBefore,
+      sent: (count) =>
+        this.logic.commits!.markSent(context, v, count).catch((err: Error) => this.log.warn({ channel: this.channel, event: eventKey, err: err.message }, 'could not note a sent message; a replay may send it again')),
+    };
+    await this.send(journal.recipient, journal.activities, false, journal.inbound ?? undefined, { attempt, resume, eventKey });
+    return true;
   }
 
   /** Gathers the turn's replies; outside a turn (a proactive message) sends at once. */
   override async sendActivities(context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
     const outbox = context.turnState.get(OUTBOX) as Partial<Activity>[] | undefined;
-    if (outbox) outbox.push(...activities);
-    else await this.send(activities[0]?.recipient?.id ?? context.activity.from.id, activities, true);
+    if (outbox) {
+      // A failed turn says only its apology: what it said before does not go out.
+      if (turnInfo(context).failed) outbox.length = 0;
+      outbox.push(...activities);
+    } else await this.send(activities[0]?.recipient?.id ?? context.activity.from.id, activities, true);
     return activities.map(() => ({ id: '' }));
   }
 
@@ -150,11 +219,11 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
   }
 
   /**
-   * Delivers and stores a turn's activities. `turn` (a customer's turn, from the inbox): when
-   * Meta cannot take them for now and another try comes, they are held for it (held_replies)
-   * and the error thrown, so the inbox tries the event again; the turn is not run again.
+   * Delivers and stores a turn's activities. `turn` (a committed turn of the inbox's): when
+   * Meta cannot take them for now and another try comes, the error is thrown so the inbox
+   * tries the event again, which sends the rest (the version counts what went out).
    */
-  private async send(recipient: string, activities: Partial<Activity>[], proactive: boolean, inbound?: PendingRecord, turn?: { held: string; attempt: Attempt; fromHeld: boolean; skip: number }): Promise<void> {
+  private async send(recipient: string, activities: Partial<Activity>[], proactive: boolean, inbound?: PendingRecord, turn?: { attempt: Attempt; resume: Resume; eventKey: string }): Promise<void> {
     // A reply inside the customer's own turn is in the window by definition; only a
     // proactive message needs the last time they wrote.
     let inWindow = !proactive;
@@ -162,34 +231,35 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
       const customer = await customerFieldsOf(this.connection, this.channel, recipient, ['lastSeenAt']);
       inWindow = Boolean(customer && Date.now() - customer.lastSeenAt.getTime() <= WINDOW_MS);
     }
-    let delivered: Delivered[];
+    let delivered: Delivered[] = [];
     try {
-      delivered = await this.deliver(recipient, activities, proactive, inWindow, turn?.skip ?? 0);
+      if (activities.length > 0) delivered = await this.deliver(recipient, activities, proactive, inWindow, turn?.resume ?? { skip: 0 });
     } catch (failure) {
-      // What went out before the failure is not sent again.
-      const sentBefore = failure instanceof PartlySentError ? failure.sent : (turn?.skip ?? 0);
       const err = failure instanceof PartlySentError ? failure.reason : (failure as Error);
       const permanent = err instanceof GraphApiError && err.permanent;
-      const hold = !permanent && turn && !turn.attempt.last;
-      this.log.error({ channel: this.channel, err: err.message, held: Boolean(hold), sentBefore }, 'sending failed');
-      if (hold) {
-        const Held = heldReplyModel(this.connection);
-        if (!turn.fromHeld) await insertPlain(Held, [{ _id: turn.held, recipient, activities, inbound: inbound ?? null, sent: sentBefore, at: new Date() }]);
-        else if (sentBefore !== turn.skip) await Held.updateOne({ _id: turn.held }, { $set: { sent: sentBefore } });
+      const again = !permanent && turn && !turn.attempt.last;
+      this.log.error({ channel: this.channel, event: turn?.eventKey, err: err.message, retried: Boolean(again), sentBefore: failure instanceof PartlySentError ? failure.sent : (turn?.resume.skip ?? 0) }, 'sending failed');
+      if (again) {
+        // What went out before the failure is not sent again.
+        if (failure instanceof PartlySentError) await turn.resume.sent?.(failure.sent);
         throw err;
       }
-      await this.storeDelivery(activities, new Map(), { status: 'failed', at: new Date(), error: (err as Error).message }, inbound);
-      if (turn?.fromHeld) await heldReplyModel(this.connection).deleteOne({ _id: turn.held });
+      await this.storeDelivery(activities, new Map(), { status: 'failed', at: new Date(), error: err.message }, inbound);
       if (permanent) {
-        await this.recordError(recipient, (err as GraphApiError).graphCode ?? (err as GraphApiError).status, (err as Error).message);
+        await this.recordError(recipient, (err as GraphApiError).graphCode ?? (err as GraphApiError).status, err.message);
         return;
       }
       throw err;
     }
-    const sent = new Map<string, string | null>();
-    for (const d of delivered) for (const id of d.messageIds) sent.set(id, d.externalId ?? null);
-    await this.storeDelivery(activities, sent, { status: 'sent', at: new Date() }, inbound);
-    if (turn?.fromHeld) await heldReplyModel(this.connection).deleteOne({ _id: turn.held });
+    if (turn) this.unstored.set(turn.eventKey, delivered);
+    try {
+      await this.storeDelivery(activities, sentMap(delivered), { status: 'sent', at: new Date() }, inbound);
+    } catch (err) {
+      // No try is left to store them: the error is the inbox's to keep.
+      if (turn?.attempt.last) this.unstored.delete(turn.eventKey);
+      throw err;
+    }
+    if (turn) this.unstored.delete(turn.eventKey);
     const numbered = delivered.filter((d) => d.numbered).at(-1)?.numbered;
     if (numbered) await setCustomerFieldsOf(this.connection, this.channel, recipient, { offeredChoices: numbered });
   }
@@ -198,7 +268,8 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
    * Stores the turn's messages with what became of them, in one insert: the customer's
    * message and the records that ride on the activities (storeOutbound gives every activity
    * sent through this adapter one). `sent` holds the messages the channel took, with its id
-   * for them; when sending failed, all get `outcome`.
+   * for them; when sending failed, all get `outcome`. Tried again a moment later when the
+   * database fails; a record stored by an earlier try is kept once.
    */
   private async storeDelivery(activities: Partial<Activity>[], sent: Map<string, string | null>, outcome: { status: 'sent' | 'failed'; at: Date; error?: string }, inbound?: PendingRecord): Promise<void> {
     const inserts: object[] = inbound ? [inbound] : [];
@@ -211,7 +282,24 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
       const delivery = taken || outcome.status === 'failed' ? outcome : undefined;
       inserts.push({ ...record, ...(taken ? { externalId: sent.get(id) } : {}), ...(delivery ? { delivery } : {}) });
     }
-    await insertPlain(messageModel(this.connection), inserts);
+    if (inserts.length === 0) return;
+    const Message = messageModel(this.connection);
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await insertPlain(Message, inserts);
+        return;
+      } catch (err) {
+        // Some landed before the failure: the others one by one.
+        if (isDuplicateKey(err) || (err as { writeErrors?: unknown[] }).writeErrors) {
+          for (const doc of inserts) await insertOnce(insertPlain(Message, [doc]));
+          return;
+        }
+        const wait = STORE_RETRY_MS[attempt];
+        if (wait === undefined) throw err;
+        this.log.warn({ channel: this.channel, err: (err as Error).message, retryInMs: wait }, 'could not store the messages of a turn; trying again');
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
   }
 
   /** A bare number answers the numbered choices last offered, when buttons could not carry them. */
@@ -220,4 +308,11 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
     const customer = await customerFieldsOf(this.connection, this.channel, event.sender, ['offeredChoices']);
     return customer?.offeredChoices?.[Number(event.text.trim()) - 1]?.payload ?? undefined;
   }
+}
+
+/** The stored message ids the channel took, with its id for each. */
+function sentMap(delivered: Delivered[]): Map<string, string | null> {
+  const sent = new Map<string, string | null>();
+  for (const d of delivered) for (const id of d.messageIds) sent.set(id, d.externalId ?? null);
+  return sent;
 }

@@ -1,13 +1,35 @@
 import type { Storage, StoreItems } from 'botbuilder';
 import type { Connection, Model } from 'mongoose';
-import { ETagConflictError } from '../errors';
+import { ETagConflictError, TurnConflictError } from '../errors';
 import { dialogStateModel, type DialogStateDoc } from './models/dialog-state';
 import { isDuplicateKey } from './duplicate-key';
 import { insertPlain } from './plain-insert';
 
 const MAX_FORCED_ATTEMPTS = 20;
 const CLEAN_EVERY = 8;
+// Inbox events a version remembers as applied (its own and its predecessors'): a replay comes
+// before the sender's next events, so the last few are enough.
+const APPLIED_KEPT = 32;
 
+/** What this process last saw of a key: its latest version, and the inbox events applied up to it. */
+interface Known {
+  v: number;
+  applied: string[];
+}
+
+/** The conversation store a turn is applied through exactly once (see OutboxAdapter.processEvent). */
+export interface TurnStore {
+  /** The latest version of `key` as this turn read it (0: none). */
+  versionOf(key: string): number;
+  /** The version of `key` that applied inbox event `event`, as last read here; undefined when none did. */
+  appliedAt(key: string, event: string): number | undefined;
+  /** Commits a turn as the version after `base`: its state (null after an erasure), its event and its journal, in one insert. */
+  commit(key: string, item: object | null, base: number, event: string, journal: string): Promise<number>;
+  /** The journal of the turn that wrote version `v`, with how many of its messages went out; null when that version is gone. */
+  turnAt(key: string, v: number): Promise<{ journal: string; sent: number } | null>;
+  /** Records that `sent` of that turn's messages went out. */
+  markSent(key: string, v: number, sent: number): Promise<void>;
+}
 
 /**
  * botbuilder's Storage on MongoDB, so dialog state survives a restart. Writes honour
@@ -15,11 +37,11 @@ const CLEAN_EVERY = 8;
  * writes only if it is still the stored one, else ETagConflictError. The eTag is the
  * item's version number; see DialogStateDoc for why versions are inserted, not updated.
  */
-export class MongoStorage implements Storage {
+export class MongoStorage implements Storage, TurnStore {
   private readonly model: Model<DialogStateDoc>;
   // The version each key had when last read or written here: a forced write tries the next
   // one at once, and looks the latest up only if another writer took it.
-  private readonly known = new Map<string, number>();
+  private readonly known = new Map<string, Known>();
 
   /** `alone`: this process is the only one writing dialog state, so a version it knows is the latest. */
   constructor(
@@ -34,14 +56,14 @@ export class MongoStorage implements Storage {
     if (keys.length === 0) return {};
     const items: StoreItems = {};
     const put = (doc: DialogStateDoc) => {
-      this.known.set(doc.key, doc.v);
+      this.known.set(doc.key, { v: doc.v, applied: doc.applied ?? [] });
       if (doc.item !== null) items[doc.key] = { ...JSON.parse(doc.item), eTag: String(doc.v) };
     };
     // A key this process has seen is read by _id: its known version (gone when the customer
     // was erased), then any newer one another writer added, one step at a time.
     const unknown: string[] = [];
     for (const key of keys) {
-      const known = this.known.get(key);
+      const known = this.known.get(key)?.v;
       // 0: a key seen here without versions yet.
       let doc = !known ? null : await this.model.findById(versionId(key, known)).lean();
       if (!doc) {
@@ -56,7 +78,7 @@ export class MongoStorage implements Storage {
     const withHistory: string[] = [];
     for (const key of unknown) {
       if (await this.model.exists({ _id: versionId(key, 1) })) withHistory.push(key);
-      else this.known.set(key, 0);
+      else this.known.set(key, { v: 0, applied: [] });
     }
     if (withHistory.length === 0) return items;
     const docs = await this.model.find({ key: { $in: withHistory } }).sort({ key: 1, v: -1 }).lean();
@@ -87,12 +109,47 @@ export class MongoStorage implements Storage {
     }
   }
 
+  versionOf(key: string): number {
+    return this.known.get(key)?.v ?? 0;
+  }
+
+  appliedAt(key: string, event: string): number | undefined {
+    const entry = this.known.get(key)?.applied.find((a) => a.slice(0, a.lastIndexOf('@')) === event);
+    return entry === undefined ? undefined : Number(entry.slice(entry.lastIndexOf('@') + 1));
+  }
+
+  async commit(key: string, item: object | null, base: number, event: string, journal: string): Promise<number> {
+    const v = base + 1;
+    // The versions known here are the ones this turn read: another writer since is a conflict.
+    const before = this.known.get(key);
+    const applied = [...(before && before.v === base ? before.applied : []), `${event}@${v}`].slice(-APPLIED_KEPT);
+    try {
+      await this.insertVersion(key, v, item === null ? null : JSON.stringify(item), { applied, turn: journal, sent: 0 });
+    } catch (err) {
+      if (isDuplicateKey(err)) throw new TurnConflictError(key);
+      throw err;
+    }
+    return v;
+  }
+
+  async turnAt(key: string, v: number): Promise<{ journal: string; sent: number } | null> {
+    const doc = await this.model.findById(versionId(key, v), { turn: 1, sent: 1 }).lean();
+    return doc?.turn ? { journal: doc.turn, sent: doc.sent ?? 0 } : null;
+  }
+
+  async markSent(key: string, v: number, sent: number): Promise<void> {
+    await this.model.updateOne({ _id: versionId(key, v) }, { $set: { sent } });
+  }
+
   private async writeForced(key: string, item: string | null): Promise<void> {
     for (let attempt = 0; attempt < MAX_FORCED_ATTEMPTS; attempt += 1) {
       const known = attempt === 0 ? this.known.get(key) : undefined;
-      const base = known ?? (await this.latest(key))?.v ?? 0;
+      const latest = known ? undefined : await this.latest(key);
+      const base = known?.v ?? latest?.v ?? 0;
+      // What the previous version applied stays known (a rating request between two messages).
+      const applied = known?.applied ?? latest?.applied;
       try {
-        await this.insertVersion(key, base + 1, item);
+        await this.insertVersion(key, base + 1, item, applied?.length ? { applied } : {});
         return;
       } catch (err) {
         // Another writer took that version first; an unconditional write just goes after it.
@@ -110,7 +167,7 @@ export class MongoStorage implements Storage {
     if (exists && latest.v !== base) throw new ETagConflictError(key);
     const version = (latest?.v ?? 0) + 1;
     try {
-      await this.insertVersion(key, version, item);
+      await this.insertVersion(key, version, item, latest?.applied?.length ? { applied: latest.applied } : {});
     } catch (err) {
       if (isDuplicateKey(err)) throw new ETagConflictError(key);
       throw err;
@@ -123,9 +180,9 @@ export class MongoStorage implements Storage {
     }
   }
 
-  private async insertVersion(key: string, v: number, item: string | null): Promise<void> {
-    await insertPlain(this.model, [{ _id: versionId(key, v), key, v, item, updatedAt: new Date() }]);
-    this.known.set(key, v);
+  private async insertVersion(key: string, v: number, item: string | null, extra: Pick<DialogStateDoc, 'applied' | 'turn' | 'sent'>): Promise<void> {
+    await insertPlain(this.model, [{ _id: versionId(key, v), key, v, item, updatedAt: new Date(), ...extra }]);
+    this.known.set(key, { v, applied: extra.applied ?? [] });
     // Old versions are cleaned every few writes, off the turn's path, keeping the previous
     // one so a reader racing this write still finds a version, and version 1 (see read); a
     // few left over are harmless. By _id, in one command: FerretDB scans for anything else.

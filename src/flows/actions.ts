@@ -1,4 +1,4 @@
-import type { Connection } from 'mongoose';
+import type { Connection, Types } from 'mongoose';
 import type { Catalog } from '../catalog/catalog';
 import type { Language } from '../config';
 import type { Locales } from '../i18n/locales';
@@ -36,6 +36,12 @@ export interface ActionContext {
   vars: Record<string, unknown>;
   /** Sets a flow variable, for actions that fill in several at once. */
   setVar(name: string, value: unknown): void;
+  /**
+   * The stored id of the message this turn answers (a new id outside a customer's message):
+   * what an action writes once per turn is keyed by it, so a turn run again after a crash
+   * writes nothing twice.
+   */
+  turn: Types.ObjectId;
   /** The words of the message this turn answers ("bghit 2 dyal amlou"); empty when a button was tapped. */
   message: string;
   /** Sends a message to the customer. */

@@ -1,6 +1,6 @@
 import type { TurnContext } from 'botbuilder';
 import { BotkitConversation, type Botkit, type BotkitDialogWrapper, type BotWorker } from 'botkit';
-import type { Connection } from 'mongoose';
+import { Types, type Connection } from 'mongoose';
 import { turnInfo } from '../bot/turn-info';
 import type { Catalog } from '../catalog/catalog';
 import { LANGUAGES, type Language } from '../config';
@@ -251,6 +251,7 @@ async function runAction(flow: Flow, step: Extract<Step, { kind: 'do' }>, convo:
         step: step.id,
         vars,
         setVar: (name: string, value: unknown) => convo.setVar(name, value as never),
+        turn: (info.inboundId ??= new Types.ObjectId()),
         // A tapped button's (or numbered choice's) text is its title, not the customer's words.
         message: context.activity.value === undefined || context.activity.value === null ? (context.activity.text ?? '') : '',
         services: env.services,

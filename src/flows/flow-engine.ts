@@ -1,7 +1,7 @@
 import type { BotAdapter, TurnContext } from 'botbuilder';
 import type { Botkit, BotkitMessage, BotWorker } from 'botkit';
 import type { DialogContext } from 'botbuilder-dialogs';
-import type { Connection } from 'mongoose';
+import { Types, type Connection } from 'mongoose';
 import { storeOutbound } from '../bot/recorder';
 import { turnInfo, type TurnInfo } from '../bot/turn-info';
 import { LANGUAGES, type Language } from '../config';
@@ -18,7 +18,7 @@ import type { Diagnostic } from './diagnostics';
 import type { Flow } from './flow-schema';
 import { FlowLibrary, loadFlowLibrary, type FlowPaths } from './flow-library';
 import { formatDiagnostics } from './validate-flows';
-import { isDuplicateKey } from '../db/duplicate-key';
+import { insertOnce, isDuplicateKey } from '../db/duplicate-key';
 
 type Next = (err?: Error) => void;
 
@@ -271,13 +271,17 @@ export class FlowEngine {
       await bot.say(this.library.locales.text(lang, 'fallback.attachment'));
       return;
     }
+    // Keyed by the message: a turn run again after a crash keeps it once.
     if (info.customer && message.text) {
-      await unansweredModel(this.connection).create({ customer: info.customer._id, message: info.inboundId, channel: info.channel, text: message.text, language: lang, at: new Date() });
+      const id = info.inboundId ?? new Types.ObjectId();
+      await insertOnce(unansweredModel(this.connection).create({ _id: id, customer: info.customer._id, message: info.inboundId, channel: info.channel, text: message.text, language: lang, at: new Date() }));
     }
-    // Three messages in a row the bot cannot follow: a person takes over.
-    const missed = (info.customer?.fallbacks ?? 0) + 1;
-    if (info.customer) {
-      await customerModel(this.connection).updateOne({ _id: info.customer._id }, { $set: { fallbacks: missed } });
+    // Three messages in a row the bot cannot follow: a person takes over. A message is counted
+    // once, however often its turn runs (the count names the last message it counted).
+    const counted = Boolean(info.inboundId && info.customer?.fallbackMessage?.equals(info.inboundId));
+    const missed = (info.customer?.fallbacks ?? 0) + (counted ? 0 : 1);
+    if (info.customer && !counted) {
+      await customerModel(this.connection).updateOne({ _id: info.customer._id }, { $set: { fallbacks: missed, fallbackMessage: info.inboundId ?? null } });
       info.customer.fallbacks = missed;
     }
     const human = this.library.flows.get('human');

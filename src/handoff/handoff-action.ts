@@ -23,7 +23,7 @@ export const handoffAction: ActionDefinition = {
     await customerModel(context.connection).updateOne({ _id: context.customer._id }, { $addToSet: { tags: NEEDS_HUMAN_TAG }, $set: { handoff, fallbacks: 0 } });
     context.customer.handoff = handoff;
     context.log.warn({ customer: String(context.customer._id), channel: context.channel, flow: context.flow, reason }, 'a customer is waiting for a person');
-    context.services.cooperative.notify(
+    await context.services.cooperative.notify(
       'handoff',
       renderTemplate(context.locales.text(context.services.staffLanguage, 'human.coop_waiting'), {
         name: context.customer.name ?? context.customer.externalId,
@@ -32,6 +32,7 @@ export const handoffAction: ActionDefinition = {
         link: context.services.links.customer(String(context.customer._id)),
       }),
       { customer: String(context.customer._id), channel: context.channel, reason },
+      `handoff:${String(context.turn)}`,
     );
     return true;
   },

@@ -1,24 +1,43 @@
+import type { Connection } from 'mongoose';
 import type { CoopTarget } from '../config';
+import { insertOnce } from '../db/duplicate-key';
+import { takeLease } from '../db/models/lease';
+import { notificationModel } from '../db/models/notification';
+import { insertPlain } from '../db/plain-insert';
 import type { Logger } from '../logger';
 import type { ChannelDirectory } from './channel-directory';
 
 const RETRY_DELAYS_MS = [1_000, 5_000, 30_000];
 const TIMEOUT_MS = 10_000;
+// A recorded notice still pending this long after it was made was left by a process that
+// stopped: longer than every try of a live one (the delays and four timeouts).
+const LEFT_BEHIND_MS = 2 * 60_000;
+const RESUME_EVERY_MS = 60_000;
 
 /**
  * Tells the cooperative of what needs a person (a new order, a cancellation, a low rating)
  * through COOP_NOTIFY: a message on one of its channels, or a JSON POST to an address.
  * Sending runs in the background with retries; what could not be sent is logged whole,
- * and the admin API keeps every order anyway.
+ * and the admin API keeps every order anyway. A notice with a name (`once`) is recorded
+ * first: it goes out once however often it is asked for, and a stop does not lose it.
  */
 export class CooperativeNotifier {
   private readonly pending = new Set<Promise<unknown>>();
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly target: CoopTarget | undefined,
     private readonly channels: ChannelDirectory,
     private readonly log: Logger,
-    private readonly delays: number[] = RETRY_DELAYS_MS,
+    private readonly options: {
+      /** Where named notices are recorded. */
+      connection?: Connection;
+      /** This process's name in leases. */
+      holder?: string;
+      /** This process is the database's only one: every pending notice at start is a stop's leftover. */
+      alone?: boolean;
+      delays?: number[];
+    } = {},
   ) {}
 
   /** Says at start where notifications go, and warns when that cannot work. */
@@ -30,11 +49,28 @@ export class CooperativeNotifier {
     else this.log.info(`the cooperative is notified on ${target.channel} (COOP_NOTIFY)`);
   }
 
-  /** Queues a notification: `text` for people, `event` and `data` for a webhook's program. */
-  notify(event: string, text: string, data: Record<string, unknown> = {}): void {
+  /**
+   * Queues a notification: `text` for people, `event` and `data` for a webhook's program.
+   * With `once` (what it is about, "order.placed:TIF-000001"), it is recorded under that name
+   * before this resolves, and a second call with the name sends nothing.
+   */
+  async notify(event: string, text: string, data: Record<string, unknown> = {}, once?: string): Promise<void> {
     if (!this.target) return;
-    const sending = this.deliver(this.target, event, text, data).finally(() => this.pending.delete(sending));
-    this.pending.add(sending);
+    const connection = this.options.connection;
+    if (once && connection) {
+      const fresh = await insertOnce(insertPlain(notificationModel(connection), [{ _id: once, event, text, data: JSON.stringify(data), status: 'pending', at: new Date(), doneAt: null }]));
+      if (!fresh) return;
+    }
+    this.background(event, text, data, once);
+  }
+
+  /** Sends, at start and every minute, the recorded notices a stopped process left unsent; returns a function that stops it. */
+  start(): () => void {
+    const resume = () => void this.resumeLeftBehind().catch((err: Error) => this.log.error({ err: err.message }, 'could not look for notifications left unsent'));
+    resume();
+    this.timer = setInterval(resume, RESUME_EVERY_MS);
+    this.timer.unref();
+    return () => clearInterval(this.timer);
   }
 
   /** Waits for the notifications under way (at shutdown, and in tests), at most `ms`; returns how many were left unsent. */
@@ -47,17 +83,46 @@ export class CooperativeNotifier {
     return this.pending.size;
   }
 
-  private async deliver(target: CoopTarget, event: string, text: string, data: Record<string, unknown>): Promise<void> {
+  /** Sends the pending notices older than a live process's tries (alone: all of them), each under a lease so one process sends it. */
+  async resumeLeftBehind(now = new Date()): Promise<number> {
+    const connection = this.options.connection;
+    if (!this.target || !connection) return 0;
+    const before = this.options.alone ? now : new Date(now.getTime() - LEFT_BEHIND_MS);
+    const left = await notificationModel(connection).find({ status: 'pending', at: { $lt: before } }).sort({ at: 1 }).limit(100).lean();
+    let resumed = 0;
+    for (const n of left) {
+      if (this.options.holder && !(await takeLease(connection, `notify:${n._id}`, this.options.holder, LEFT_BEHIND_MS))) continue;
+      this.log.warn({ notification: n._id }, 'sending a notification a stopped process left unsent');
+      this.background(n.event, n.text, JSON.parse(n.data) as Record<string, unknown>, n._id);
+      resumed += 1;
+    }
+    return resumed;
+  }
+
+  private background(event: string, text: string, data: Record<string, unknown>, once: string | undefined): void {
+    const connection = this.options.connection;
+    const sending = this.deliver(this.target!, event, text, data)
+      .then(async (sent) => {
+        if (once && connection) await notificationModel(connection).updateOne({ _id: once }, { $set: { status: sent ? 'sent' : 'failed', doneAt: new Date() } });
+      })
+      .catch((err: Error) => this.log.error({ event, notification: once, err: err.message }, 'could not record what became of a notification'))
+      .finally(() => this.pending.delete(sending));
+    this.pending.add(sending);
+  }
+
+  /** Sends with retries; false when every try failed (logged with the whole text). */
+  private async deliver(target: CoopTarget, event: string, text: string, data: Record<string, unknown>): Promise<boolean> {
+    const delays = this.options.delays ?? RETRY_DELAYS_MS;
     for (let attempt = 0; ; attempt += 1) {
       try {
         if (target.kind === 'webhook') await postJson(target.url, { event, text, ...data });
         else await this.channels.send(target.channel, target.id, [text]);
-        return;
+        return true;
       } catch (err) {
-        const delay = this.delays[attempt];
+        const delay = delays[attempt];
         if (delay === undefined) {
           this.log.error({ event, err: (err as Error).message, text }, 'could not notify the cooperative (COOP_NOTIFY); the text is in this log line');
-          return;
+          return false;
         }
         this.log.warn({ event, err: (err as Error).message, retryInMs: delay }, 'notifying the cooperative failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, delay));

@@ -387,7 +387,7 @@ export const cancelOrderAction: ActionDefinition = {
       await context.say(t.text('order.which_unknown'));
       return false;
     }
-    const result = await context.services.orders.changeStatus(number, 'cancelled', null, 'customer');
+    const result = await context.services.orders.changeStatus(number, 'cancelled', null, 'customer', String(context.turn));
     if (result.ok) {
       await context.say(t.text('order.cancel_done', { number }));
       return true;

@@ -38,8 +38,9 @@ export type StatusResult =
 
 /** What happens after an order is placed or changes status: telling the cooperative and the customer. */
 export interface OrderEvents {
-  placed(order: OrderDoc): void;
-  statusChanged(order: OrderDoc, from: OrderStatus, note: string | null, by: string): void;
+  /** Resolves once what must follow is recorded (the cooperative's notice); asked again for the same order, it records nothing twice. */
+  placed(order: OrderDoc): Promise<void>;
+  statusChanged(order: OrderDoc, from: OrderStatus, note: string | null, by: string): Promise<void>;
   backInStock(products: string[]): void;
 }
 
@@ -72,7 +73,11 @@ export class OrderBook {
         if (!isDuplicateKey(err)) throw err;
         const earlier = await this.earlierPlacing(claimId, request.draft);
         if (earlier === 'gone') continue; // that placing was refused (short of stock): this one decides anew
-        if (earlier) return { ok: true, order: earlier, again: true };
+        // Told again: the cooperative hears of it once (a stop may have come before it was told).
+        if (earlier) {
+          await this.events.placed(earlier);
+          return { ok: true, order: earlier, again: true };
+        }
         // Claimed long ago and never finished: the process that took it stopped half-way. Carry on from its reservations.
         resumed = claimed = true;
       }
@@ -123,7 +128,7 @@ export class OrderBook {
       Claim.updateOne({ _id: claimId }, { $set: { order: order._id } }),
     ]);
     this.log.info({ order: order._id, total: order.total, lines: lines.length }, 'order placed');
-    this.events.placed(order);
+    await this.events.placed(order);
     return { ok: true, order, again: false };
   }
 
@@ -145,31 +150,47 @@ export class OrderBook {
     }
   }
 
-  /** Moves an order to a new status, if its current one allows it; a cancellation gives the stock back. */
-  async changeStatus(number: string, to: OrderStatus, note: string | null, by: string): Promise<StatusResult> {
+  /**
+   * Moves an order to a new status, if its current one allows it; a cancellation gives the
+   * stock back. `op` names the request (a customer's message): asked again, as when its turn
+   * runs again after a crash, the change it made is finished and returned, not refused.
+   */
+  async changeStatus(number: string, to: OrderStatus, note: string | null, by: string, op?: string): Promise<StatusResult> {
     const Claim = orderClaimModel(this.connection);
     for (;;) {
       const order = await this.find(number);
       if (!order) return { ok: false, reason: 'not_found' };
       const history = await this.statusClaims(number);
+      const made = op ? history.findIndex((c) => c.op === op) : -1;
+      if (made >= 0) return this.finishChange(order, (history[made - 1]?.status as OrderStatus | undefined) ?? 'pending', to, note, by, true);
       const from = (history.at(-1)?.status as OrderStatus | undefined) ?? order.status;
       if (!canMove(from, to)) return { ok: false, reason: 'transition', status: from, allowed: TRANSITIONS[from] };
       try {
-        await Claim.create({ _id: `status:${number}#${history.length + 1}`, order: number, status: to, note, by, at: new Date() });
+        await Claim.create({ _id: `status:${number}#${history.length + 1}`, order: number, status: to, note, by, op: op ?? null, at: new Date() });
       } catch (err) {
         if (isDuplicateKey(err)) continue; // another change landed first: decide again from it
         throw err;
       }
-      if (to === 'cancelled') {
-        const back: string[] = [];
-        for (const line of order.lines) if (await this.stock.release(line.product, line.quantity, number)) back.push(line.product);
-        if (back.length > 0) this.events.backInStock(back);
-      }
-      const updated = await this.writeStatus(number);
-      this.log.info({ order: number, from, to, by }, 'order status changed');
-      this.events.statusChanged(updated, from, note, by);
-      return { ok: true, order: updated, from };
+      return this.finishChange(order, from, to, note, by, false);
     }
+  }
+
+  /** What follows a status change: the stock back on a cancellation (what a stopped try gave back is not given twice), the order written, and who hears of it. */
+  private async finishChange(order: OrderDoc, from: OrderStatus, to: OrderStatus, note: string | null, by: string, again: boolean): Promise<StatusResult> {
+    const number = order._id;
+    if (to === 'cancelled') {
+      const done = again ? await this.stock.movementsFor(number) : [];
+      const back: string[] = [];
+      for (const line of order.lines) {
+        if (done.some((m) => m.product === line.product && m.reason === 'release')) continue;
+        if (await this.stock.release(line.product, line.quantity, number)) back.push(line.product);
+      }
+      if (back.length > 0) this.events.backInStock(back);
+    }
+    const updated = await this.writeStatus(number);
+    this.log.info({ order: number, from, to, by, ...(again ? { again } : {}) }, 'order status changed');
+    await this.events.statusChanged(updated, from, note, by);
+    return { ok: true, order: updated, from };
   }
 
   /** An order by its number. */

@@ -37,17 +37,17 @@ export function orderNotifications(options: {
   const background = (what: string, work: Promise<unknown>) => void work.catch((err: Error) => options.log.error({ err: err.message }, `${what} failed`));
 
   return {
-    placed(order) {
+    async placed(order) {
       const t = staff();
-      options.cooperative.notify('order.placed', t.text('order.coop_new', { summary: t.order(order), name: order.name ?? '', phone: order.phone, channel: order.channel, link: link(order) }), {
-        order: orderJson(order),
-      });
+      const text = t.text('order.coop_new', { summary: t.order(order), name: order.name ?? '', phone: order.phone, channel: order.channel, link: link(order) });
+      await options.cooperative.notify('order.placed', text, { order: orderJson(order) }, `order.placed:${order._id}`);
     },
-    statusChanged(order, from, note, by) {
+    async statusChanged(order, from, note, by) {
       if (order.status === 'cancelled') background('updating the digest after a cancellation', options.cancelled(order));
       if (by === 'customer') {
         const t = staff();
-        options.cooperative.notify('order.cancelled', t.text('order.coop_cancelled', { number: order._id, name: order.name ?? '', phone: order.phone, link: link(order) }), { order: orderJson(order), from });
+        const text = t.text('order.coop_cancelled', { number: order._id, name: order.name ?? '', phone: order.phone, link: link(order) });
+        await options.cooperative.notify('order.cancelled', text, { order: orderJson(order), from }, `order.cancelled:${order._id}`);
         return;
       }
       if (order.status === 'delivered') background('scheduling the rating of a delivered order', options.delivered(order));

@@ -49,7 +49,7 @@ export class DigestSender {
       throw err;
     }
     const text = digestText(digest, { locales: this.live.locales(), lang: digestLanguage(this.options.staffLanguage), cooperative: catalog.data.cooperative.name, link: this.link(p), short: true });
-    this.cooperative.notify('digest', text, { digest });
+    await this.cooperative.notify('digest', text, { digest });
     this.log.info({ from: p.from, to: p.to, ratings: digest.csat.count, orders: digest.orders.count }, 'digest sent to the cooperative');
     return true;
   }

@@ -1,3 +1,4 @@
+import { insertOnce } from '../db/duplicate-key';
 import { ratingModel } from '../db/models/rating';
 import { ratingRequestModel } from '../db/models/rating-request';
 import type { ActionDefinition } from '../flows/actions';
@@ -28,7 +29,9 @@ export const saveRatingAction: ActionDefinition = {
     const requestId = text(params.request);
     const request = requestId ? await ratingRequestModel(context.connection).findById(requestId).lean() : null;
     const order = text(params.order) ?? request?.order ?? null;
-    const rating = await ratingModel(context.connection).create({
+    // Keyed by the turn: a turn run again after a crash keeps one rating (and one alert).
+    await insertOnce(ratingModel(context.connection).create({
+      _id: context.turn,
       customer: context.customer._id,
       score,
       comment,
@@ -38,7 +41,7 @@ export const saveRatingAction: ActionDefinition = {
       channel: context.channel,
       askedAt: request?.sentAt ?? null,
       answeredAt: new Date(),
-    });
+    }));
     if (request) await ratingRequestModel(context.connection).updateOne({ _id: request._id }, { $set: { status: 'answered', answeredAt: new Date() } });
     if (score <= LOW_RATING) {
       const staffText = renderTemplate(context.locales.text(context.services.staffLanguage, 'satisfaction.coop_low'), {
@@ -49,8 +52,8 @@ export const saveRatingAction: ActionDefinition = {
         comment: comment ?? '',
         link: context.services.links.customer(String(context.customer._id)),
       });
-      context.services.cooperative.notify('rating.low', staffText, { rating: { score, comment, order, customer: String(context.customer._id), channel: context.channel } });
+      await context.services.cooperative.notify('rating.low', staffText, { rating: { score, comment, order, customer: String(context.customer._id), channel: context.channel } }, `rating.low:${String(context.turn)}`);
     }
-    return String(rating._id);
+    return String(context.turn);
   },
 };

@@ -1,3 +1,4 @@
+import { insertOnce } from '../db/duplicate-key';
 import { suggestionModel } from '../db/models/suggestion';
 import type { ActionDefinition } from '../flows/actions';
 
@@ -10,7 +11,8 @@ export const saveSuggestionAction: ActionDefinition = {
     const text = context.message.trim();
     if (!text) return false;
     const product = typeof params.product === 'string' && context.catalog.product(params.product.trim()) ? params.product.trim() : null;
-    await suggestionModel(context.connection).create({ customer: context.customer._id, channel: context.channel, text, product, language: context.lang, at: new Date() });
+    // Keyed by the turn: one suggestion however often the turn runs.
+    await insertOnce(suggestionModel(context.connection).create({ _id: context.turn, customer: context.customer._id, channel: context.channel, text, product, language: context.lang, at: new Date() }));
     return true;
   },
 };

@@ -11,8 +11,8 @@ class Adapter extends OutboxAdapter {
   protected async deliver(_r: string, _a: Partial<Activity>[]): Promise<Delivered[]> {
     return [];
   }
-  each<T>(messages: T[], skip: number, sendOne: (m: T, last: boolean) => Promise<Delivered>) {
-    return this.sendEach(messages, skip, sendOne);
+  each<T>(messages: T[], skip: number, sendOne: (m: T, last: boolean) => Promise<Delivered>, sent?: (count: number) => Promise<void>) {
+    return this.sendEach(messages, { skip, sent }, sendOne);
   }
 }
 
@@ -25,6 +25,12 @@ describe("a turn's messages sent one after the other", () => {
     const out = await adapter.each(['a', 'b', 'c'], 1, (m, last) => (sent.push(m), ok(m, last)));
     expect(sent).toEqual(['b', 'c']);
     expect(out).toEqual([{ externalId: 'id-b', messageIds: [] }, { externalId: 'id-c', messageIds: ['stored'] }]);
+  });
+
+  it('says how many went out after each message but the last (whose stored messages tell it)', async () => {
+    const counts: number[] = [];
+    await adapter.each(['a', 'b', 'c'], 0, ok, async (n) => void counts.push(n));
+    expect(counts).toEqual([1, 2]);
   });
 
   it('says how many went out when one fails part-way, and gives the error itself when none did', async () => {

@@ -2,7 +2,7 @@ import type { Activity, TurnContext } from 'botbuilder';
 import type { Connection } from 'mongoose';
 import type { Logger } from '../../logger';
 import type { GraphClient } from '../meta/graph-api';
-import { OutboxAdapter, type Delivered } from '../outbox-adapter';
+import { OutboxAdapter, type Delivered, type Resume } from '../outbox-adapter';
 import { toSendApiMessages } from './send-api-messages';
 
 /** The channel id of Messenger activities and customers. */
@@ -23,13 +23,13 @@ export class MessengerAdapter extends OutboxAdapter {
     super(MESSENGER_CHANNEL, connection, log, logic);
   }
 
-  protected async deliver(recipient: string, activities: Partial<Activity>[], proactive: boolean, inWindow: boolean, skip: number): Promise<Delivered[]> {
+  protected async deliver(recipient: string, activities: Partial<Activity>[], proactive: boolean, inWindow: boolean, resume: Resume): Promise<Delivered[]> {
     if (proactive && !inWindow) {
       await this.recordError(recipient, 10, 'outside the 24-hour window: Messenger accepts no message until the customer writes again');
       return [];
     }
     const ids = activities.flatMap((a) => OutboxAdapter.messageIdOf(a));
-    return this.sendEach(toSendApiMessages(activities), skip, async ({ message, numbered }, last) => {
+    return this.sendEach(toSendApiMessages(activities), resume, async ({ message, numbered }, last) => {
       const res = (await this.graph.post('me/messages', { recipient: { id: recipient }, messaging_type: proactive ? 'UPDATE' : 'RESPONSE', message })) as { message_id?: string };
       // Combined texts share one platform message: the last one sent carries the stored ids.
       return { externalId: res.message_id, messageIds: last ? ids : [], ...(numbered ? { numbered } : {}) };

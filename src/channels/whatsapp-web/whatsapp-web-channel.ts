@@ -4,7 +4,7 @@ import QRCode from 'qrcode';
 import qrcodeTerminal from 'qrcode-terminal';
 import type { Logger } from '../../logger';
 import type { ChannelEvent, Inbox } from '../inbox';
-import { OutboxAdapter, type Delivered } from '../outbox-adapter';
+import { OutboxAdapter, type Delivered, type Resume } from '../outbox-adapter';
 import { toNumberedTexts } from './numbered-texts';
 import type { WebClient, WebMessage } from './whatsapp-web-client';
 
@@ -109,11 +109,11 @@ export class WhatsAppWebChannel extends OutboxAdapter {
     await this.inbox.record(WHATSAPP_WEB_CHANNEL, [event]);
   }
 
-  protected async deliver(recipient: string, activities: Partial<Activity>[], _proactive: boolean, _inWindow: boolean, skip: number): Promise<Delivered[]> {
+  protected async deliver(recipient: string, activities: Partial<Activity>[], _proactive: boolean, _inWindow: boolean, resume: Resume): Promise<Delivered[]> {
     if (!this.client || this.state !== 'ready') throw new Error(`WhatsApp Web is ${this.state}, not ready to send`);
     const ids = activities.flatMap((a) => OutboxAdapter.messageIdOf(a));
     const client = this.client;
-    return this.sendEach(toNumberedTexts(activities), skip, async (t, last) => {
+    return this.sendEach(toNumberedTexts(activities), resume, async (t, last) => {
       const sent = await client.sendMessage(recipient, t.text);
       return { externalId: sent.id._serialized, messageIds: last ? ids : [], ...(t.numbered ? { numbered: t.numbered } : {}) };
     });

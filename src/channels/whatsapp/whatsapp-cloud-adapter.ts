@@ -5,7 +5,7 @@ import { customerFieldsOf } from '../../history/customers';
 import type { Logger } from '../../logger';
 import type { Attempt, ChannelEvent } from '../inbox';
 import type { GraphClient } from '../meta/graph-api';
-import { OutboxAdapter, type Delivered } from '../outbox-adapter';
+import { OutboxAdapter, type Delivered, type Resume } from '../outbox-adapter';
 import { RateLimiter } from '../rate-limiter';
 import { toCloudMessages } from './cloud-messages';
 import type { WhatsAppStatus } from './whatsapp-events';
@@ -59,7 +59,7 @@ export class WhatsAppCloudAdapter extends OutboxAdapter {
     }
   }
 
-  protected async deliver(recipient: string, activities: Partial<Activity>[], proactive: boolean, inWindow: boolean, skip: number): Promise<Delivered[]> {
+  protected async deliver(recipient: string, activities: Partial<Activity>[], proactive: boolean, inWindow: boolean, resume: Resume): Promise<Delivered[]> {
     const ids = activities.flatMap((a) => OutboxAdapter.messageIdOf(a));
     if (proactive && !inWindow) {
       if (!this.template) {
@@ -71,7 +71,7 @@ export class WhatsAppCloudAdapter extends OutboxAdapter {
     }
     const customer = await customerFieldsOf(this.connection, WHATSAPP_CHANNEL, recipient, ['language']);
     const messages = toCloudMessages(activities, LIST_BUTTON[customer?.language ?? 'fr'] ?? LIST_BUTTON.fr!);
-    return this.sendEach(messages, skip, async (m, last) => ({ externalId: await this.post(recipient, m.body), messageIds: last ? ids : [], ...(m.numbered ? { numbered: m.numbered } : {}) }));
+    return this.sendEach(messages, resume, async (m, last) => ({ externalId: await this.post(recipient, m.body), messageIds: last ? ids : [], ...(m.numbered ? { numbered: m.numbered } : {}) }));
   }
 
   /** Waits for the recipient's turn under Meta's pair rate limit; idle recipients are forgotten. */

@@ -21,6 +21,8 @@ const customerSchema = new Schema(
     handoff: { type: { _id: false, since: Date, until: Date, reason: String }, default: undefined },
     // Messages in a row that no flow understood: three bring a person.
     fallbacks: { type: Number, default: 0 },
+    // The message the count last took in, so a turn run again does not count it twice.
+    fallbackMessage: { type: Schema.Types.ObjectId, default: null },
     // The last time a rating was asked for, for the cool-down.
     lastRatingRequestAt: { type: Date, default: null },
     // Choices last offered as a numbered list (where buttons did not fit), so "2" can tap one.

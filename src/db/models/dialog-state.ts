@@ -13,6 +13,15 @@ export interface DialogStateDoc {
   // A JSON string: botbuilder keys may hold "$" or "." that BSON field names refuse. Null marks a deletion.
   item: string | null;
   updatedAt: Date;
+  /**
+   * The inbox events applied by this version and the ones before it ("<event>@<version>",
+   * the latest few), so a replayed event is known for one already applied.
+   */
+  applied?: string[];
+  /** The turn that wrote this version, as EJSON (its replies and message records), for a replay to finish. */
+  turn?: string | null;
+  /** How many of that turn's messages went out: a replay sends only the rest. */
+  sent?: number;
 }
 
 const dialogStateSchema = new Schema<DialogStateDoc>(
@@ -22,6 +31,9 @@ const dialogStateSchema = new Schema<DialogStateDoc>(
     v: { type: Number, required: true },
     item: { type: String, default: null },
     updatedAt: { type: Date, required: true },
+    applied: { type: [String], default: undefined },
+    turn: { type: String, default: null },
+    sent: { type: Number, default: 0 },
   },
   { collection: 'dialog_state', versionKey: false },
 );

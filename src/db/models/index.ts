@@ -4,10 +4,10 @@ import { customerIdModel, customerModel } from './customer';
 import { dialogStateModel } from './dialog-state';
 import { digestDayModel } from './digest-day';
 import { flowVersionModel } from './flow-version';
-import { heldReplyModel } from './held-reply';
 import { inboundEventModel, pendingEventModel } from './inbound-event';
 import { leaseModel } from './lease';
 import { messageModel } from './message';
+import { notificationModel } from './notification';
 import { orderModel } from './order';
 import { orderClaimModel } from './order-claim';
 import { ratingModel } from './rating';
@@ -39,8 +39,8 @@ export function registerModels(connection: Connection): void {
   stockAlertModel(connection);
   ratingRequestModel(connection);
   ratingQueueModel(connection);
-  heldReplyModel(connection);
   suggestionModel(connection);
+  notificationModel(connection);
   digestDayModel(connection);
   adminSessionModel(connection);
 }

@@ -11,6 +11,8 @@ export interface OrderClaimDoc {
   status?: string;
   note?: string | null;
   by?: string;
+  /** What asked for a status change (a customer's message): the same request again finds its change made. */
+  op?: string | null;
   at: Date;
 }
 
@@ -21,6 +23,7 @@ const orderClaimSchema = new Schema<OrderClaimDoc>(
     status: { type: String },
     note: { type: String, default: null },
     by: { type: String },
+    op: { type: String, default: null },
     at: { type: Date, required: true },
   },
   { collection: 'order_claims', versionKey: false },
