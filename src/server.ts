@@ -3,7 +3,6 @@ import 'dotenv/config';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import { Router } from 'express';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -28,6 +27,7 @@ import { loadConfig, type Config } from './config';
 import { connectDatabase, ensureIndexes } from './db/connection';
 import { redactUri } from './db/redact-uri';
 import { startEmbeddedDatabase, type RunningEngine } from './db/embedded/start-embedded';
+import { leaseHolderName, startHeartbeat } from './db/models/lease';
 import { settingOnce } from './db/models/setting';
 import { MongoStorage } from './db/mongo-storage';
 import { ConfigError, DatabaseError } from './errors';
@@ -126,7 +126,7 @@ export async function startServer(
     // Orders tell customers and the cooperative of changes through whichever channels are on;
     // the texts come from the live flows, which exist once the bot does.
     const channels = new ChannelDirectory().add(WEB_CHANNEL_ID, adapter);
-    const holder = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    const holder = leaseHolderName();
     const cooperative = new CooperativeNotifier(config.coopNotify, channels, log, { connection: db, holder, alone });
     const customerNotifier = new CustomerNotifier(db, channels, log);
     let live: Bot | undefined;
@@ -160,7 +160,7 @@ export async function startServer(
       cancelled: (order) => digestDays.invalidate(order.createdAt),
       log,
     });
-    const orders = new OrderBook(db, new StockLedger(db, { alone }), orderEvents, log);
+    const orders = new OrderBook(db, new StockLedger(db, { alone }), orderEvents, log, holder);
     const bot = (live = await createBot({
       adapter,
       webserver: botRoutes,
@@ -204,8 +204,10 @@ export async function startServer(
     const adminPages: Router[] = [];
     const adminApis: Router[] = [];
     // The embedded engine is ours: its inbox gets a database (a file) of its own by default.
-    const inbox = new Inbox(db, log, { database: config.inboxDatabase ?? (engine ? `${db.name}_inbox` : undefined), alone });
+    const inbox = new Inbox(db, log, { database: config.inboxDatabase ?? (engine ? `${db.name}_inbox` : undefined), alone, holder });
     await inbox.ensureIndexes();
+    // Other processes share the database: they tell this one is alive by its heartbeat (leases of a gone process are taken over).
+    const stopHeartbeat = alone ? async () => undefined : startHeartbeat([...new Set([db, inbox.store])], holder, log);
     if (config.messenger) {
       const graph = new GraphClient({ baseUrl: config.graphApiUrl, version: config.graphApiVersion, accessToken: config.messenger.pageToken, appSecret: config.messenger.appSecret, perSecond: MESSENGER_SENDS_PER_SECOND, log });
       const messenger = new MessengerAdapter(graph, db, log, bot.handleTurn);
@@ -334,6 +336,7 @@ export async function startServer(
         await whatsappWeb?.stop();
         await inbox.stop();
         await bot.handleTurn.queue.drain();
+        await stopHeartbeat();
         await cooperative.flush();
         await db.close();
         await engine?.stop();
@@ -346,8 +349,8 @@ export async function startServer(
   }
 }
 
-/** `npm start`: reads .env, starts, prints where to go, and stops cleanly on SIGINT/SIGTERM. */
-async function main(): Promise<void> {
+/** `npm start` (scripts/start.js): reads .env, starts, prints where to go, and stops cleanly on SIGINT/SIGTERM. */
+export async function main(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();

@@ -1,12 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { Connection } from 'mongoose';
 import { buildIndexes, isFerretdb } from '../db/connection';
 import { inboundEventModel, pendingEventModel, type PendingEventDoc } from '../db/models/inbound-event';
-import { leaseModel, releaseLease, renewLease, takeLease } from '../db/models/lease';
+import { leaseHolderName, leaseModel, processBeatModel, releaseLease, renewLease, takeLease } from '../db/models/lease';
 import type { Logger } from '../logger';
-import { isDuplicateKey } from '../db/duplicate-key';
+import { insertOnce, isDuplicateKey } from '../db/duplicate-key';
 import { insertPlain } from '../db/plain-insert';
+import { faultPoint } from '../faults';
 
 /** One customer event from a channel, as its parser made it. */
 export interface ChannelEvent {
@@ -37,6 +37,8 @@ const MAX_PENDING_PER_SENDER = 50;
 // Every this many polls, archived events left without a queue entry are queued again.
 const SWEEP_EVERY = 60;
 const LEASE_MS = 30_000;
+// Marking an event handled is tried again after these waits before it is left queued.
+const MARK_RETRY_MS = [200, 1000, 3000];
 // How long a sender's lease is kept after their events are handled: a customer answering
 // the bot within it costs no lease writes; another process's event for them waits for the poll.
 const HOLD_MS = 2000;
@@ -56,7 +58,7 @@ const TURNS_AT_ONCE = 12;
  * behind (queued again at start), goes through the database's queue.
  */
 export class Inbox {
-  private readonly holder = `${process.pid}:${randomUUID()}`;
+  private readonly holder: string;
   private readonly handlers = new Map<string, EventHandler>();
   private readonly running = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
@@ -93,8 +95,9 @@ export class Inbox {
   constructor(
     connection: Connection,
     private readonly log: Logger,
-    private readonly options: { pollMs?: number; maxAttempts?: number; database?: string; turnsAtOnce?: number; alone?: boolean } = {},
+    private readonly options: { pollMs?: number; maxAttempts?: number; database?: string; turnsAtOnce?: number; alone?: boolean; holder?: string } = {},
   ) {
+    this.holder = options.holder ?? leaseHolderName();
     this.turns = pLimit(options.turnsAtOnce ?? TURNS_AT_ONCE);
     this.connection = options.database ? connection.useDb(options.database, { useCache: true }) : connection;
   }
@@ -117,7 +120,7 @@ export class Inbox {
   /** Creates the indexes of the inbox's collections (needed when it has a database of its own). */
   async ensureIndexes(): Promise<void> {
     const ferretdb = await isFerretdb(this.connection);
-    for (const model of [inboundEventModel(this.connection), pendingEventModel(this.connection), leaseModel(this.connection)]) await buildIndexes(model, ferretdb);
+    for (const model of [inboundEventModel(this.connection), pendingEventModel(this.connection), leaseModel(this.connection), processBeatModel(this.connection)]) await buildIndexes(model, ferretdb);
   }
 
   /** Sets the handler of a channel's events. */
@@ -147,6 +150,7 @@ export class Inbox {
         // the two inserts leaves an archived event with no queue entry; the sweep finds it.
         // Alone, the queue is this process's memory, and the archive's status what a restart reads.
         await insertPlain(Event, [{ ...doc, status: 'pending' }]);
+        faultPoint('webhook-archived');
         if (this.options.alone) {
           this.arrival.set(doc._id, arrivals[i]!);
           this.local.set(key, [...(this.local.get(key) ?? []), doc].sort((a, b) => this.arrival.get(a._id)! - this.arrival.get(b._id)!));
@@ -155,8 +159,15 @@ export class Inbox {
         recorded += 1;
         this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
       } catch (err) {
-        if (!isDuplicateKey(err)) throw err;
-        duplicates += 1;
+        if (!isDuplicateKey(err)) {
+          // The archive's insert may have landed all the same (a timeout), or the queue's failed
+          // after it: the next poll looks, instead of the sweep minutes later (or, alone, never).
+          this.stranded.set(`${channel}:${event.id}`, { channel, sender: event.sender });
+          throw err;
+        }
+        // Meta sends again what got no 200: an event archived but never queued is queued now.
+        if (await this.queueIfStranded(`${channel}:${event.id}`)) recorded += 1;
+        else duplicates += 1;
       } finally {
         const left = this.recording.get(key)! - 1;
         if (left > 0) this.recording.set(key, left);
@@ -165,6 +176,34 @@ export class Inbox {
     }
     for (const sender of new Set(events.map((e) => e.sender))) this.kick(channel, sender);
     return { recorded, duplicates };
+  }
+
+  /**
+   * Queues an archived event that is pending but in no queue (a webhook answered 500 after
+   * its archive write, a crash between the two inserts); false when it is handled or queued.
+   */
+  private async queueIfStranded(id: string): Promise<boolean> {
+    const e = await inboundEventModel(this.connection).findById(id).lean();
+    if (!e || e.status !== 'pending') {
+      this.stranded.delete(id);
+      return false;
+    }
+    const key = `${e.channel}:${e.sender}`;
+    const doc: PendingEventDoc = { _id: e._id, channel: e.channel, sender: e.sender, event: e.event, receivedAt: e.receivedAt, attempts: e.attempts, nextAttemptAt: new Date() };
+    let queued: boolean;
+    if (this.options.alone) {
+      queued = !this.local.get(key)?.some((x) => x._id === id) && !(await pendingEventModel(this.connection).exists({ _id: id }));
+      if (queued) {
+        this.arrival.set(id, ++this.arrivals);
+        this.local.set(key, [...(this.local.get(key) ?? []), doc]);
+      }
+    } else queued = await insertOnce(insertPlain(pendingEventModel(this.connection), [doc]));
+    this.stranded.delete(id);
+    if (!queued) return false;
+    this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
+    this.log.warn({ channel: e.channel, sender: e.sender, event: id }, 'inbox: an event archived but never queued is queued now');
+    this.kick(e.channel, e.sender);
+    return true;
   }
 
   /** Starts looking for due events every `pollMs` (retries, and events another process left). */
@@ -229,9 +268,12 @@ export class Inbox {
   }
 
   private polls = 0;
+  // Events whose recording failed after the archive write may have landed: looked at by the next poll.
+  private readonly stranded = new Map<string, { channel: string; sender: string }>();
 
   private async poll(): Promise<void> {
     this.polls += 1;
+    for (const id of [...this.stranded.keys()]) await this.queueIfStranded(id).catch((err: Error) => this.log.warn({ event: id, err: err.message }, 'inbox: could not look at an event whose recording failed; trying again'));
     // Alone, archived events not queued are this process's own, in its memory.
     if (!this.options.alone && this.polls % SWEEP_EVERY === 0) await this.sweep(new Date(Date.now() - 60_000), 100).catch((err: Error) => this.log.error({ err: err.message }, 'inbox: sweep failed'));
     const due = await pendingEventModel(this.connection)
@@ -290,6 +332,26 @@ export class Inbox {
     if (more) this.kick(channel, sender);
   }
 
+  /** Writes an event's outcome and takes it off the database's queue, trying again a few times; false when it could not (logged). */
+  private async mark(event: PendingEventDoc, outcome: Record<string, unknown>, queued: boolean): Promise<boolean> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await inboundEventModel(this.connection).updateOne({ _id: event._id }, { $set: outcome });
+        if (queued) await pendingEventModel(this.connection).deleteOne({ _id: event._id });
+        return true;
+      } catch (err) {
+        const wait = MARK_RETRY_MS[attempt];
+        const fields = { channel: event.channel, sender: event.sender, event: event._id, status: outcome.status, err: (err as Error).message };
+        if (wait === undefined || this.stopping) {
+          this.log.error(fields, 'inbox: could not mark an event handled; it stays queued and its next try finishes it without doing it again');
+          return false;
+        }
+        this.log.warn({ ...fields, retryInMs: wait }, 'inbox: could not mark an event handled; trying again');
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+  }
+
   /** Drops a handled (or database-held) event from this process's memory of its queue. */
   private forget(key: string, id: string): void {
     this.arrival.delete(id);
@@ -333,8 +395,8 @@ export class Inbox {
         this.settled(key);
         if (!ok) this.log.error({ channel, event: next._id, attempts, err: error }, 'inbox: event failed for good; kept as failed');
         const outcome = ok ? { status: 'done', doneAt: new Date(), lastError: null, attempts } : { status: 'failed', lastError: error, attempts };
-        await Event.updateOne({ _id: next._id }, { $set: outcome });
-        if (inQueue.has(next._id)) await Pending.deleteOne({ _id: next._id });
+        // Not marked: it stays queued, and its replay finishes nothing twice (the turn was committed).
+        if (!(await this.mark(next, outcome, inQueue.has(next._id)))) return;
         this.forget(key, next._id);
         continue;
       }
@@ -371,7 +433,8 @@ export class Inbox {
       await releaseLease(this.connection, `inbox:${key}`, this.holder);
     }
     const until = Date.now() + LEASE_MS;
-    if (!(await takeLease(this.connection, `inbox:${key}`, this.holder, LEASE_MS))) return false;
+    // A holder that is gone (crashed, here or elsewhere) gives its senders back at once.
+    if (!(await takeLease(this.connection, `inbox:${key}`, this.holder, LEASE_MS, { reclaim: true }))) return false;
     this.held.set(key, { until, release: undefined });
     return true;
   }

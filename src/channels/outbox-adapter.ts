@@ -11,6 +11,7 @@ import { messageModel } from '../db/models/message';
 import { insertPlain } from '../db/plain-insert';
 import type { Logger } from '../logger';
 import type { Attempt, ChannelEvent } from './inbox';
+import { faultPoint } from '../faults';
 import { GraphApiError } from './meta/graph-api';
 
 const OUTBOX = Symbol('taawun.outbox');
@@ -138,7 +139,10 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
       if (!left) return true;
       return this.finish(context, eventKey, info.replayed, mongo.BSON.EJSON.parse(left.journal, { relaxed: false }) as TurnJournal, left.sent, attempt, true);
     }
-    if (ok && info.committed !== undefined && journal) return this.finish(context, eventKey, info.committed, journal, 0, attempt, false);
+    if (ok && info.committed !== undefined && journal) {
+      faultPoint('turn-committed');
+      return this.finish(context, eventKey, info.committed, journal, 0, attempt, false);
+    }
     // The turn failed and runs again on the next try: nothing of it is kept but its apology, and
     // the customer's message once no try is left.
     const apology = context.turnState.get(OUTBOX) as Partial<Activity>[];
@@ -251,7 +255,14 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
       }
       throw err;
     }
-    if (turn) this.unstored.set(turn.eventKey, delivered);
+    if (turn) {
+      this.unstored.set(turn.eventKey, delivered);
+      faultPoint('reply-sent');
+    }
+    // Before the messages are stored: a replay that finds them stored sends nothing, and so
+    // would not offer the choices again ("3" read as words after a crash).
+    const numbered = delivered.filter((d) => d.numbered).at(-1)?.numbered;
+    if (numbered) await setCustomerFieldsOf(this.connection, this.channel, recipient, { offeredChoices: numbered });
     try {
       await this.storeDelivery(activities, sentMap(delivered), { status: 'sent', at: new Date() }, inbound);
     } catch (err) {
@@ -259,9 +270,10 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
       if (turn?.attempt.last) this.unstored.delete(turn.eventKey);
       throw err;
     }
-    if (turn) this.unstored.delete(turn.eventKey);
-    const numbered = delivered.filter((d) => d.numbered).at(-1)?.numbered;
-    if (numbered) await setCustomerFieldsOf(this.connection, this.channel, recipient, { offeredChoices: numbered });
+    if (turn) {
+      this.unstored.delete(turn.eventKey);
+      faultPoint('messages-stored');
+    }
   }
 
   /**

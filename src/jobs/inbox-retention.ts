@@ -13,7 +13,7 @@ export const HANDLED_EVENTS_KEPT_DAYS = 7;
  * runs it at a time, under a lease.
  */
 export async function pruneHandledEvents(connection: Connection, log: Logger, holder: string, now = new Date()): Promise<number> {
-  if (!(await takeLease(connection, 'job:inbox-retention', holder, 10 * 60_000))) return 0;
+  if (!(await takeLease(connection, 'job:inbox-retention', holder, 10 * 60_000, { reclaim: true }))) return 0;
   try {
     const before = new Date(now.getTime() - HANDLED_EVENTS_KEPT_DAYS * 86_400_000);
     const { deletedCount } = await inboundEventModel(connection).deleteMany({ status: 'done', doneAt: { $lt: before } });

@@ -6,7 +6,7 @@ import type { Logger } from '../logger';
 
 /** Deletes messages older than the retention (MESSAGE_RETENTION_DAYS), under a lease so one process does it. */
 export async function pruneOldMessages(connection: Connection, days: number, holder: string, log: Logger, now = new Date()): Promise<number> {
-  if (!(await takeLease(connection, 'job:message-retention', holder, 60 * 60_000))) return 0;
+  if (!(await takeLease(connection, 'job:message-retention', holder, 60 * 60_000, { reclaim: true }))) return 0;
   try {
     const { deletedCount } = await messageModel(connection).deleteMany({ at: { $lt: new Date(now.getTime() - days * 86_400_000) } });
     if (deletedCount) log.info({ deleted: deletedCount, days }, `messages older than ${days} days deleted`);

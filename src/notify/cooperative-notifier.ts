@@ -91,7 +91,7 @@ export class CooperativeNotifier {
     const left = await notificationModel(connection).find({ status: 'pending', at: { $lt: before } }).sort({ at: 1 }).limit(100).lean();
     let resumed = 0;
     for (const n of left) {
-      if (this.options.holder && !(await takeLease(connection, `notify:${n._id}`, this.options.holder, LEFT_BEHIND_MS))) continue;
+      if (this.options.holder && !(await takeLease(connection, `notify:${n._id}`, this.options.holder, LEFT_BEHIND_MS, { reclaim: true }))) continue;
       this.log.warn({ notification: n._id }, 'sending a notification a stopped process left unsent');
       this.background(n.event, n.text, JSON.parse(n.data) as Record<string, unknown>, n._id);
       resumed += 1;

@@ -7,8 +7,11 @@ import { canMove, TRANSITIONS } from './order-status';
 import type { StockLedger } from './stock-ledger';
 import { insertOnce, isDuplicateKey } from '../db/duplicate-key';
 import { insertPlain } from '../db/plain-insert';
+import { faultPoint } from '../faults';
+import { holderGone, leaseHolderName } from '../db/models/lease';
 
-// A placing takes well under a second; a claim this old without an order was left by a process that stopped.
+// A placing takes well under a second; a claim this old without an order was left by a process that stopped
+// (one whose placer is known to be gone is not waited for at all).
 const STALE_CLAIM_MS = 30_000;
 
 /** Everything an order needs when it is placed; prices are taken now and kept. */
@@ -58,6 +61,8 @@ export class OrderBook {
     readonly stock: StockLedger,
     private readonly events: OrderEvents,
     private readonly log: Logger,
+    /** This process's name in leases: a claim names who placed it, so a successor need not wait for a dead placer's. */
+    private readonly holder: string = leaseHolderName(),
   ) {}
 
   /** Places the order of a draft: reserves every line or none, and returns the same order when the draft was placed before. */
@@ -67,7 +72,7 @@ export class OrderBook {
     let resumed = false;
     for (let claimed = false; !claimed; ) {
       try {
-        await insertPlain(Claim, [{ _id: claimId, order: null, at: new Date() }]);
+        await insertPlain(Claim, [{ _id: claimId, order: null, holder: this.holder, at: new Date() }]);
         claimed = true;
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
@@ -127,6 +132,7 @@ export class OrderBook {
       insertOnce(insertPlain(Claim, [{ _id: `status:${order._id}#1`, order: order._id, status: 'pending', note: null, by: 'customer', at: now }])),
       Claim.updateOne({ _id: claimId }, { $set: { order: order._id } }),
     ]);
+    faultPoint('order-placed');
     this.log.info({ order: order._id, total: order.total, lines: lines.length }, 'order placed');
     await this.events.placed(order);
     return { ok: true, order, again: false };
@@ -145,7 +151,8 @@ export class OrderBook {
       const order = number ? await this.find(number) : null;
       if (order) return order;
       if (!claim) return 'gone';
-      if (Date.now() - claim.at.getTime() > STALE_CLAIM_MS) return undefined;
+      // Left by a process that stopped (a crash here, or elsewhere without a heartbeat): carried on at once.
+      if (Date.now() - claim.at.getTime() > STALE_CLAIM_MS || (claim.holder && (await holderGone(this.connection, claim.holder, this.holder)))) return undefined;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

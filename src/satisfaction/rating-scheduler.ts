@@ -72,7 +72,7 @@ export class RatingScheduler {
   /** Sends what is due, under a lease so that one process does it; returns what it did. */
   async runDue(now = new Date()): Promise<RatingPass> {
     const pass: RatingPass = { sent: 0, skipped: {}, postponed: 0 };
-    if (!(await takeLease(this.connection, LEASE, this.holder, 10 * 60_000))) return pass;
+    if (!(await takeLease(this.connection, LEASE, this.holder, 10 * 60_000, { reclaim: true }))) return pass;
     try {
       if (this.passes++ % SWEEP_EVERY === 0) await this.sweep(now);
       const Queue = ratingQueueModel(this.connection);

@@ -1,7 +1,8 @@
 import type { Connection } from 'mongoose';
 import { Inbox, type ChannelEvent } from '../../src/channels/inbox';
 import { inboundEventModel, pendingEventModel } from '../../src/db/models/inbound-event';
-import { leaseModel } from '../../src/db/models/lease';
+import os from 'node:os';
+import { leaseModel, processBeatModel } from '../../src/db/models/lease';
 import { createLogger } from '../../src/logger';
 import { dropDatabase, freshDatabase } from '../support/database';
 
@@ -16,8 +17,9 @@ describe('Inbox (real database)', () => {
   afterEach(() => dropDatabase(connection));
 
   it('handles one sender in order across two inboxes sharing the database (as two processes would), never two at once', async () => {
-    const a = new Inbox(connection, log, { pollMs: 20 });
-    const b = new Inbox(connection, log, { pollMs: 20 });
+    // Named as processes of two machines: one process's two inboxes would be the same pid, which a restart's successor takes back.
+    const a = new Inbox(connection, log, { pollMs: 20, holder: 'host-a:101:aa' });
+    const b = new Inbox(connection, log, { pollMs: 20, holder: 'host-b:202:bb' });
     const seen: string[] = [];
     let running = 0;
     let overlap = false;
@@ -109,6 +111,52 @@ describe('Inbox (real database)', () => {
     expect(await inboundEventModel(connection).findById('test:c3-1').lean()).toMatchObject({ status: 'done' });
   });
 
+  it.each([false, true])('queues on its re-send a webhook answered 500 after its archive write, or by the next poll without one (alone: %s)', async (alone) => {
+    const inbox = new Inbox(connection, log, { alone, pollMs: 20 });
+    const handled: string[] = [];
+    inbox.handle('test', async (e) => (handled.push(e.id), true));
+    const Event = inboundEventModel(connection);
+    // The archive was written, and then the webhook failed (its queue insert, or the answer): Meta sends it again.
+    await Event.create({ _id: 'test:c8-1', channel: 'test', sender: 'c8', event: JSON.stringify(event('c8', 1)), receivedAt: new Date(), status: 'pending', attempts: 0, nextAttemptAt: new Date() });
+    expect(await inbox.record('test', [event('c8', 1)])).toEqual({ recorded: 1, duplicates: 0 });
+    await inbox.idle();
+    expect(handled).toEqual(['c8-1']);
+    expect(await inbox.record('test', [event('c8', 1)])).toEqual({ recorded: 0, duplicates: 1 });
+    // Without a re-send: the recording fails after the archive insert landed; the next poll queues it.
+    const Pending = pendingEventModel(connection);
+    const model = alone ? Event : Pending;
+    const insertOne = model.collection.insertOne.bind(model.collection);
+    const fail = jest.spyOn(model.collection, 'insertOne').mockImplementationOnce((async (doc: never) => {
+      if (alone) await insertOne(doc);
+      throw new Error('connection reset');
+    }) as never);
+    await expect(inbox.record('test', [event('c8', 2)])).rejects.toThrow('connection reset');
+    fail.mockRestore();
+    inbox.start();
+    for (let i = 0; i < 200 && handled.length < 2; i += 1) await new Promise((r) => setTimeout(r, 10));
+    await inbox.stop();
+    expect(handled).toEqual(['c8-1', 'c8-2']);
+    expect(await Event.countDocuments({ sender: 'c8', status: 'done' })).toBe(2);
+  });
+
+  it("takes over at once the sender leases of a process of this machine that is gone, and another machine's once its heartbeat stopped", async () => {
+    const Lease = leaseModel(connection);
+    const future = new Date(Date.now() + 30_000);
+    // A crashed predecessor here (a pid that runs no more), and one elsewhere whose heartbeat is old.
+    await Lease.create({ _id: 'inbox:test:c9', holder: `${os.hostname()}:999999999:dead`, expiresAt: future });
+    await Lease.create({ _id: 'inbox:test:c10', holder: 'elsewhere:42:gone', expiresAt: future });
+    await processBeatModel(connection).create({ _id: 'elsewhere:42:gone', beatAt: new Date(Date.now() - 60_000) });
+    await Lease.create({ _id: 'inbox:test:c11', holder: 'elsewhere:43:alive', expiresAt: future });
+    await processBeatModel(connection).create({ _id: 'elsewhere:43:alive', beatAt: new Date() });
+    const inbox = new Inbox(connection, log);
+    const handled: string[] = [];
+    inbox.handle('test', async (e) => (handled.push(e.sender), true));
+    await inbox.record('test', [event('c9', 1), event('c10', 1), event('c11', 1)]);
+    await inbox.idle();
+    expect(handled.sort()).toEqual(['c10', 'c9']);
+    await inbox.stop();
+  });
+
   it("alone, handles at start what a stop left unhandled, before the same sender's new events", async () => {
     // A stopped process's two events: archived, never handled (alone, they were queued only in its memory).
     const Event = inboundEventModel(connection);
@@ -145,7 +193,7 @@ describe('Inbox (real database)', () => {
     expect(seen).toEqual(['m1', 'm2']);
   });
 
-  it('alone, tries again an event whose outcome could not be written (the database failed after the turn)', async () => {
+  it('alone, marks again an event whose outcome could not be written, without handling it again', async () => {
     const Event = inboundEventModel(connection);
     const update = jest.spyOn(Event, 'updateOne').mockImplementationOnce(() => {
       throw new Error('database hiccup');
@@ -159,8 +207,8 @@ describe('Inbox (real database)', () => {
     update.mockRestore();
     await inbox.stop();
     expect(await Event.findById('test:c7-1').lean()).toMatchObject({ status: 'done' });
-    // Handled again, as without SINGLE_PROCESS: the turn's outcome was not kept.
-    expect(calls).toBe(2);
+    // The mark is tried again a moment later; the turn is not run again.
+    expect(calls).toBe(1);
   });
 
   it("alone, keeps a burst in arrival order even when the later event's insert lands first", async () => {

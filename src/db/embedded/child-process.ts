@@ -10,6 +10,8 @@ export interface RunningEngine {
   dataDir: string;
   /** The program that runs (absent when another process's engine is shared, or for mongodb-memory-server). */
   binary?: string;
+  /** The engine's process, when this process started it. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -62,10 +64,10 @@ export function processAlive(pid: number): boolean {
 
 /**
  * What runs on a data folder. An engine whose Taawun is still alive is `owned` (its port
- * is given, so a CLI can share it); one whose Taawun crashed is stopped here, so two
- * engines never write one set of files. Only a process whose command line names `binaryName` is touched.
+ * is given, so a CLI can share it); one whose Taawun crashed is stopped here, and waited for,
+ * so two engines never write one set of files. Only a process whose command line names `binaryName` is touched.
  */
-export function inspectDataDir(dataDir: string, binaryName: string): { state: 'free' } | { state: 'owned'; port: number; ownerPid: number } {
+export async function inspectDataDir(dataDir: string, binaryName: string): Promise<{ state: 'free' } | { state: 'owned'; port: number; ownerPid: number }> {
   let saved: EngineState;
   try {
     saved = JSON.parse(fs.readFileSync(stateFile(dataDir), 'utf8')) as EngineState;
@@ -79,9 +81,18 @@ export function inspectDataDir(dataDir: string, binaryName: string): { state: 'f
     isEngine = false;
   }
   if (isEngine && processAlive(saved.ownerPid) && saved.ownerPid !== process.pid) return { state: 'owned', port: saved.port, ownerPid: saved.ownerPid };
-  if (isEngine) process.kill(saved.enginePid, 'SIGTERM');
+  if (isEngine) await stopOrphan(saved.enginePid);
   fs.rmSync(stateFile(dataDir), { force: true });
   return { state: 'free' };
+}
+
+/** Stops an engine left by a Taawun that crashed: SIGTERM, then SIGKILL after 10 s; resolves once it is gone. */
+async function stopOrphan(pid: number): Promise<void> {
+  process.kill(pid, 'SIGTERM');
+  for (let waited = 0; processAlive(pid); waited += 50) {
+    if (waited === 10_000) process.kill(pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** Starts a child process and resolves once `port` accepts connections; rejects with its log tail if it exits first. */

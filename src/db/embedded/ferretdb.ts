@@ -30,14 +30,14 @@ export async function findOrBuildFerretdb(configured: string | undefined, progre
  * Runs FerretDB with its SQLite handler, keeping its files in `dataDir`. When another live
  * Taawun already runs it there, `share` uses that engine (the CLI does); otherwise it is an error.
  */
-export async function startFerretdb(binary: string, dataDir: string, options: { share?: boolean } = {}): Promise<RunningEngine> {
+export async function startFerretdb(binary: string, dataDir: string, options: { share?: boolean; port?: number } = {}): Promise<RunningEngine> {
   fs.mkdirSync(dataDir, { recursive: true });
-  const inUse = inspectDataDir(dataDir, 'ferretdb');
+  const inUse = await inspectDataDir(dataDir, 'ferretdb');
   if (inUse.state === 'owned') {
     if (!options.share) throw new DatabaseError(`another Taawun (pid ${inUse.ownerPid}) is using the database in ${dataDir}; stop it, or give this one its own DATA_DIR`);
     return { engine: 'ferretdb', uri: `mongodb://127.0.0.1:${inUse.port}/taawun?${CLIENT_OPTIONS}`, dataDir, stop: async () => undefined };
   }
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const child = await startAndWaitForPort(
     binary,
     [
@@ -63,6 +63,7 @@ export async function startFerretdb(binary: string, dataDir: string, options: { 
     uri: `mongodb://127.0.0.1:${port}/taawun?${CLIENT_OPTIONS}`,
     dataDir,
     binary,
+    pid: child.pid,
     stop: () => stopChild(child, dataDir),
   };
 }

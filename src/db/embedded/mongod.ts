@@ -7,7 +7,7 @@ import { freePort, inspectDataDir, startAndWaitForPort, stopChild, type RunningE
 export async function startMongod(binary: string, dataDir: string, options: { share?: boolean } = {}): Promise<RunningEngine> {
   const dbPath = path.join(dataDir, 'db');
   fs.mkdirSync(dbPath, { recursive: true });
-  const inUse = inspectDataDir(dataDir, 'mongod');
+  const inUse = await inspectDataDir(dataDir, 'mongod');
   if (inUse.state === 'owned') {
     if (!options.share) throw new DatabaseError(`another Taawun (pid ${inUse.ownerPid}) is using the database in ${dataDir}; stop it, or give this one its own DATA_DIR`);
     return { engine: 'mongod', uri: `mongodb://127.0.0.1:${inUse.port}/taawun`, dataDir, stop: async () => undefined };

@@ -13,6 +13,8 @@ export interface OrderClaimDoc {
   by?: string;
   /** What asked for a status change (a customer's message): the same request again finds its change made. */
   op?: string | null;
+  /** Who claimed a placing (a lease holder's name): a successor carries on a gone one's at once. */
+  holder?: string | null;
   at: Date;
 }
 
@@ -24,6 +26,7 @@ const orderClaimSchema = new Schema<OrderClaimDoc>(
     note: { type: String, default: null },
     by: { type: String },
     op: { type: String, default: null },
+    holder: { type: String, default: null },
     at: { type: Date, required: true },
   },
   { collection: 'order_claims', versionKey: false },
