@@ -16,6 +16,8 @@ export interface BenchDatabase {
   uri(name: string): string;
   /** The machine and engine, for the first line a benchmark prints. */
   machine: string;
+  /** The CPU the engine's process has spent so far, when it runs here (FerretDB; not MONGODB_URI). */
+  cpuMs(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export async function benchDatabase(label: string): Promise<BenchDatabase> {
       return url.toString();
     },
     machine: `machine: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; database: ${engine ? 'FerretDB 1.24 (SQLite), local' : 'MONGODB_URI'}`,
+    cpuMs: () => (engine?.pid ? processCpuMs(engine.pid) : undefined),
     stop: async () => {
       started.delete(database);
       await engine?.stop();
@@ -57,4 +60,15 @@ export async function benchDatabase(label: string): Promise<BenchDatabase> {
   };
   started.add(database);
   return database;
+}
+
+/** The user and system CPU a process has spent, from /proc (Linux), in milliseconds. */
+function processCpuMs(pid: number): number | undefined {
+  try {
+    // Fields 14 and 15 after the command name (which may hold spaces, so counted from its closing parenthesis).
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
 }

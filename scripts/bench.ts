@@ -27,7 +27,7 @@ const CUSTOMERS = numberArg('customers', 200);
 const RATE = numberArg('rate', 100);
 
 /** A run's figures, with the CPU the process under test spent on it. */
-type Measured = Run & { cpuMs: number };
+type Measured = Run & { cpuMs: number; dbCpuMs: number | undefined };
 
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -62,15 +62,17 @@ class Customers {
   }
 
   /** Plays every customer's order against `url`, `rate` webhooks a second (0: as fast as it goes); measures this process's CPU meanwhile. */
-  async play(url: string, prefix: string, rate: number): Promise<Measured> {
+  async play(url: string, prefix: string, rate: number, dbCpu: () => number | undefined): Promise<Measured> {
     const cpu = process.cpuUsage();
+    const db = dbCpu();
     const request: LoadRequest = { type: 'play', url, prefix, rate, customers: CUSTOMERS };
     this.child.send(request);
     const reply = await Customers.next(this.child);
     const used = process.cpuUsage(cpu);
     if (reply.type === 'failed') throw new Error(`the customers' run failed: ${reply.message}`);
     if (reply.type !== 'run') throw new Error(`unexpected answer from the customers' process: ${JSON.stringify(reply)}`);
-    return { ...reply.run, cpuMs: (used.user + used.system) / 1000 };
+    const dbAfter = dbCpu();
+    return { ...reply.run, cpuMs: (used.user + used.system) / 1000, dbCpuMs: db === undefined || dbAfter === undefined ? undefined : dbAfter - db };
   }
 
   /** Stops the process and its fake Graph API. */
@@ -115,7 +117,7 @@ async function baseline(uri: string, graphUrl: string): Promise<{ url: string; c
 
 function report(name: string, run: Measured): void {
   console.log(
-    `${name.padEnd(28)} ${(run.messages / run.seconds).toFixed(1).padStart(7)} msg/s${run.lost ? ` (${run.lost} replies lost)` : ''}   ack p99 ${quantile(run.ack, 0.99).toFixed(1).padStart(6)} ms   reply p50 ${quantile(run.reply, 0.5).toFixed(1).padStart(6)} ms  p99 ${quantile(run.reply, 0.99).toFixed(1).padStart(6)} ms   CPU ${(run.cpuMs / run.messages).toFixed(2)} ms/msg`,
+    `${name.padEnd(28)} ${(run.messages / run.seconds).toFixed(1).padStart(7)} msg/s${run.lost ? ` (${run.lost} replies lost)` : ''}   ack p99 ${quantile(run.ack, 0.99).toFixed(1).padStart(6)} ms   reply p50 ${quantile(run.reply, 0.5).toFixed(1).padStart(6)} ms  p99 ${quantile(run.reply, 0.99).toFixed(1).padStart(6)} ms   CPU ${(run.cpuMs / run.messages).toFixed(2)} ms/msg${run.dbCpuMs === undefined ? '' : ` (database ${(run.dbCpuMs / run.messages).toFixed(2)})`}`,
   );
 }
 
@@ -138,8 +140,8 @@ async function main(): Promise<void> {
   const catalog = Catalog.load(path.join(loadConfig({}).flowsDir, 'catalog.yml'));
   for (const product of catalog.products) product.stock = 10 * CUSTOMERS;
   await server.orders.stock.sync(catalog);
-  const full = await customers.play(server.url, 'full', 0);
-  const paced = await customers.play(server.url, 'paced', RATE);
+  const full = await customers.play(server.url, 'full', 0, database.cpuMs);
+  const paced = await customers.play(server.url, 'paced', RATE, database.cpuMs);
   // Each customer of each run ends with a placed order, or the workload was not the one stated.
   const placed = await orderModel(server.connection).countDocuments({});
   await server.stop();
@@ -152,7 +154,7 @@ async function main(): Promise<void> {
   const botPeak = peakRss;
 
   const bare = await baseline(dbUri(`bench_base_${process.pid}`), graphUrl);
-  const bareRun = await customers.play(bare.url, 'base', 0);
+  const bareRun = await customers.play(bare.url, 'base', 0, database.cpuMs);
   await bare.close();
   for (const name of [`bench_base_${process.pid}`, `bench_base_${process.pid}_inbox`]) {
     const c = await mongoose.createConnection(dbUri(name)).asPromise();

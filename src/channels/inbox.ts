@@ -238,6 +238,14 @@ export class Inbox {
     clearInterval(this.timer);
     this.stopping = true;
     await this.idle();
+    // The outcomes still waiting are written once more; a failure leaves them for the restart to replay.
+    if (this.marks.length > 0) {
+      const left = this.marks;
+      this.marks = [];
+      await inboundEventModel(this.connection)
+        .collection.bulkWrite(left.map(({ event, outcome }) => ({ updateOne: { filter: { _id: event._id } as never, update: { $set: outcome } } })), { ordered: false })
+        .catch((err: Error) => this.log.warn({ events: left.length, err: err.message }, 'inbox: outcomes not written at stop; the next start replays those events, doing nothing twice'));
+    }
     for (const [key, held] of this.held) {
       clearTimeout(held.release);
       this.held.delete(key);
@@ -334,6 +342,14 @@ export class Inbox {
 
   /** Writes an event's outcome and takes it off the database's queue, trying again a few times; false when it could not (logged). */
   private async mark(event: PendingEventDoc, outcome: Record<string, unknown>, queued: boolean): Promise<boolean> {
+    // Alone, an event in no database queue is marked in the background, with the others of the
+    // moment in one command: a mark a crash loses only makes a restart replay the event, which
+    // does nothing twice.
+    if (this.options.alone && !queued) {
+      this.marks.push({ event, outcome });
+      this.flushSoon();
+      return true;
+    }
     for (let attempt = 0; ; attempt += 1) {
       try {
         await inboundEventModel(this.connection).updateOne({ _id: event._id }, { $set: outcome });
@@ -350,6 +366,38 @@ export class Inbox {
         await new Promise((resolve) => setTimeout(resolve, wait));
       }
     }
+  }
+
+  // Alone: outcomes waiting to be written together, the write under way, and how many writes failed in a row.
+  private marks: { event: PendingEventDoc; outcome: Record<string, unknown> }[] = [];
+  private marking: Promise<void> | undefined;
+  private markFailures = 0;
+
+  /** Writes the waiting outcomes once the current write is done (at once when none is). */
+  private flushSoon(): void {
+    if (this.marking || this.marks.length === 0) return;
+    const batch = this.marks;
+    this.marks = [];
+    this.marking = inboundEventModel(this.connection)
+      .collection.bulkWrite(batch.map(({ event, outcome }) => ({ updateOne: { filter: { _id: event._id } as never, update: { $set: outcome } } })), { ordered: false })
+      .then(
+        () => {
+          this.markFailures = 0;
+        },
+        async (err: Error) => {
+          // Tried again until it is written (a restart before that replays those events, doing nothing twice).
+          const wait = MARK_RETRY_MS[Math.min(this.markFailures, MARK_RETRY_MS.length - 1)]!;
+          this.markFailures += 1;
+          for (const { event, outcome } of batch) this.log.warn({ channel: event.channel, sender: event.sender, event: event._id, status: outcome.status, err: err.message, retryInMs: wait }, 'inbox: could not mark an event handled; trying again');
+          this.marks = [...batch, ...this.marks];
+          if (!this.stopping) await new Promise((resolve) => setTimeout(resolve, wait));
+        },
+      )
+      .finally(() => {
+        this.marking = undefined;
+        if (!this.stopping) this.flushSoon();
+      });
+    this.track(this.marking);
   }
 
   /** Drops a handled (or database-held) event from this process's memory of its queue. */

@@ -1,6 +1,6 @@
 import { ActivityTypes, BotAdapter, TurnContext, type Activity, type ConversationReference, type ResourceResponse } from 'botbuilder';
 import { mongo, type Connection } from 'mongoose';
-import type { QuickReply } from '../bot/quick-replies';
+import { quickRepliesOf, type QuickReply } from '../bot/quick-replies';
 import { takeInboundRecord, type PendingRecord, type RecordsOnDelivery } from '../bot/recorder';
 import type { TurnCommits } from '../bot/turn-commits';
 import { turnInfo } from '../bot/turn-info';
@@ -53,6 +53,45 @@ interface TurnJournal {
   recipient: string;
   activities: Partial<Activity>[];
   inbound: PendingRecord | null;
+}
+
+/** A reply as a journal keeps it: its message record, or (a turn that keeps nothing, an erasure) only what is sent. */
+type JournalReply = PendingRecord | { text: string; payload?: unknown; flow?: string | null; step?: string | null };
+
+/**
+ * The journal as stored, as small as sending and storing allow, since every turn's
+ * conversation version carries it: each reply once, as its record (the renderers read only
+ * an activity's text and choices, which the record has).
+ */
+function storedJournal(journal: TurnJournal): string {
+  const replies: JournalReply[] = journal.activities
+    .filter((a) => a.type === 'message')
+    .map((a) => {
+      const record = a.channelData?.taawunRecord as PendingRecord | undefined;
+      if (record) return record;
+      const quickReplies = quickRepliesOf(a);
+      const at = a.channelData?.taawun as { flow?: string; step?: string } | undefined;
+      return { text: a.text ?? '', ...(quickReplies ? { payload: { quick_replies: quickReplies } } : {}), flow: at?.flow ?? null, step: at?.step ?? null };
+    });
+  return mongo.BSON.EJSON.stringify({ recipient: journal.recipient, inbound: journal.inbound, replies });
+}
+
+/** A stored journal as the activities it sends again. */
+function journalOf(stored: string): TurnJournal {
+  const { recipient, inbound, replies } = mongo.BSON.EJSON.parse(stored) as { recipient: string; inbound: PendingRecord | null; replies: JournalReply[] };
+  const activities = replies.map((r): Partial<Activity> => {
+    const quickReplies = (r.payload as { quick_replies?: unknown } | undefined)?.quick_replies;
+    return {
+      type: 'message',
+      text: r.text,
+      channelData: {
+        ...(quickReplies ? { quick_replies: quickReplies } : {}),
+        taawun: { flow: r.flow ?? undefined, step: r.step ?? undefined },
+        ...('_id' in r ? { taawunMessageId: String(r._id), taawunRecord: r } : {}),
+      },
+    };
+  });
+  return { recipient, activities, inbound };
 }
 
 /**
@@ -127,7 +166,7 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
       // A turn that erased the customer keeps none of its messages.
       if (info.forgotten) for (const a of activities) delete a.channelData?.taawunRecord;
       journal = { recipient: event.sender, activities, inbound: takeInboundRecord(context) ?? null };
-      return mongo.BSON.EJSON.stringify(journal, { relaxed: false });
+      return storedJournal(journal);
     };
     let ok = false;
     await this.runMiddleware(context, async (c) => {
@@ -137,7 +176,7 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
       const left = await commits.turnAt(context, info.replayed);
       // Its version cleaned up long ago: that turn was finished then.
       if (!left) return true;
-      return this.finish(context, eventKey, info.replayed, mongo.BSON.EJSON.parse(left.journal, { relaxed: false }) as TurnJournal, left.sent, attempt, true);
+      return this.finish(context, eventKey, info.replayed, journalOf(left.journal), left.sent, attempt, true);
     }
     if (ok && info.committed !== undefined && journal) {
       faultPoint('turn-committed');

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Storage, StoreItems } from 'botbuilder';
 import type { Connection, Model } from 'mongoose';
 import { ETagConflictError, TurnConflictError } from '../errors';
@@ -8,8 +9,10 @@ import { insertPlain } from './plain-insert';
 const MAX_FORCED_ATTEMPTS = 20;
 const CLEAN_EVERY = 8;
 // Inbox events a version remembers as applied (its own and its predecessors'): a replay comes
-// before the sender's next events, so the last few are enough.
-const APPLIED_KEPT = 32;
+// before the sender's next events, so the last few are enough (a proactive message may come between).
+const APPLIED_KEPT = 8;
+// A version's journal is read only by a replay: every other read leaves it out.
+const WITHOUT_JOURNAL = { turn: 0 } as const;
 
 /** What this process last saw of a key: its latest version, and the inbox events applied up to it. */
 interface Known {
@@ -65,12 +68,12 @@ export class MongoStorage implements Storage, TurnStore {
     for (const key of keys) {
       const known = this.known.get(key)?.v;
       // 0: a key seen here without versions yet.
-      let doc = !known ? null : await this.model.findById(versionId(key, known)).lean();
+      let doc = !known ? null : await this.byId(versionId(key, known));
       if (!doc) {
         unknown.push(key);
         continue;
       }
-      if (!this.options.alone) for (let next = await this.model.findById(versionId(key, doc.v + 1)).lean(); next; next = await this.model.findById(versionId(key, next.v + 1)).lean()) doc = next;
+      if (!this.options.alone) for (let next = await this.byId(versionId(key, doc.v + 1)); next; next = await this.byId(versionId(key, next.v + 1))) doc = next;
       put(doc);
     }
     // Version 1 is never cleaned up: without it the key has no versions at all (a new
@@ -81,7 +84,7 @@ export class MongoStorage implements Storage, TurnStore {
       else this.known.set(key, { v: 0, applied: [] });
     }
     if (withHistory.length === 0) return items;
-    const docs = await this.model.find({ key: { $in: withHistory } }).sort({ key: 1, v: -1 }).lean();
+    const docs = await this.model.find({ key: { $in: withHistory } }, WITHOUT_JOURNAL).sort({ key: 1, v: -1 }).lean();
     const seen = new Set<string>();
     for (const doc of docs) {
       if (seen.has(doc.key)) continue;
@@ -114,7 +117,8 @@ export class MongoStorage implements Storage, TurnStore {
   }
 
   appliedAt(key: string, event: string): number | undefined {
-    const entry = this.known.get(key)?.applied.find((a) => a.slice(0, a.lastIndexOf('@')) === event);
+    const mark = eventMark(event);
+    const entry = this.known.get(key)?.applied.find((a) => a.slice(0, a.lastIndexOf('@')) === mark);
     return entry === undefined ? undefined : Number(entry.slice(entry.lastIndexOf('@') + 1));
   }
 
@@ -122,7 +126,7 @@ export class MongoStorage implements Storage, TurnStore {
     const v = base + 1;
     // The versions known here are the ones this turn read: another writer since is a conflict.
     const before = this.known.get(key);
-    const applied = [...(before && before.v === base ? before.applied : []), `${event}@${v}`].slice(-APPLIED_KEPT);
+    const applied = [...(before && before.v === base ? before.applied : []), `${eventMark(event)}@${v}`].slice(-APPLIED_KEPT);
     try {
       await this.insertVersion(key, v, item === null ? null : JSON.stringify(item), { applied, turn: journal, sent: 0 });
     } catch (err) {
@@ -192,9 +196,19 @@ export class MongoStorage implements Storage, TurnStore {
     }
   }
 
-  private latest(key: string): Promise<DialogStateDoc | null> {
-    return this.model.findOne({ key }).sort({ v: -1 }).lean();
+  /** A version by `_id`, without its journal, through the driver: every turn reads one (mongoose's query costs more than the read). */
+  private byId(id: string): Promise<DialogStateDoc | null> {
+    return this.model.collection.findOne<DialogStateDoc>({ _id: id } as never, { projection: WITHOUT_JOURNAL });
   }
+
+  private latest(key: string): Promise<DialogStateDoc | null> {
+    return this.model.findOne({ key }, WITHOUT_JOURNAL).sort({ v: -1 }).lean();
+  }
+}
+
+/** An event as a version remembers it: a short hash (Messenger's message ids run to 80 characters). */
+function eventMark(event: string): string {
+  return createHash('sha256').update(event).digest('base64url').slice(0, 16);
 }
 
 function versionId(key: string, v: number): string {

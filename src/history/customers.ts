@@ -5,11 +5,16 @@ import { insertPlain } from '../db/plain-insert';
 
 export type Customer = CustomerDoc & { _id: Types.ObjectId };
 
+// How stale `lastSeenAt` may be: within a conversation it is written once a minute, not once a
+// message (what reads it, Meta's 24-hour window and the rating requests' quiet time, counts in minutes or more).
+const SEEN_EVERY_MS = 60_000;
+
 /**
  * Finds the customer behind a channel identity, creating them on their first message,
- * and marks them seen now. An identity seen here before is one _id update, a known one two (FerretDB scans
- * for anything else); a first message inserts, and the unique (channel, externalId) index
- * sends a concurrent first message that loses the race to the winner's document.
+ * and marks them seen now (to the minute). An identity seen here before is one _id read (and
+ * a write a minute), a known one two (FerretDB scans for anything else); a first message
+ * inserts, and the unique (channel, externalId) index sends a concurrent first message that
+ * loses the race to the winner's document.
  */
 export async function touchCustomer(connection: Connection, channel: string, externalId: string, now = new Date()): Promise<Customer> {
   const Customer = customerModel(connection);
@@ -18,8 +23,15 @@ export async function touchCustomer(connection: Connection, channel: string, ext
   const ids = knownIds(connection);
   const id = await customerIdOf(connection, channel, externalId);
   if (id) {
-    const doc = await Customer.findOneAndUpdate({ _id: id }, { $set: { lastSeenAt: now } }, { returnDocument: 'after' }).lean<Customer>();
-    if (doc) return remember(ids, key, doc);
+    // Through the driver: every message reads it (mongoose's query costs more than the read).
+    const doc = await Customer.collection.findOne<Customer>({ _id: id });
+    if (doc) {
+      if (now.getTime() - doc.lastSeenAt.getTime() >= SEEN_EVERY_MS) {
+        await Customer.updateOne({ _id: id }, { $set: { lastSeenAt: now } });
+        doc.lastSeenAt = now;
+      }
+      return remember(ids, key, doc);
+    }
     // Erased (here or by another process): found or created again below.
     ids.delete(key);
   }

@@ -105,9 +105,9 @@ describe('MongoStorage (real database)', () => {
     await alone.write({ 'ch/conversations/id-42/': { v: 1 } });
     await alone.write({ 'ch/conversations/id-42/': { v: 2 } });
     const model = dialogStateModel(connection);
-    const findById = model.findById.bind(model) as (id: string) => ReturnType<typeof model.findById>;
+    const findOne = model.collection.findOne.bind(model.collection) as (...args: unknown[]) => Promise<unknown>;
     const finds: string[] = [];
-    const spy = jest.spyOn(model, 'findById').mockImplementation(((id: string) => (finds.push(id), findById(id))) as never);
+    const spy = jest.spyOn(model.collection, 'findOne').mockImplementation(((filter: { _id: string }, ...rest: unknown[]) => (finds.push(filter._id), findOne(filter, ...rest))) as never);
     expect((await alone.read(['ch/conversations/id-42/']))['ch/conversations/id-42/']).toMatchObject({ v: 2 });
     spy.mockRestore();
     expect(finds).toEqual(['ch/conversations/id-42/#2']);

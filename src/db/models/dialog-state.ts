@@ -14,8 +14,8 @@ export interface DialogStateDoc {
   item: string | null;
   updatedAt: Date;
   /**
-   * The inbox events applied by this version and the ones before it ("<event>@<version>",
-   * the latest few), so a replayed event is known for one already applied.
+   * The inbox events applied by this version and the ones before it ("<hash of the
+   * event>@<version>", the latest few), so a replayed event is known for one already applied.
    */
   applied?: string[];
   /** The turn that wrote this version, as EJSON (its replies and message records), for a replay to finish. */
