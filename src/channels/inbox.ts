@@ -5,7 +5,7 @@ import { inboundEventModel, pendingEventModel, type PendingEventDoc } from '../d
 import { leaseHolderName, leaseModel, processBeatModel, releaseLease, renewLease, takeLease } from '../db/models/lease';
 import type { Logger } from '../logger';
 import { insertOnce, isDuplicateKey } from '../db/duplicate-key';
-import { insertPlain } from '../db/plain-insert';
+import { insertPlain, insertPlainGrouped } from '../db/plain-insert';
 import { faultPoint } from '../faults';
 
 /** One customer event from a channel, as its parser made it. */
@@ -149,7 +149,7 @@ export class Inbox {
         // The archive first: its _id decides whether this is a redelivery. A crash between
         // the two inserts leaves an archived event with no queue entry; the sweep finds it.
         // Alone, the queue is this process's memory, and the archive's status what a restart reads.
-        await insertPlain(Event, [{ ...doc, status: 'pending' }]);
+        await insertPlainGrouped(Event, [{ ...doc, status: 'pending' }]);
         faultPoint('webhook-archived');
         if (this.options.alone) {
           this.arrival.set(doc._id, arrivals[i]!);

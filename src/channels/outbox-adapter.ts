@@ -8,7 +8,7 @@ import { customerFieldsOf, setCustomerFieldsOf } from '../history/customers';
 import { derivedObjectId } from '../db/derived-id';
 import { insertOnce, isDuplicateKey } from '../db/duplicate-key';
 import { messageModel } from '../db/models/message';
-import { insertPlain } from '../db/plain-insert';
+import { insertPlain, insertPlainGrouped } from '../db/plain-insert';
 import type { Logger } from '../logger';
 import type { Attempt, ChannelEvent } from './inbox';
 import { faultPoint } from '../faults';
@@ -337,7 +337,7 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
     const Message = messageModel(this.connection);
     for (let attempt = 0; ; attempt += 1) {
       try {
-        await insertPlain(Message, inserts);
+        await insertPlainGrouped(Message, inserts);
         return;
       } catch (err) {
         // Some landed before the failure: the others one by one.

@@ -4,7 +4,7 @@ import type { Connection, Model } from 'mongoose';
 import { ETagConflictError, TurnConflictError } from '../errors';
 import { dialogStateModel, type DialogStateDoc } from './models/dialog-state';
 import { isDuplicateKey } from './duplicate-key';
-import { insertPlain } from './plain-insert';
+import { insertPlainGrouped } from './plain-insert';
 
 const MAX_FORCED_ATTEMPTS = 20;
 const CLEAN_EVERY = 8;
@@ -185,7 +185,7 @@ export class MongoStorage implements Storage, TurnStore {
   }
 
   private async insertVersion(key: string, v: number, item: string | null, extra: Pick<DialogStateDoc, 'applied' | 'turn' | 'sent'>): Promise<void> {
-    await insertPlain(this.model, [{ _id: versionId(key, v), key, v, item, updatedAt: new Date(), ...extra }]);
+    await insertPlainGrouped(this.model, [{ _id: versionId(key, v), key, v, item, updatedAt: new Date(), ...extra }]);
     this.known.set(key, { v, applied: extra.applied ?? [] });
     // Old versions are cleaned every few writes, off the turn's path, keeping the previous
     // one so a reader racing this write still finds a version, and version 1 (see read); a

@@ -1,4 +1,5 @@
 import { Types, type Collection, type Schema } from 'mongoose';
+import { GroupedInserts } from './grouped-insert';
 
 /** What of a model a plain insert needs: its schema's defaults and its collection. */
 interface Target {
@@ -31,10 +32,29 @@ function constantDefaults(model: Target): Record<string, unknown> {
  * their `_id` (an ObjectId unless the document brought its own) and the defaults.
  */
 export async function insertPlain(model: Target, docs: object[]): Promise<Array<Record<string, unknown> & { _id: Types.ObjectId }>> {
-  const defaults = constantDefaults(model);
-  // Like mongoose, an undefined field is left out (the driver would store null).
-  const full = docs.map((doc) => Object.fromEntries(Object.entries({ ...defaults, _id: new Types.ObjectId(), ...doc }).filter(([, v]) => v !== undefined)));
+  const full = withDefaults(model, docs);
   if (full.length === 1) await model.collection.insertOne(full[0]!);
   else if (full.length > 1) await model.collection.insertMany(full);
   return full as Array<Record<string, unknown> & { _id: Types.ObjectId }>;
+}
+
+const groups = new WeakMap<object, GroupedInserts>();
+
+/**
+ * insertPlain for the writes of every turn (a conversation version, a turn's messages, a
+ * webhook's event): inserts asked for at the same moment go in one command (GroupedInserts).
+ * A duplicate `_id` rejects with code 11000, the caller's other documents being stored.
+ */
+export async function insertPlainGrouped(model: Target, docs: object[]): Promise<Array<Record<string, unknown> & { _id: Types.ObjectId }>> {
+  const full = withDefaults(model, docs);
+  let group = groups.get(model.collection);
+  if (!group) groups.set(model.collection, (group = new GroupedInserts(model.collection)));
+  await group.insert(full);
+  return full as Array<Record<string, unknown> & { _id: Types.ObjectId }>;
+}
+
+function withDefaults(model: Target, docs: object[]): Record<string, unknown>[] {
+  const defaults = constantDefaults(model);
+  // Like mongoose, an undefined field is left out (the driver would store null).
+  return docs.map((doc) => Object.fromEntries(Object.entries({ ...defaults, _id: new Types.ObjectId(), ...doc }).filter(([, v]) => v !== undefined)));
 }
