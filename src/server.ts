@@ -138,9 +138,12 @@ export async function startServer(
       async (customer, request) => {
         const channel = channels.adapter(customer.channel);
         if (!channel) throw new Error(`the ${customer.channel} channel is off in this process`);
-        // In line with the customer's own messages, so the dialog state is not written twice at once.
+        // In line with the customer's own messages (here, and under their lease for other
+        // processes), so the dialog state is not written twice at once.
         await live!.handleTurn.queue.run(`${customer.channel}:${customer.externalId}`, () =>
-          live!.flows.beginProactively(channel, customer, 'satisfaction', { occasion: request.occasion, order: request.order, request: request._id }),
+          inbox.whileHolding(customer.channel, customer.externalId, () =>
+            live!.flows.beginProactively(channel, customer, 'satisfaction', { occasion: request.occasion, order: request.order, request: request._id }),
+          ),
         );
       },
       holder,
@@ -206,8 +209,8 @@ export async function startServer(
     // The embedded engine is ours: its inbox gets a database (a file) of its own by default.
     const inbox = new Inbox(db, log, { database: config.inboxDatabase ?? (engine ? `${db.name}_inbox` : undefined), alone, holder });
     await inbox.ensureIndexes();
-    // Other processes share the database: they tell this one is alive by its heartbeat (leases of a gone process are taken over).
-    const stopHeartbeat = alone ? async () => undefined : startHeartbeat([...new Set([db, inbox.store])], holder, log);
+    // Other processes (or a successor in another container) tell this one is alive by its heartbeat: leases of a gone process are taken over.
+    const stopHeartbeat = startHeartbeat([...new Set([db, inbox.store])], holder, log);
     if (config.messenger) {
       const graph = new GraphClient({ baseUrl: config.graphApiUrl, version: config.graphApiVersion, accessToken: config.messenger.pageToken, appSecret: config.messenger.appSecret, perSecond: MESSENGER_SENDS_PER_SECOND, log });
       const messenger = new MessengerAdapter(graph, db, log, bot.handleTurn);

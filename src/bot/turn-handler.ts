@@ -10,6 +10,9 @@ import type { TurnCommits } from './turn-commits';
 import { turnInfo } from './turn-info';
 import { inTurnScope } from './turn-scope';
 
+/** The channelData flag of the apology a turn that failed says: the only thing an inbox turn that was not committed sends. */
+export const APOLOGY_FLAG = 'taawunApology';
+
 /** How long a turn may take before the customer is told and its event is tried again. */
 export const TURN_TIME_LIMIT_MS = 30_000;
 
@@ -89,13 +92,12 @@ export function createTurnHandler(
     );
   };
 
-  /** Tells the customer something went wrong (once an event: not again on its retries); what the turn said before is dropped. */
+  /** Tells the customer something went wrong (once an event: not again on its retries); an inbox turn sends nothing else (see APOLOGY_FLAG). */
   const apologize = async (context: TurnContext): Promise<void> => {
     const info = turnInfo(context);
-    info.failed = true;
     if ((info.attempt ?? 1) > 1) return;
     const lang = (info.customer?.language as Language | undefined) ?? defaultLanguage;
-    await context.sendActivity(locales().text(lang, 'errors.internal')).catch(() => undefined);
+    await context.sendActivity({ type: 'message', text: locales().text(lang, 'errors.internal'), channelData: { [APOLOGY_FLAG]: true } }).catch(() => undefined);
   };
 
   return Object.assign(handle, { queue, commits });

@@ -38,8 +38,6 @@ export interface TurnInfo {
   replayed?: number;
   /** The conversation version this turn committed. */
   committed?: number;
-  /** The turn failed: its replies so far are dropped, only the apology goes out. */
-  failed?: boolean;
 }
 
 const KEY = Symbol('taawun.turnInfo');

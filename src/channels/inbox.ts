@@ -36,7 +36,9 @@ const BACKOFF_MS = [1000, 5000, 30_000, 120_000];
 const MAX_PENDING_PER_SENDER = 50;
 // Every this many polls, archived events left without a queue entry are queued again.
 const SWEEP_EVERY = 60;
-const LEASE_MS = 30_000;
+// Twice a turn's time limit (TURN_TIME_LIMIT_MS): a lease extended before a turn (when half of it
+// is gone) outlasts the turn. A gone holder's is taken back at once, however long (lease.ts).
+const LEASE_MS = 60_000;
 // Marking an event handled is tried again after these waits before it is left queued.
 const MARK_RETRY_MS = [200, 1000, 3000];
 // How long a sender's lease is kept after their events are handled: a customer answering
@@ -204,6 +206,23 @@ export class Inbox {
     this.log.warn({ channel: e.channel, sender: e.sender, event: id }, 'inbox: an event archived but never queued is queued now');
     this.kick(e.channel, e.sender);
     return true;
+  }
+
+  /**
+   * Runs work for a sender outside their events (a rating request), under their lease, so no
+   * process handles one of their messages meanwhile: its commit would overwrite, or be
+   * overwritten by, the work's conversation state. Throws when another process has the sender now.
+   */
+  async whileHolding<T>(channel: string, sender: string, work: () => Promise<T>): Promise<T> {
+    const key = `${channel}:${sender}`;
+    // Alone, or this process holds it: the customer's queue (the caller's) keeps the order here.
+    if (this.options.alone || this.held.has(key)) return work();
+    if (!(await takeLease(this.connection, `inbox:${key}`, this.holder, LEASE_MS, { reclaim: true }))) throw new Error(`${key} is in a conversation on another process; try again later`);
+    try {
+      return await work();
+    } finally {
+      await releaseLease(this.connection, `inbox:${key}`, this.holder).catch((err: Error) => this.log.warn({ err: err.message }, 'inbox: could not give a lease back; it expires by itself'));
+    }
   }
 
   /** Starts looking for due events every `pollMs` (retries, and events another process left). */

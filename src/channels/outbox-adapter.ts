@@ -3,6 +3,7 @@ import { mongo, type Connection } from 'mongoose';
 import { quickRepliesOf, type QuickReply } from '../bot/quick-replies';
 import { takeInboundRecord, type PendingRecord, type RecordsOnDelivery } from '../bot/recorder';
 import type { TurnCommits } from '../bot/turn-commits';
+import { APOLOGY_FLAG } from '../bot/turn-handler';
 import { turnInfo } from '../bot/turn-info';
 import { customerFieldsOf, setCustomerFieldsOf } from '../history/customers';
 import { derivedObjectId } from '../db/derived-id';
@@ -161,11 +162,14 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
     const receivedAt = attempt.receivedAt ?? new Date();
     Object.assign(info, { event: eventKey, attempt: attempt.number, receivedAt, inboundId: derivedObjectId(eventKey, receivedAt) });
     let journal: TurnJournal | undefined;
+    // Taken once from the turn: by the journal, or on failure by the last try, which keeps it.
+    let inbound: PendingRecord | undefined;
+    const inboundOf = () => (inbound ??= takeInboundRecord(context));
     info.journal = () => {
       const activities = context.turnState.get(OUTBOX) as Partial<Activity>[];
       // A turn that erased the customer keeps none of its messages.
       if (info.forgotten) for (const a of activities) delete a.channelData?.taawunRecord;
-      journal = { recipient: event.sender, activities, inbound: takeInboundRecord(context) ?? null };
+      journal = { recipient: event.sender, activities, inbound: (info.forgotten ? undefined : inboundOf()) ?? null };
       return storedJournal(journal);
     };
     let ok = false;
@@ -182,12 +186,13 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
       faultPoint('turn-committed');
       return this.finish(context, eventKey, info.committed, journal, 0, attempt, false);
     }
-    // The turn failed and runs again on the next try: nothing of it is kept but its apology, and
-    // the customer's message once no try is left.
-    const apology = context.turnState.get(OUTBOX) as Partial<Activity>[];
-    const inbound = attempt.last ? takeInboundRecord(context) : undefined;
-    if (apology.length > 0 || inbound) {
-      await this.send(event.sender, apology, false, inbound).catch((err: Error) => this.log.error({ channel: this.channel, event: eventKey, err: err.message }, 'could not tell the customer that their message failed'));
+    // Not committed (failed, out of time, or its conversation moved on): it runs again on the
+    // next try. Nothing it said goes out but its apology (the first try's), and the customer's
+    // message is kept once no try is left.
+    const apology = (context.turnState.get(OUTBOX) as Partial<Activity>[]).filter((a) => a.channelData?.[APOLOGY_FLAG] === true);
+    const kept = attempt.last && !info.forgotten ? inboundOf() : undefined;
+    if (apology.length > 0 || kept) {
+      await this.send(event.sender, apology, false, kept).catch((err: Error) => this.log.error({ channel: this.channel, event: eventKey, err: err.message }, 'could not tell the customer that their message failed'));
     }
     return false;
   }
@@ -204,11 +209,13 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
       // Stored after every message went out: a replay of a finished turn, or one whose done-mark was lost.
       if (stored.some(Boolean)) {
         for (const [i, record] of records.entries()) if (!stored[i]) await insertOnce(insertPlain(Message, [record]));
+        this.unstored.delete(eventKey);
         return true;
       }
     }
     const delivered = this.unstored.get(eventKey);
     if (delivered) {
+      await this.offerChoices(journal.recipient, delivered);
       await this.storeDelivery(journal.activities, sentMap(delivered), { status: 'sent', at: new Date() }, journal.inbound ?? undefined);
       this.unstored.delete(eventKey);
       return true;
@@ -219,17 +226,25 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
         this.logic.commits!.markSent(context, v, count).catch((err: Error) => this.log.warn({ channel: this.channel, event: eventKey, err: err.message }, 'could not note a sent message; a replay may send it again')),
     };
     await this.send(journal.recipient, journal.activities, false, journal.inbound ?? undefined, { attempt, resume, eventKey });
+    // A turn that keeps no message (an erasure) has none to tell a replay that it went out.
+    if (records.length === 0 && journal.activities.length > 0) await resume.sent?.(Number.MAX_SAFE_INTEGER);
     return true;
+  }
+
+  /** Keeps the numbered choices the replies offered, so that "2" taps one; a failure is logged, not the turn's. */
+  private async offerChoices(recipient: string, delivered: Delivered[]): Promise<void> {
+    const numbered = delivered.filter((d) => d.numbered).at(-1)?.numbered;
+    if (!numbered) return;
+    await setCustomerFieldsOf(this.connection, this.channel, recipient, { offeredChoices: numbered }).catch((err: Error) =>
+      this.log.warn({ channel: this.channel, err: err.message }, 'could not keep the choices offered; a digit will be read as words'),
+    );
   }
 
   /** Gathers the turn's replies; outside a turn (a proactive message) sends at once. */
   override async sendActivities(context: TurnContext, activities: Partial<Activity>[]): Promise<ResourceResponse[]> {
     const outbox = context.turnState.get(OUTBOX) as Partial<Activity>[] | undefined;
-    if (outbox) {
-      // A failed turn says only its apology: what it said before does not go out.
-      if (turnInfo(context).failed) outbox.length = 0;
-      outbox.push(...activities);
-    } else await this.send(activities[0]?.recipient?.id ?? context.activity.from.id, activities, true);
+    if (outbox) outbox.push(...activities);
+    else await this.send(activities[0]?.recipient?.id ?? context.activity.from.id, activities, true);
     return activities.map(() => ({ id: '' }));
   }
 
@@ -300,8 +315,7 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
     }
     // Before the messages are stored: a replay that finds them stored sends nothing, and so
     // would not offer the choices again ("3" read as words after a crash).
-    const numbered = delivered.filter((d) => d.numbered).at(-1)?.numbered;
-    if (numbered) await setCustomerFieldsOf(this.connection, this.channel, recipient, { offeredChoices: numbered });
+    await this.offerChoices(recipient, delivered);
     try {
       await this.storeDelivery(activities, sentMap(delivered), { status: 'sent', at: new Date() }, inbound);
     } catch (err) {

@@ -10,7 +10,7 @@ const MAX_FORCED_ATTEMPTS = 20;
 const CLEAN_EVERY = 8;
 // Inbox events a version remembers as applied (its own and its predecessors'): a replay comes
 // before the sender's next events, so the last few are enough (a proactive message may come between).
-const APPLIED_KEPT = 8;
+const APPLIED_KEPT = 12;
 // A version's journal is read only by a replay: every other read leaves it out.
 const WITHOUT_JOURNAL = { turn: 0 } as const;
 
@@ -185,13 +185,21 @@ export class MongoStorage implements Storage, TurnStore {
   }
 
   private async insertVersion(key: string, v: number, item: string | null, extra: Pick<DialogStateDoc, 'applied' | 'turn' | 'sent'>): Promise<void> {
-    await insertPlainGrouped(this.model, [{ _id: versionId(key, v), key, v, item, updatedAt: new Date(), ...extra }]);
+    try {
+      await insertPlainGrouped(this.model, [{ _id: versionId(key, v), key, v, item, updatedAt: new Date(), ...extra }]);
+    } catch (err) {
+      // Lost to another writer, or landed without saying so (a timeout): what this process knows
+      // of the key is no longer the latest, and its next read looks for it.
+      this.known.delete(key);
+      throw err;
+    }
     this.known.set(key, { v, applied: extra.applied ?? [] });
     // Old versions are cleaned every few writes, off the turn's path, keeping the previous
-    // one so a reader racing this write still finds a version, and version 1 (see read); a
-    // few left over are harmless. By _id, in one command: FerretDB scans for anything else.
+    // one so a reader racing this write still finds a version, and version 1 (see read): the
+    // last round's kept one goes now. Each carries its turn's words, so none stays for good
+    // (an erasure deletes them all). By _id, in one command: FerretDB scans for anything else.
     if (v % CLEAN_EVERY === 0) {
-      const old = Array.from({ length: CLEAN_EVERY - 1 }, (_, i) => v - CLEAN_EVERY + i).filter((n) => n > 1);
+      const old = Array.from({ length: CLEAN_EVERY }, (_, i) => v - CLEAN_EVERY - 1 + i).filter((n) => n > 1);
       this.model.bulkWrite(old.map((n) => ({ deleteOne: { filter: { _id: versionId(key, n) } } })), { ordered: false }).catch(() => undefined);
     }
   }

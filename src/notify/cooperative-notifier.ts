@@ -1,7 +1,7 @@
 import type { Connection } from 'mongoose';
 import type { CoopTarget } from '../config';
 import { insertOnce } from '../db/duplicate-key';
-import { takeLease } from '../db/models/lease';
+import { releaseLease, takeLease } from '../db/models/lease';
 import { notificationModel } from '../db/models/notification';
 import { insertPlain } from '../db/plain-insert';
 import type { Logger } from '../logger';
@@ -66,9 +66,9 @@ export class CooperativeNotifier {
 
   /** Sends, at start and every minute, the recorded notices a stopped process left unsent; returns a function that stops it. */
   start(): () => void {
-    const resume = () => void this.resumeLeftBehind().catch((err: Error) => this.log.error({ err: err.message }, 'could not look for notifications left unsent'));
-    resume();
-    this.timer = setInterval(resume, RESUME_EVERY_MS);
+    const resume = (atStart: boolean) => void this.resumeLeftBehind(new Date(), atStart).catch((err: Error) => this.log.error({ err: err.message }, 'could not look for notifications left unsent'));
+    resume(true);
+    this.timer = setInterval(() => resume(false), RESUME_EVERY_MS);
     this.timer.unref();
     return () => clearInterval(this.timer);
   }
@@ -83,27 +83,32 @@ export class CooperativeNotifier {
     return this.pending.size;
   }
 
-  /** Sends the pending notices older than a live process's tries (alone: all of them), each under a lease so one process sends it. */
-  async resumeLeftBehind(now = new Date()): Promise<number> {
+  /**
+   * Sends the pending notices older than a live process's tries, each under a lease so one
+   * process sends it. At the start of the database's only process, every pending one is a
+   * stop's leftover; later, those this process is sending are pending too, and wait their time.
+   */
+  async resumeLeftBehind(now = new Date(), atStart = false): Promise<number> {
     const connection = this.options.connection;
     if (!this.target || !connection) return 0;
-    const before = this.options.alone ? now : new Date(now.getTime() - LEFT_BEHIND_MS);
+    const before = this.options.alone && atStart ? now : new Date(now.getTime() - LEFT_BEHIND_MS);
     const left = await notificationModel(connection).find({ status: 'pending', at: { $lt: before } }).sort({ at: 1 }).limit(100).lean();
     let resumed = 0;
     for (const n of left) {
       if (this.options.holder && !(await takeLease(connection, `notify:${n._id}`, this.options.holder, LEFT_BEHIND_MS, { reclaim: true }))) continue;
       this.log.warn({ notification: n._id }, 'sending a notification a stopped process left unsent');
-      this.background(n.event, n.text, JSON.parse(n.data) as Record<string, unknown>, n._id);
+      this.background(n.event, n.text, JSON.parse(n.data) as Record<string, unknown>, n._id, this.options.holder && `notify:${n._id}`);
       resumed += 1;
     }
     return resumed;
   }
 
-  private background(event: string, text: string, data: Record<string, unknown>, once: string | undefined): void {
+  private background(event: string, text: string, data: Record<string, unknown>, once: string | undefined, lease?: string): void {
     const connection = this.options.connection;
     const sending = this.deliver(this.target!, event, text, data)
       .then(async (sent) => {
         if (once && connection) await notificationModel(connection).updateOne({ _id: once }, { $set: { status: sent ? 'sent' : 'failed', doneAt: new Date() } });
+        if (lease && connection) await releaseLease(connection, lease, this.options.holder!);
       })
       .catch((err: Error) => this.log.error({ event, notification: once, err: err.message }, 'could not record what became of a notification'))
       .finally(() => this.pending.delete(sending));

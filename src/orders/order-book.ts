@@ -54,6 +54,9 @@ export interface OrderEvents {
  */
 export class OrderBook {
   private lastNumber = new Map<string, number>();
+  // Drafts being placed in this process now: a claim of its own is not stale while its placing
+  // runs (a turn past its time limit goes on while its retry starts).
+  private readonly placing = new Set<string>();
   private readonly highestNumbers = new Map<string, Promise<number>>();
 
   constructor(
@@ -67,6 +70,17 @@ export class OrderBook {
 
   /** Places the order of a draft: reserves every line or none, and returns the same order when the draft was placed before. */
   async place(request: OrderRequest): Promise<PlaceResult> {
+    // One placing of a draft at a time here; a second waits for the first's order (earlierPlacing).
+    const mine = !this.placing.has(request.draft);
+    if (mine) this.placing.add(request.draft);
+    try {
+      return await this.placeOnce(request);
+    } finally {
+      if (mine) this.placing.delete(request.draft);
+    }
+  }
+
+  private async placeOnce(request: OrderRequest): Promise<PlaceResult> {
     const Claim = orderClaimModel(this.connection);
     const claimId = `request:${request.draft}`;
     let resumed = false;
@@ -151,8 +165,10 @@ export class OrderBook {
       const order = number ? await this.find(number) : null;
       if (order) return order;
       if (!claim) return 'gone';
-      // Left by a process that stopped (a crash here, or elsewhere without a heartbeat): carried on at once.
-      if (Date.now() - claim.at.getTime() > STALE_CLAIM_MS || (claim.holder && (await holderGone(this.connection, claim.holder, this.holder)))) return undefined;
+      // Left by a process that stopped (a crash here, or elsewhere without a heartbeat): carried on
+      // at once. This process's own is waited for while its placing runs, however long.
+      const ownRunning = claim.holder === this.holder && this.placing.has(draft);
+      if (!ownRunning && (Date.now() - claim.at.getTime() > STALE_CLAIM_MS || (claim.holder && (await holderGone(this.connection, claim.holder, this.holder))))) return undefined;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

@@ -1,8 +1,7 @@
 import type { Connection } from 'mongoose';
 import { Inbox, type ChannelEvent } from '../../src/channels/inbox';
 import { inboundEventModel, pendingEventModel } from '../../src/db/models/inbound-event';
-import os from 'node:os';
-import { leaseModel, processBeatModel } from '../../src/db/models/lease';
+import { leaseHolderName, leaseModel, processBeatModel } from '../../src/db/models/lease';
 import { createLogger } from '../../src/logger';
 import { dropDatabase, freshDatabase } from '../support/database';
 
@@ -143,7 +142,9 @@ describe('Inbox (real database)', () => {
     const Lease = leaseModel(connection);
     const future = new Date(Date.now() + 30_000);
     // A crashed predecessor here (a pid that runs no more), and one elsewhere whose heartbeat is old.
-    await Lease.create({ _id: 'inbox:test:c9', holder: `${os.hostname()}:999999999:dead`, expiresAt: future });
+    // This machine and pid namespace (as this process names itself), a pid that runs no more.
+    const here = leaseHolderName().split(':').slice(0, 2).join(':');
+    await Lease.create({ _id: 'inbox:test:c9', holder: `${here}:999999999:dead`, expiresAt: future });
     await Lease.create({ _id: 'inbox:test:c10', holder: 'elsewhere:42:gone', expiresAt: future });
     await processBeatModel(connection).create({ _id: 'elsewhere:42:gone', beatAt: new Date(Date.now() - 60_000) });
     await Lease.create({ _id: 'inbox:test:c11', holder: 'elsewhere:43:alive', expiresAt: future });

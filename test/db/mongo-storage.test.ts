@@ -116,6 +116,37 @@ describe('MongoStorage (real database)', () => {
     expect(await alone.read(['ch/conversations/id-42/'])).toEqual({});
   });
 
+  it('keeps no old version for good: only the first, the previous and the latest stay', async () => {
+    for (let i = 1; i <= 40; i += 1) await storage.write({ m: { i } });
+    const model = dialogStateModel(connection);
+    // The cleaning runs off the write's path.
+    for (let i = 0; i < 100 && (await model.countDocuments({ key: 'm' })) > 3; i += 1) await new Promise((r) => setTimeout(r, 20));
+    expect((await model.find({ key: 'm' }).lean()).map((d) => d.v).sort((a, b) => a - b)).toEqual([1, 39, 40]);
+  });
+
+  it("commits a turn once with its event, and knows the event applied on the next read, even when the commit's answer was lost", async () => {
+    const alone = new MongoStorage(connection, { alone: true });
+    const key = 'ch/conversations/turns-1/';
+    await alone.read([key]);
+    const v1 = await alone.commit(key, { step: 'name' }, alone.versionOf(key), 'messenger:mid.1', '{"replies":[]}');
+    expect(alone.appliedAt(key, 'messenger:mid.1')).toBe(v1);
+    await expect(alone.commit(key, { step: 'other' }, 0, 'messenger:mid.2', '{}')).rejects.toMatchObject({ code: 'TAAWUN_TURN_CONFLICT' });
+    // The insert lands, but its answer does not come back (the database was killed at that moment).
+    const collection = dialogStateModel(connection).collection;
+    const insertOne = collection.insertOne.bind(collection);
+    const lost = jest.spyOn(collection, 'insertOne').mockImplementationOnce((async (doc: never) => {
+      await insertOne(doc);
+      throw new Error('connection reset');
+    }) as never);
+    await alone.read([key]);
+    await expect(alone.commit(key, { step: 'phone' }, alone.versionOf(key), 'messenger:mid.3', '{"replies":[]}')).rejects.toThrow('connection reset');
+    lost.mockRestore();
+    // The retry's read finds the version it wrote: the event is known, not applied again.
+    expect((await alone.read([key]))[key]).toMatchObject({ step: 'phone' });
+    expect(alone.appliedAt(key, 'messenger:mid.3')).toBe(v1 + 1);
+    expect(await alone.turnAt(key, v1 + 1)).toEqual({ journal: '{"replies":[]}', sent: 0 });
+  });
+
   it('deletes, and deleting a missing key is not an error', async () => {
     await storage.write({ g: { v: 1 } });
     await storage.delete(['g', 'never']);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { isDuplicateKey } from '../duplicate-key';
@@ -24,10 +25,22 @@ export function leaseModel(connection: Connection): Model<LeaseDoc> {
   return (connection.models.Lease as Model<LeaseDoc>) ?? connection.model('Lease', leaseSchema);
 }
 
-/** A name for this process in leases: its machine and pid (to tell a dead holder), and a random part (a pid comes back after a restart). */
+/**
+ * A name for this process in leases: its machine, its pid namespace and pid (to tell a dead
+ * holder: containers sharing a host name each have their own pids), and a random part (a pid
+ * comes back after a restart).
+ */
 export function leaseHolderName(): string {
-  return `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  return `${os.hostname()}:${PID_NAMESPACE}:${process.pid}:${randomBytes(4).toString('hex')}`;
 }
+
+const PID_NAMESPACE = (() => {
+  try {
+    return /\d+/.exec(fs.readlinkSync('/proc/self/ns/pid'))?.[0] ?? 'na';
+  } catch {
+    return 'na';
+  }
+})();
 
 /** When a process last said it is alive, for the holders of leases on other machines. */
 export interface ProcessBeatDoc {
@@ -42,8 +55,9 @@ export function processBeatModel(connection: Connection): Model<ProcessBeatDoc> 
   return (connection.models.ProcessBeat as Model<ProcessBeatDoc>) ?? connection.model('ProcessBeat', processBeatSchema);
 }
 
-// Heartbeats every BEAT_MS; a holder silent for STALE_MS is gone (a process frozen that long
-// that comes back finds its lease taken: what it was doing is refused by the commit of turns).
+// Heartbeats every BEAT_MS; a holder silent for STALE_MS is gone. A process frozen that long
+// that comes back finds its leases taken: its turns in flight are refused at their commit and
+// send nothing, and the new holder runs them.
 const BEAT_MS = 2000;
 const STALE_MS = 10_000;
 
@@ -63,14 +77,15 @@ export function startHeartbeat(connections: Connection[], holder: string, log: {
 }
 
 /**
- * Whether the holder of a lease is a process that is gone: on this machine, one whose pid
- * no longer runs or is this process's own (a restart took the pid back); elsewhere, one whose
- * heartbeat stopped. A holder that never wrote a heartbeat is taken to be alive.
+ * Whether the holder of a lease is a process that is gone: on this machine and in its pid
+ * namespace, one whose pid no longer runs or is this process's own (a restart took the pid
+ * back); elsewhere, one whose heartbeat stopped. A holder that never wrote a heartbeat is
+ * taken to be alive.
  */
 export async function holderGone(connection: Connection, holder: string, self: string): Promise<boolean> {
   if (holder === self) return false;
-  const [host, pid] = holder.split(':');
-  if (host === os.hostname() && /^\d+$/.test(pid ?? '')) return Number(pid) === process.pid || !processAlive(Number(pid));
+  const [host, namespace, pid] = holder.split(':');
+  if (host === os.hostname() && namespace === PID_NAMESPACE && /^\d+$/.test(pid ?? '')) return Number(pid) === process.pid || !processAlive(Number(pid));
   const beat = await processBeatModel(connection).findById(holder).lean();
   return Boolean(beat && Date.now() - beat.beatAt.getTime() > STALE_MS);
 }

@@ -188,6 +188,22 @@ describe.each([false, true])('Messenger channel against a local fake of the Grap
     expect(texts[0]).not.toBe(texts[1]);
   }, 20_000);
 
+  it('sends nothing of a turn whose conversation moved on meanwhile, and answers on the retry', async () => {
+    const u = 'psid-conflict';
+    await say(u, 'Bonjour');
+    const before = graph.sent.length;
+    const collection = dialogStateModel(server.connection).collection;
+    // Another writer took the version this turn would have committed.
+    const conflict = jest.spyOn(collection, 'insertOne').mockImplementationOnce((() => Promise.reject(Object.assign(new Error('E11000 duplicate key'), { code: 11000 }))) as never);
+    await deliver(messengerText(u, 'Youssef'));
+    await waitFor(() => graph.sent.slice(before).some((m) => m.recipient === u), 15_000, 'the reply of the retry');
+    conflict.mockRestore();
+    await server.inbox.idle();
+    expect(graph.sent.slice(before).filter((m) => m.recipient === u).map((m) => m.text)).toEqual(['Enchanté, Youssef !\n\nQue puis-je faire pour vous ?']);
+    const customer = await customerModel(server.connection).findOne({ channel: 'messenger', externalId: u }).lean();
+    expect(await messageModel(server.connection).countDocuments({ customer: customer!._id, direction: 'in', text: 'Youssef' })).toBe(1);
+  }, 20_000);
+
   it('counts a misunderstood message once though its reply waited for Meta', async () => {
     const u = 'psid-meta-slow';
     await say(u, 'Bonjour');
