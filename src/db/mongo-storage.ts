@@ -45,6 +45,9 @@ export class MongoStorage implements Storage, TurnStore {
   // The version each key had when last read or written here: a forced write tries the next
   // one at once, and looks the latest up only if another writer took it.
   private readonly known = new Map<string, Known>();
+  // Alone, the latest version of the conversations read or written lately, as stored: the only
+  // writer reads them from memory (an erasure forgets them, see forgetConversations).
+  private readonly latestDocs = new Map<string, DialogStateDoc>();
 
   /** `alone`: this process is the only one writing dialog state, so a version it knows is the latest. */
   constructor(
@@ -52,6 +55,23 @@ export class MongoStorage implements Storage, TurnStore {
     private readonly options: { alone?: boolean } = {},
   ) {
     this.model = dialogStateModel(connection);
+    let mine = storagesOf.get(connection);
+    if (!mine) storagesOf.set(connection, (mine = new Set()));
+    mine.add(this);
+  }
+
+  /** Forgets what this process knows of the keys that match (their versions were deleted). */
+  forget(matches: (key: string) => boolean): void {
+    for (const key of [...this.known.keys()]) if (matches(key)) this.known.delete(key);
+    for (const key of [...this.latestDocs.keys()]) if (matches(key)) this.latestDocs.delete(key);
+  }
+
+  /** Alone: keeps a key's latest version in memory, the oldest one going when full. */
+  private remember(doc: DialogStateDoc): void {
+    if (!this.options.alone) return;
+    this.latestDocs.delete(doc.key);
+    if (this.latestDocs.size >= LATEST_KEPT) this.latestDocs.delete(this.latestDocs.keys().next().value!);
+    this.latestDocs.set(doc.key, doc);
   }
 
   /** Reads the items that exist among `keys`; missing or deleted keys are absent from the result. */
@@ -60,6 +80,7 @@ export class MongoStorage implements Storage, TurnStore {
     const items: StoreItems = {};
     const put = (doc: DialogStateDoc) => {
       this.known.set(doc.key, { v: doc.v, applied: doc.applied ?? [] });
+      this.remember(doc);
       if (doc.item !== null) items[doc.key] = { ...JSON.parse(doc.item), eTag: String(doc.v) };
     };
     // A key this process has seen is read by _id: its known version (gone when the customer
@@ -67,8 +88,9 @@ export class MongoStorage implements Storage, TurnStore {
     const unknown: string[] = [];
     for (const key of keys) {
       const known = this.known.get(key)?.v;
+      const kept = this.latestDocs.get(key);
       // 0: a key seen here without versions yet.
-      let doc = !known ? null : await this.byId(versionId(key, known));
+      let doc = kept && kept.v === known ? kept : !known ? null : await this.byId(versionId(key, known));
       if (!doc) {
         unknown.push(key);
         continue;
@@ -185,15 +207,18 @@ export class MongoStorage implements Storage, TurnStore {
   }
 
   private async insertVersion(key: string, v: number, item: string | null, extra: Pick<DialogStateDoc, 'applied' | 'turn' | 'sent'>): Promise<void> {
+    const doc: DialogStateDoc = { _id: versionId(key, v), key, v, item, updatedAt: new Date(), ...extra };
     try {
-      await insertPlainGrouped(this.model, [{ _id: versionId(key, v), key, v, item, updatedAt: new Date(), ...extra }]);
+      await insertPlainGrouped(this.model, [doc]);
     } catch (err) {
       // Lost to another writer, or landed without saying so (a timeout): what this process knows
       // of the key is no longer the latest, and its next read looks for it.
       this.known.delete(key);
+      this.latestDocs.delete(key);
       throw err;
     }
     this.known.set(key, { v, applied: extra.applied ?? [] });
+    this.remember({ ...doc, turn: null });
     // Old versions are cleaned every few writes, off the turn's path, keeping the previous
     // one so a reader racing this write still finds a version, and version 1 (see read): the
     // last round's kept one goes now. Each carries its turn's words, so none stays for good
@@ -212,6 +237,15 @@ export class MongoStorage implements Storage, TurnStore {
   private latest(key: string): Promise<DialogStateDoc | null> {
     return this.model.findOne({ key }, WITHOUT_JOURNAL).sort({ v: -1 }).lean();
   }
+}
+
+// Conversations whose latest version the only writer keeps in memory (a few KB each).
+const LATEST_KEPT = 20_000;
+const storagesOf = new WeakMap<Connection, Set<MongoStorage>>();
+
+/** Tells every storage on the connection that the versions of the matching keys were deleted (an erasure). */
+export function forgetConversations(connection: Connection, matches: (key: string) => boolean): void {
+  for (const storage of storagesOf.get(connection) ?? []) storage.forget(matches);
 }
 
 /** An event as a version remembers it: a short hash (Messenger's message ids run to 80 characters). */

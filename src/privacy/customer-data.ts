@@ -1,6 +1,7 @@
 import type { Connection, Types } from 'mongoose';
 import { customerIdModel, customerModel } from '../db/models/customer';
 import { dialogStateModel } from '../db/models/dialog-state';
+import { forgetConversations } from '../db/mongo-storage';
 import { messageModel } from '../db/models/message';
 import { orderModel } from '../db/models/order';
 import { ratingModel } from '../db/models/rating';
@@ -57,6 +58,7 @@ export async function eraseCustomer(connection: Connection, id: Types.ObjectId, 
   const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const key = `^${escape(customer.channel)}/conversations/(.*-)?${escape(customer.externalId)}/$`;
   await count('dialogVersions', dialogStateModel(connection).deleteMany({ key: { $regex: key } }));
+  forgetConversations(connection, (k) => new RegExp(key).test(k));
   await customerIdModel(connection).deleteOne({ _id: `${customer.channel}:${customer.externalId}` });
   await count('profile', customerModel(connection).deleteOne({ _id: id }));
   for (const instant of instants) await forgetDigestDay(instant);

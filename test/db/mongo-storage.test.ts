@@ -1,5 +1,5 @@
 import type { Connection } from 'mongoose';
-import { MongoStorage } from '../../src/db/mongo-storage';
+import { forgetConversations, MongoStorage } from '../../src/db/mongo-storage';
 import { dialogStateModel } from '../../src/db/models/dialog-state';
 import { ETagConflictError } from '../../src/errors';
 import { dropDatabase, freshDatabase } from '../support/database';
@@ -100,20 +100,29 @@ describe('MongoStorage (real database)', () => {
     expect((await storage.read(['k'])).k).toMatchObject({ v: 'theirs 2' });
   });
 
-  it("alone, reads its own latest version with one lookup, and sees a conversation erased by another client", async () => {
+  it('alone, reads its own latest version from memory, a restarted one with one lookup, and forgets a conversation erased', async () => {
     const alone = new MongoStorage(connection, { alone: true });
-    await alone.write({ 'ch/conversations/id-42/': { v: 1 } });
-    await alone.write({ 'ch/conversations/id-42/': { v: 2 } });
+    const key = 'ch/conversations/id-42/';
+    await alone.write({ [key]: { v: 1 } });
+    await alone.write({ [key]: { v: 2 } });
     const model = dialogStateModel(connection);
     const findOne = model.collection.findOne.bind(model.collection) as (...args: unknown[]) => Promise<unknown>;
     const finds: string[] = [];
     const spy = jest.spyOn(model.collection, 'findOne').mockImplementation(((filter: { _id: string }, ...rest: unknown[]) => (finds.push(filter._id), findOne(filter, ...rest))) as never);
-    expect((await alone.read(['ch/conversations/id-42/']))['ch/conversations/id-42/']).toMatchObject({ v: 2 });
+    expect((await alone.read([key]))[key]).toMatchObject({ v: 2 });
+    expect(finds).toEqual([]);
+    // A process started after it knows nothing yet: it looks the latest up once, then keeps it.
+    const restarted = new MongoStorage(connection, { alone: true });
+    expect((await restarted.read([key]))[key]).toMatchObject({ v: 2 });
+    expect((await restarted.read([key]))[key]).toMatchObject({ v: 2 });
     spy.mockRestore();
-    expect(finds).toEqual(['ch/conversations/id-42/#2']);
-    // The erasure deletes every version (src/privacy/customer-data.ts): nothing is read back.
-    await dialogStateModel(connection).deleteMany({ key: 'ch/conversations/id-42/' });
-    expect(await alone.read(['ch/conversations/id-42/'])).toEqual({});
+    // Its first read asks whether the conversation has versions (then finds the latest); its second, none.
+    expect(finds).toEqual([`${key}#1`]);
+    // The erasure deletes every version (src/privacy/customer-data.ts) and says so: nothing is read back.
+    await dialogStateModel(connection).deleteMany({ key });
+    forgetConversations(connection, (k) => k === key);
+    expect(await alone.read([key])).toEqual({});
+    expect(await restarted.read([key])).toEqual({});
   });
 
   it('keeps no old version for good: only the first, the previous and the latest stay', async () => {
