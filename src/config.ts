@@ -30,9 +30,10 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   logFormat: 'json' | 'pretty';
   /** Messenger, when its three variables are set. */
-  messenger: { pageToken: string; appSecret: string; verifyToken: string } | undefined;
+  /** Messenger, when its three settings are given; `pageId` (MESSENGER_PAGE_ID) limits it to one Page. */
+  messenger: { pageToken: string; appSecret: string; verifyToken: string; pageId?: string } | undefined;
   /** WhatsApp through the Cloud API, when its four variables are set. */
-  whatsapp: { token: string; phoneNumberId: string; appSecret: string; verifyToken: string; template: { name: string; language: string } | undefined } | undefined;
+  whatsapp: { token: string; phoneNumberId: string; appSecret: string; verifyToken: string; messagesPerSecond?: number; template: { name: string; language: string } | undefined } | undefined;
   graphApiUrl: string;
   graphApiVersion: string;
   /** WhatsApp through whatsapp-web.js, when WHATSAPP_WEB=true. */
@@ -137,6 +138,16 @@ const variables = {
     .optional()
     .refine((s) => s === undefined || /^\d+$/.test(s), { message: 'must be the digits of the phone number id from the Meta app (not the phone number)' }),
   WHATSAPP_APP_SECRET: z.string().optional(),
+  // Meta's throughput for the number: 80 messages a second by default, raised up to 1,000 for higher tiers.
+  WHATSAPP_MESSAGES_PER_SECOND: z
+    .string()
+    .default('80')
+    .refine((s) => /^\d+$/.test(s) && Number(s) >= 1 && Number(s) <= 1000, { message: 'must be a whole number of messages a second from 1 to 1000 (Meta: 80 by default, up to 1,000)' }),
+  // The Page this server answers for; events for other Pages of the app are logged and dropped.
+  MESSENGER_PAGE_ID: z
+    .string()
+    .optional()
+    .refine((s) => s === undefined || /^\d+$/.test(s), { message: "must be the digits of the Page's id (Page settings, About, Page ID)" }),
   WHATSAPP_VERIFY_TOKEN: z.string().optional(),
   WHATSAPP_TEMPLATE: z
     .string()
@@ -253,7 +264,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logFormat: (p.LOG_FORMAT as Config['logFormat'] | undefined) ?? (process.stdout.isTTY ? 'pretty' : 'json'),
     messenger:
       p.MESSENGER_PAGE_TOKEN && p.MESSENGER_APP_SECRET && p.MESSENGER_VERIFY_TOKEN
-        ? { pageToken: p.MESSENGER_PAGE_TOKEN, appSecret: p.MESSENGER_APP_SECRET, verifyToken: p.MESSENGER_VERIFY_TOKEN }
+        ? { pageToken: p.MESSENGER_PAGE_TOKEN, appSecret: p.MESSENGER_APP_SECRET, verifyToken: p.MESSENGER_VERIFY_TOKEN, ...(p.MESSENGER_PAGE_ID ? { pageId: p.MESSENGER_PAGE_ID } : {}) }
         : undefined,
     whatsapp:
       p.WHATSAPP_TOKEN && p.WHATSAPP_PHONE_NUMBER_ID && p.WHATSAPP_APP_SECRET && p.WHATSAPP_VERIFY_TOKEN
@@ -262,6 +273,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             phoneNumberId: p.WHATSAPP_PHONE_NUMBER_ID,
             appSecret: p.WHATSAPP_APP_SECRET,
             verifyToken: p.WHATSAPP_VERIFY_TOKEN,
+            messagesPerSecond: Number(p.WHATSAPP_MESSAGES_PER_SECOND),
             template: p.WHATSAPP_TEMPLATE ? { name: p.WHATSAPP_TEMPLATE.split(':')[0]!, language: p.WHATSAPP_TEMPLATE.split(':')[1]! } : undefined,
           }
         : undefined,

@@ -57,10 +57,9 @@ import { DigestSender } from './satisfaction/digest-sender';
 import { RatingScheduler } from './satisfaction/rating-scheduler';
 
 // Send API calls a second, a little under what Meta allows: Messenger 300 a Page for text
-// (developers.facebook.com/docs/messenger-platform/overview/rate-limiting), WhatsApp Cloud
-// 80 a business number by default. Below Meta's figure, a burst is never answered 429.
+// (developers.facebook.com/docs/messenger-platform/overview/rate-limiting). Below Meta's figure,
+// a burst is never answered 429. WhatsApp's is the number's tier (WHATSAPP_MESSAGES_PER_SECOND).
 const MESSENGER_SENDS_PER_SECOND = 250;
-const WHATSAPP_SENDS_PER_SECOND = 80;
 
 /** A running Taawun: its address, its database, and how to stop it. */
 export interface RunningServer {
@@ -180,6 +179,8 @@ export async function startServer(
         digestDays,
         handoff: { timeoutMs: config.handoffTimeoutHours * 3_600_000 },
         staffLanguage: config.defaultLanguage,
+        // The inbox is made below, before any turn runs.
+        inbox: { forget: (channel, senders) => inbox.forgetSenders(channel, senders) },
       },
       log,
     }));
@@ -214,17 +215,23 @@ export async function startServer(
     if (config.messenger) {
       const graph = new GraphClient({ baseUrl: config.graphApiUrl, version: config.graphApiVersion, accessToken: config.messenger.pageToken, appSecret: config.messenger.appSecret, perSecond: MESSENGER_SENDS_PER_SECOND, log });
       const messenger = new MessengerAdapter(graph, db, log, bot.handleTurn);
+      const pageId = config.messenger.pageId;
+      messenger.handoffMs = config.handoffTimeoutHours * 3_600_000;
       channels.add(MESSENGER_CHANNEL, messenger);
       inbox.handle(MESSENGER_CHANNEL, (event, attempt) => messenger.processEvent(event, attempt));
       channelRoutes.push(
-        metaWebhook({ path: '/webhooks/messenger', channel: MESSENGER_CHANNEL, verifyToken: config.messenger.verifyToken, appSecret: config.messenger.appSecret, parse: parseMessengerWebhook, inbox, log }),
+        metaWebhook({ path: '/webhooks/messenger', channel: MESSENGER_CHANNEL, verifyToken: config.messenger.verifyToken, appSecret: config.messenger.appSecret, parse: (body) => {
+          const parsed = parseMessengerWebhook(body, { pageId });
+          return { ...parsed, record: () => messenger.recordStatuses(parsed.statuses) };
+        }, inbox, log }),
       );
       log.info(`Messenger is on: webhook at /webhooks/messenger, Graph API ${config.graphApiUrl}/${config.graphApiVersion}`);
     } else log.info('Messenger is off: set MESSENGER_PAGE_TOKEN, MESSENGER_APP_SECRET and MESSENGER_VERIFY_TOKEN to turn it on');
     if (config.whatsapp) {
       const wa = config.whatsapp;
-      const graph = new GraphClient({ baseUrl: config.graphApiUrl, version: config.graphApiVersion, accessToken: wa.token, appSecret: wa.appSecret, perSecond: WHATSAPP_SENDS_PER_SECOND, log });
+      const graph = new GraphClient({ baseUrl: config.graphApiUrl, version: config.graphApiVersion, accessToken: wa.token, appSecret: wa.appSecret, perSecond: wa.messagesPerSecond ?? 80, log });
       const whatsapp = new WhatsAppCloudAdapter(graph, wa.phoneNumberId, wa.template, db, log, bot.handleTurn);
+      whatsapp.handoffMs = config.handoffTimeoutHours * 3_600_000;
       channels.add(WHATSAPP_CHANNEL, whatsapp);
       inbox.handle(WHATSAPP_CHANNEL, (event, attempt) => whatsapp.processEvent(event, attempt));
       channelRoutes.push(
@@ -234,8 +241,15 @@ export async function startServer(
           verifyToken: wa.verifyToken,
           appSecret: wa.appSecret,
           parse: (body) => {
-            const parsed = parseWhatsAppWebhook(body);
-            return { ...parsed, record: () => whatsapp.recordStatuses(parsed.statuses) };
+            const parsed = parseWhatsAppWebhook(body, { phoneNumberId: wa.phoneNumberId });
+            for (const e of parsed.errors) log.error({ channel: WHATSAPP_CHANNEL, code: e.code, title: e.title, details: e.details }, 'WhatsApp reported an error');
+            return {
+              ...parsed,
+              record: async () => {
+                await whatsapp.recordStatuses(parsed.statuses);
+                await whatsapp.recordPreferences(parsed.preferences);
+              },
+            };
           },
           inbox,
           log,

@@ -44,6 +44,8 @@ export function conversationRecorder(
           ...flowPosition(stack),
           ...labels,
           at: info.receivedAt ?? new Date(),
+          ...(info.externalId ? { externalId: info.externalId } : {}),
+          ...(info.content ? { content: info.content } : {}),
         };
         if (recordsOnDelivery(context.adapter)) {
           // Goes in with the turn's replies, in one insert, whatever becomes of the turn; an

@@ -38,6 +38,10 @@ export interface TurnInfo {
   replayed?: number;
   /** The conversation version this turn committed. */
   committed?: number;
+  /** The platform's id of the customer's message (wamid, mid), kept on the stored message. */
+  externalId?: string;
+  /** What the message carried besides its text (see ChannelEvent.content), kept on the stored message. */
+  content?: Record<string, unknown>;
 }
 
 const KEY = Symbol('taawun.turnInfo');

@@ -18,6 +18,34 @@ export interface ChannelEvent {
   payload?: string;
   attachments?: { type: string; url?: string }[];
   timestamp: number;
+  /** What it is when it is not a message for the bot to answer (a reaction, an edit...); a message when absent. */
+  kind?: ChannelNoticeKind;
+  /** The platform id of the message a reaction, edit or deletion is about. */
+  about?: string;
+  /** A reaction's emoji; empty when the reaction was taken back. */
+  emoji?: string;
+  /** Who the customer is on a channel that names them several ways (WhatsApp: phone and/or BSUID). */
+  identity?: { phone?: string; bsuid?: string; parentBsuid?: string; username?: string; name?: string };
+  /** What the message carried besides its text, kept whole in the stored message: a cart, a voice note, shared contacts, a Flow's answers, the message it replies to. */
+  content?: Record<string, unknown>;
+  /** Where the customer came from: an m.me link, an ad, a click-to-WhatsApp ad. */
+  referral?: ChannelReferral;
+  /** A message the bot answers shortly, not counted as misunderstood: shared contacts, a sticker, an unsupported type, a cart, a form's answers. */
+  short?: 'contacts' | 'sticker' | 'unsupported' | 'order' | 'form';
+}
+
+/** The events that change what is stored without being a customer's message to answer. */
+export type ChannelNoticeKind = 'reaction' | 'edit' | 'delete' | 'number-change' | 'identity-change' | 'echo';
+
+/** Where a customer came from, as Meta says it. */
+export interface ChannelReferral {
+  /** SHORTLINK (m.me), ADS, CUSTOMER_CHAT_PLUGIN, ad (click-to-WhatsApp)... */
+  source: string;
+  ref?: string;
+  adId?: string;
+  sourceUrl?: string;
+  ctwaClid?: string;
+  headline?: string;
 }
 
 /** Which try of an event this is (from 1), and whether it is the last. */
@@ -223,6 +251,12 @@ export class Inbox {
     } finally {
       await releaseLease(this.connection, `inbox:${key}`, this.holder).catch((err: Error) => this.log.warn({ err: err.message }, 'inbox: could not give a lease back; it expires by itself'));
     }
+  }
+
+  /** Deletes the archived events of these senders that are handled (an erasure); returns how many. Those still to handle stay, to be handled. */
+  async forgetSenders(channel: string, senders: string[]): Promise<number> {
+    const result = await inboundEventModel(this.connection).deleteMany({ channel, sender: { $in: senders }, status: { $ne: 'pending' } });
+    return result.deletedCount ?? 0;
   }
 
   /** Starts looking for due events every `pollMs` (retries, and events another process left). */

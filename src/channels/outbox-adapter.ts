@@ -5,7 +5,8 @@ import { takeInboundRecord, type PendingRecord, type RecordsOnDelivery } from '.
 import type { TurnCommits } from '../bot/turn-commits';
 import { APOLOGY_FLAG } from '../bot/turn-handler';
 import { turnInfo } from '../bot/turn-info';
-import { customerFieldsOf, setCustomerFieldsOf } from '../history/customers';
+import { customerFieldsOf, customerIdOf, setCustomerFieldsOf } from '../history/customers';
+import { applyNotice, keepReferral } from './notices';
 import { derivedObjectId } from '../db/derived-id';
 import { insertOnce, isDuplicateKey } from '../db/duplicate-key';
 import { messageModel } from '../db/models/message';
@@ -107,6 +108,9 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
   // process stores them without sending again.
   private readonly unstored = new Map<string, Delivered[]>();
 
+  /** How long a person answering from elsewhere (the WhatsApp Business app) keeps the bot quiet; the server sets the handoff timeout. */
+  handoffMs = 24 * 3_600_000;
+
   constructor(
     readonly channel: string,
     protected readonly connection: Connection,
@@ -142,6 +146,18 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
   async processEvent(event: ChannelEvent, attempt: Attempt = { number: 1, last: true }): Promise<boolean> {
     const commits = this.logic.commits;
     if (!commits) throw new Error(`${this.channel}: processEvent needs the bot's turn handler (createBot's), which commits turns`);
+    if (event.kind) {
+      const customer = await customerIdOf(this.connection, this.channel, event.sender);
+      if (!customer) {
+        this.log.warn({ channel: this.channel, event: event.id, kind: event.kind }, 'notice for a customer this server does not know: dropped');
+        return true;
+      }
+      const outcome = await applyNotice(this.connection, this.channel, event, customer, { log: this.log, handoffMs: this.handoffMs, receivedAt: attempt.receivedAt ?? new Date() });
+      if ('done' in outcome) return true;
+      // A reaction that answers the question asked: the customer's message, as if they had typed it.
+      const { kind: _kind, about: _about, emoji: _emoji, ...message } = event;
+      return this.processEvent({ ...message, text: outcome.answer }, attempt);
+    }
     const eventKey = `${this.channel}:${event.id}`;
     const payload = event.payload ?? (await this.numberedChoice(event));
     const activity: Partial<Activity> = {
@@ -154,13 +170,18 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
       recipient: { id: 'business', name: 'business' },
       text: event.text,
       value: payload,
-      channelData: event.attachments ? { attachments: event.attachments } : {},
+      channelData: {
+        ...(event.attachments ? { attachments: event.attachments } : {}),
+        ...(event.short ? { short: event.short } : {}),
+        ...(event.content?.flowResponse ? { flowResponse: event.content.flowResponse } : {}),
+      },
     };
     const context = new TurnContext(this, activity);
     context.turnState.set(OUTBOX, []);
     const info = turnInfo(context);
     const receivedAt = attempt.receivedAt ?? new Date();
-    Object.assign(info, { event: eventKey, attempt: attempt.number, receivedAt, inboundId: derivedObjectId(eventKey, receivedAt) });
+    const content = { ...(event.content ?? {}), ...(event.attachments ? { attachments: event.attachments } : {}), ...(event.referral ? { referral: event.referral } : {}) };
+    Object.assign(info, { event: eventKey, attempt: attempt.number, receivedAt, inboundId: derivedObjectId(eventKey, receivedAt), externalId: event.id, ...(Object.keys(content).length > 0 ? { content } : {}) });
     let journal: TurnJournal | undefined;
     // Taken once from the turn: by the journal, or on failure by the last try, which keeps it.
     let inbound: PendingRecord | undefined;
@@ -176,6 +197,12 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
     await this.runMiddleware(context, async (c) => {
       ok = await this.logic(c);
     });
+    // Where they came from, whatever became of the turn (a replay sets the same).
+    if (event.referral && info.customer && !info.forgotten) {
+      await keepReferral(this.connection, this.channel, info.customer._id, event.referral, new Date(event.timestamp)).catch((err: Error) =>
+        this.log.warn({ channel: this.channel, event: eventKey, err: err.message }, 'could not keep where the customer came from'),
+      );
+    }
     if (info.replayed !== undefined) {
       const left = await commits.turnAt(context, info.replayed);
       // Its version cleaned up long ago: that turn was finished then.
@@ -373,6 +400,16 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
     const customer = await customerFieldsOf(this.connection, this.channel, event.sender, ['offeredChoices']);
     return customer?.offeredChoices?.[Number(event.text.trim()) - 1]?.payload ?? undefined;
   }
+}
+
+// A sent message's states in the order they come; failed ends it.
+const DELIVERY_ORDER = ['sent', 'delivered', 'read'];
+
+/** The delivery states a report of `status` must not overwrite (it came late). */
+export function laterThan(status: string): string[] {
+  if (status === 'failed') return [];
+  const i = DELIVERY_ORDER.indexOf(status);
+  return i < 0 ? [] : [...DELIVERY_ORDER.slice(i + 1), 'failed'];
 }
 
 /** The stored message ids the channel took, with its id for each. */

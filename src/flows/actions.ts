@@ -22,6 +22,8 @@ export interface ActionServices {
   handoff: { timeoutMs: number };
   /** The language the cooperative's staff read their notifications in. */
   staffLanguage: Language;
+  /** The durable inbox, whose archive an erasure clears of the customer's handled events. */
+  inbox?: { forget(channel: string, senders: string[]): Promise<number> };
 }
 
 /** What an action may use while it runs inside a flow. */

@@ -137,8 +137,10 @@ function view(vars: FlowVars): Record<string, unknown> {
 }
 
 function answerHandler(step: Extract<Step, { kind: 'ask' }>, nextThread: string, failThread: string, env: FlowEnvironment) {
-  return async (answer: string, convo: BotkitDialogWrapper, _bot: BotWorker, message: { value?: unknown }) => {
+  return async (answer: string, convo: BotkitDialogWrapper, _bot: BotWorker, message: { value?: unknown; flowResponse?: unknown }) => {
     const vars = convo.vars as FlowVars;
+    // A WhatsApp Flow's answers that come while a flow waits are its variables too.
+    if (message.flowResponse && typeof message.flowResponse === 'object') convo.setVar('flow_response', message.flowResponse);
     const payload = typeof message.value === 'string' ? message.value : undefined;
     const catalog = env.catalog();
     const parsed = parseAnswer(

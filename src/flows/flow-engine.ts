@@ -211,7 +211,10 @@ export class FlowEngine {
     // A button can carry the product it is about ("ORDER:amlou"); else the product the words named.
     const payloadProduct = payloadArgument(bot);
     const product = (payloadProduct && catalog.product(payloadProduct)) || (info.product ? catalog.product(info.product) : undefined);
+    // A WhatsApp Flow's answers (nfm_reply) reach the flow it starts as vars.flow_response.
+    const flowResponse = (bot.getConfig('context') as TurnContext).activity.channelData?.flowResponse as Record<string, unknown> | undefined;
     const vars: FlowVars = {
+      ...(flowResponse ? { flow_response: flowResponse } : {}),
       lang,
       intent: overrides.intent ?? info.intent ?? null,
       max_quantity: catalog.orders.max_quantity,
@@ -266,6 +269,13 @@ export class FlowEngine {
   private async fallback(bot: BotWorker, message: BotkitMessage): Promise<void> {
     const info = turnInfo(bot.getConfig('context') as TurnContext);
     const lang = this.language(bot);
+    // Shared contacts, a sticker, a cart, a form's answers, a type WhatsApp cannot show: a short
+    // answer of their own, not counted as misunderstood.
+    const short = (message as { short?: unknown }).short;
+    if (typeof short === 'string' && !message.text?.trim()) {
+      await bot.say(this.library.locales.text(lang, `fallback.${short}`));
+      return;
+    }
     // A photo, a voice note, a location: the bot reads text only, and says so kindly.
     if (!message.text?.trim() && Array.isArray((message as { attachments?: unknown[] }).attachments)) {
       await bot.say(this.library.locales.text(lang, 'fallback.attachment'));

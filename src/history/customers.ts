@@ -114,3 +114,43 @@ export async function updateCustomerProfile(
 ): Promise<void> {
   await customerModel(connection).updateOne({ _id: id }, { $set: fields });
 }
+
+/**
+ * Points a channel identity ("whatsapp:<BSUID>") at a customer: in customer_ids and in this
+ * process's memory. `replace` takes it from whoever had it (a phone now someone else's);
+ * without it an identity already linked elsewhere is left, and false returned.
+ */
+export async function linkIdentity(connection: Connection, channel: string, externalId: string, customer: Types.ObjectId, options: { replace?: boolean } = {}): Promise<boolean> {
+  const key = `${channel}:${externalId}`;
+  const Ids = customerIdModel(connection);
+  if (options.replace) await Ids.updateOne({ _id: key }, { $set: { customer } }, { upsert: true });
+  else if (!(await insertOnce(insertPlain(Ids, [{ _id: key, customer }])))) {
+    const known = await Ids.findById(key).lean();
+    if (!known?.customer.equals(customer)) return false;
+  }
+  remember(knownIds(connection), key, { _id: customer } as Customer);
+  return true;
+}
+
+/** Takes a channel identity away from its customer (a number they left), here and in this process's memory. */
+export async function unlinkIdentity(connection: Connection, channel: string, externalId: string): Promise<void> {
+  const key = `${channel}:${externalId}`;
+  await customerIdModel(connection).deleteOne({ _id: key });
+  knownIds(connection).delete(key);
+}
+
+const forgetListeners = new WeakMap<Connection, Set<(customer: Types.ObjectId) => void>>();
+
+/** Calls `listener` whenever a customer's identities are forgotten (what a channel keeps of them in memory goes too). */
+export function onIdentitiesForgotten(connection: Connection, listener: (customer: Types.ObjectId) => void): void {
+  let set = forgetListeners.get(connection);
+  if (!set) forgetListeners.set(connection, (set = new Set()));
+  set.add(listener);
+}
+
+/** Forgets every identity of a customer that this process remembers (an erasure, a move). */
+export function forgetIdentitiesOf(connection: Connection, customer: Types.ObjectId): void {
+  const ids = knownIds(connection);
+  for (const [key, id] of ids) if (id.equals(customer)) ids.delete(key);
+  for (const listener of forgetListeners.get(connection) ?? []) listener(customer);
+}

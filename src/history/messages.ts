@@ -16,6 +16,10 @@ export interface MessageRecord {
   flow?: string | null;
   step?: string | null;
   at?: Date;
+  /** The platform's id (an inbound message's wamid or mid: reactions and edits find it by it). */
+  externalId?: string | null;
+  content?: Record<string, unknown>;
+  staff?: boolean;
 }
 
 /** Stores one message and returns its id. */

@@ -2,6 +2,7 @@ import type { Connection, Types } from 'mongoose';
 import { customerIdModel, customerModel } from '../db/models/customer';
 import { dialogStateModel } from '../db/models/dialog-state';
 import { forgetConversations } from '../db/mongo-storage';
+import { forgetIdentitiesOf } from '../history/customers';
 import { messageModel } from '../db/models/message';
 import { orderModel } from '../db/models/order';
 import { ratingModel } from '../db/models/rating';
@@ -29,9 +30,18 @@ export async function exportCustomer(connection: Connection, id: Types.ObjectId)
  * their orders stay for the accounts, with name, phone and address removed. Returns
  * what was removed, for the log.
  */
-export async function eraseCustomer(connection: Connection, id: Types.ObjectId, forgetDigestDay: (instant: Date) => Promise<void>): Promise<Record<string, number>> {
-  const customer = await customerModel(connection).findById(id, { channel: 1, externalId: 1 }).lean();
+export async function eraseCustomer(
+  connection: Connection,
+  id: Types.ObjectId,
+  forgetDigestDay: (instant: Date) => Promise<void>,
+  /** Deletes the channel's archived webhook events of these senders (the inbox's, on its own database). */
+  forgetEvents?: (channel: string, senders: string[]) => Promise<number>,
+): Promise<Record<string, number>> {
+  const customer = await customerModel(connection).findById(id, { channel: 1, externalId: 1, whatsapp: 1 }).lean();
   if (!customer) return {};
+  // Every id the channel knew them by: their events in the inbox's archive are filed under them.
+  const w = customer.whatsapp;
+  const senders = [...new Set([customer.externalId, ...(w?.phone ? [w.phone] : []), ...(w?.bsuid ? [w.bsuid] : []), ...(w?.formerPhones ?? [])])];
   // The digest's kept days quote comments, suggestions and questions: those days are summed again without them.
   const quoted = await Promise.all([
     ratingModel(connection).find({ customer: id, comment: { $ne: null } }, { answeredAt: 1 }).lean(),
@@ -59,8 +69,12 @@ export async function eraseCustomer(connection: Connection, id: Types.ObjectId, 
   const key = `^${escape(customer.channel)}/conversations/(.*-)?${escape(customer.externalId)}/$`;
   await count('dialogVersions', dialogStateModel(connection).deleteMany({ key: { $regex: key } }));
   forgetConversations(connection, (k) => new RegExp(key).test(k));
+  // Every id the customer was known by (WhatsApp: phone and BSUID), here and in this process's memory.
   await customerIdModel(connection).deleteOne({ _id: `${customer.channel}:${customer.externalId}` });
+  await count('identities', customerIdModel(connection).deleteMany({ customer: id }));
+  forgetIdentitiesOf(connection, id);
   await count('profile', customerModel(connection).deleteOne({ _id: id }));
+  if (forgetEvents) removed.webhookEvents = await forgetEvents(customer.channel, senders);
   for (const instant of instants) await forgetDigestDay(instant);
   removed.digestDays = instants.length;
   return removed;

@@ -133,7 +133,11 @@ export class FakeGraphApi {
 /** Checks and records a Cloud API call the way Meta documents it (message types and their limits). */
 function whatsappCheck(body: Record<string, any>): string | SentMessage {
   if (body.messaging_product !== 'whatsapp') return 'messaging_product must be "whatsapp"';
-  if (typeof body.to !== 'string' || !/^\d{8,15}$/.test(body.to)) return '"to" must be a phone number in digits';
+  // Since 2026 a customer known only by their business-scoped user id is addressed with "recipient"; "to" wins when both come.
+  if (body.to === undefined && typeof body.recipient === 'string') {
+    if (!/^[A-Z]{2}\.[A-Za-z0-9]+$/.test(body.recipient)) return '"recipient" must be a business-scoped user id (a country code, a dot, letters and digits)';
+    body.to = body.recipient;
+  } else if (typeof body.to !== 'string' || !/^\d{8,15}$/.test(body.to)) return '"to" must be a phone number in digits (or "recipient" a business-scoped user id)';
   const chars = (s: unknown) => (typeof s === 'string' ? [...s].length : -1);
   if (body.type === 'text') {
     const t = body.text?.body;
@@ -176,6 +180,9 @@ export function signedWebhook(body: unknown, appSecret: string): { raw: string; 
 
 let mid = 0;
 
+/** The phone number id the WhatsApp tests configure, and their webhooks name in metadata. */
+export const TEST_PHONE_NUMBER_ID = '109876543210';
+
 /** A Messenger webhook body with one text (or quick reply) from `sender`. */
 export function messengerText(sender: string, text: string, payload?: string, id = `mid.${++mid}`) {
   return {
@@ -209,7 +216,7 @@ export function whatsappMessage(from: string, message: Record<string, unknown>, 
             field: 'messages',
             value: {
               messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '212600000000', phone_number_id: 'PHONE_ID' },
+              metadata: { display_phone_number: '212600000000', phone_number_id: TEST_PHONE_NUMBER_ID },
               contacts: [{ profile: { name: 'Client' }, wa_id: from }],
               messages: [{ from, id, timestamp: String(Math.floor(Date.now() / 1000)), ...message }],
             },
@@ -224,6 +231,6 @@ export function whatsappMessage(from: string, message: Record<string, unknown>, 
 export function whatsappStatus(wamid: string, status: string, recipient: string, error?: { code: number; title: string }) {
   return {
     object: 'whatsapp_business_account',
-    entry: [{ id: 'WABA_ID', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', statuses: [{ id: wamid, status, timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: recipient, ...(error ? { errors: [error] } : {}) }] } }] }],
+    entry: [{ id: 'WABA_ID', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '212600000000', phone_number_id: TEST_PHONE_NUMBER_ID }, statuses: [{ id: wamid, status, timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: recipient, ...(error ? { errors: [error] } : {}) }] } }] }],
   };
 }

@@ -2,7 +2,10 @@ import type { Activity, TurnContext } from 'botbuilder';
 import type { Connection } from 'mongoose';
 import type { Logger } from '../../logger';
 import type { GraphClient } from '../meta/graph-api';
-import { OutboxAdapter, type Delivered, type Resume } from '../outbox-adapter';
+import { customerIdOf } from '../../history/customers';
+import { messageModel } from '../../db/models/message';
+import { laterThan, OutboxAdapter, type Delivered, type Resume } from '../outbox-adapter';
+import type { MessengerStatus } from './messenger-events';
 import { toSendApiMessages } from './send-api-messages';
 
 /** The channel id of Messenger activities and customers. */
@@ -21,6 +24,20 @@ export class MessengerAdapter extends OutboxAdapter {
     logic: (context: TurnContext) => Promise<boolean>,
   ) {
     super(MESSENGER_CHANNEL, connection, log, logic);
+  }
+
+  /** Keeps Messenger's delivery and read reports on the sent messages: those it names, or all sent to that customer up to its watermark. */
+  async recordStatuses(statuses: MessengerStatus[]): Promise<void> {
+    const Message = messageModel(this.connection);
+    for (const s of statuses) {
+      const delivery = { status: s.status, at: new Date(s.watermark || Date.now()) };
+      const unchanged = { 'delivery.status': { $nin: laterThan(s.status) } };
+      if (s.mids.length > 0) await Message.updateMany({ channel: MESSENGER_CHANNEL, externalId: { $in: s.mids }, ...unchanged }, { $set: { delivery } });
+      if (!s.watermark) continue;
+      const customer = await customerIdOf(this.connection, MESSENGER_CHANNEL, s.sender);
+      if (!customer) continue;
+      await Message.updateMany({ customer, channel: MESSENGER_CHANNEL, direction: 'out', externalId: { $ne: null }, at: { $lte: new Date(s.watermark) }, ...unchanged }, { $set: { delivery } });
+    }
   }
 
   protected async deliver(recipient: string, activities: Partial<Activity>[], proactive: boolean, inWindow: boolean, resume: Resume): Promise<Delivered[]> {

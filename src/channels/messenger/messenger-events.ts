@@ -1,64 +1,135 @@
-import type { ChannelEvent } from '../inbox';
-import { webhookEntries } from '../meta/meta-webhook';
+import type { ChannelEvent, ChannelReferral } from '../inbox';
+import { webhookEntries, type WebhookDrop } from '../meta/meta-webhook';
 
-interface MessagingItem {
-  sender?: { id?: unknown };
-  timestamp?: unknown;
-  message?: { mid?: unknown; text?: unknown; is_echo?: unknown; quick_reply?: { payload?: unknown }; attachments?: { type?: unknown; payload?: { url?: unknown } }[] };
-  postback?: { mid?: unknown; title?: unknown; payload?: unknown };
-  delivery?: unknown;
-  read?: unknown;
+/** A Messenger delivery or read report: the messages it names (`mids`) or all sent up to `watermark`. */
+export interface MessengerStatus {
+  sender: string;
+  status: 'delivered' | 'read';
+  mids: string[];
+  watermark: number;
 }
 
+/** What a Messenger webhook says, taken apart. */
+export interface ParsedMessengerWebhook {
+  events: ChannelEvent[];
+  statuses: MessengerStatus[];
+  dropped: WebhookDrop[];
+  ignored: number;
+}
+
+type Json = Record<string, unknown>;
+const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+const obj = (v: unknown): Json | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined);
+const list = (v: unknown): Json[] => (Array.isArray(v) ? v.filter((x): x is Json => obj(x) !== undefined) : []);
+
+// The payload Pages commonly give their Get Started button: it greets, like the welcome flow's own.
+const GET_STARTED = /^_*get_started_*$/i;
+/** The payload that starts the welcome flow (flows/welcome.yml). */
+export const WELCOME_PAYLOAD = 'WELCOME';
+
 /**
- * The customer events of a Messenger webhook body: texts, quick replies, postbacks and
- * attachments. Echoes of the page's own messages, deliveries and reads are counted as
- * ignored. Throws BadWebhookError for a body that is not a page webhook.
+ * The customer events and delivery reports of a Messenger webhook body, for the configured
+ * Page only (`pageId`; every Page when unset): texts, quick replies, postbacks, attachments,
+ * m.me and ad referrals (a greeting), reactions and edits (notices). Echoes of the Page's own
+ * messages, standby events and opt-ins without a sender are dropped with their reason.
+ * Throws BadWebhookError for a body that is not a page webhook.
  */
-export function parseMessengerWebhook(body: unknown): { events: ChannelEvent[]; ignored: number } {
-  const entry = webhookEntries(body, 'page');
-  const events: ChannelEvent[] = [];
-  let ignored = 0;
-  for (const e of entry) {
-    const messaging = (e as { messaging?: unknown }).messaging;
-    if (!Array.isArray(messaging)) {
-      ignored += 1;
+export function parseMessengerWebhook(body: unknown, options: { pageId?: string } = {}): ParsedMessengerWebhook {
+  const out: ParsedMessengerWebhook = { events: [], statuses: [], dropped: [], ignored: 0 };
+  for (const e of webhookEntries(body, 'page')) {
+    const entry = obj(e) ?? {};
+    if (options.pageId && String(entry.id) !== options.pageId) {
+      out.dropped.push({ reason: `for Page ${JSON.stringify(entry.id)}, not this server's ${options.pageId}` });
       continue;
     }
-    for (const item of messaging as MessagingItem[]) {
-      const sender = typeof item.sender?.id === 'string' ? item.sender.id : undefined;
-      const timestamp = typeof item.timestamp === 'number' ? item.timestamp : Date.now();
-      if (!sender || item.delivery || item.read || item.message?.is_echo) {
-        ignored += 1;
-        continue;
-      }
-      if (item.message && typeof item.message.mid === 'string') {
-        const m = item.message;
-        const attachments = Array.isArray(m.attachments)
-          ? m.attachments.map((a) => ({ type: String(a.type ?? 'file'), ...(typeof a.payload?.url === 'string' ? { url: a.payload.url } : {}) }))
-          : undefined;
-        events.push({
-          id: m.mid as string,
-          sender,
-          text: clean(typeof m.text === 'string' ? m.text : ''),
-          ...(typeof m.quick_reply?.payload === 'string' ? { payload: m.quick_reply.payload } : {}),
-          ...(attachments?.length ? { attachments } : {}),
-          timestamp,
-        });
-      } else if (item.postback) {
-        const p = item.postback;
-        events.push({
-          // Postbacks carry a mid since Graph v8; older ones are identified by sender and time.
-          id: typeof p.mid === 'string' ? p.mid : `postback:${sender}:${timestamp}`,
-          sender,
-          text: clean(typeof p.title === 'string' ? p.title : ''),
-          ...(typeof p.payload === 'string' ? { payload: p.payload } : {}),
-          timestamp,
-        });
-      } else ignored += 1;
+    if (Array.isArray(entry.standby)) out.dropped.push({ reason: `${entry.standby.length} standby event(s): another app has these conversations` });
+    if (!Array.isArray(entry.messaging)) {
+      if (!Array.isArray(entry.standby)) out.ignored += 1;
+      continue;
     }
+    for (const item of list(entry.messaging)) messaging(item, out);
   }
-  return { events, ignored };
+  return out;
+}
+
+function referralOf(r: Json | undefined): ChannelReferral | undefined {
+  if (!r) return undefined;
+  return { source: str(r.source) ?? 'unknown', ...(str(r.ref) ? { ref: str(r.ref) } : {}), ...(str(r.ad_id) ? { adId: str(r.ad_id) } : {}) };
+}
+
+function messaging(item: Json, out: ParsedMessengerWebhook): void {
+  const sender = str(obj(item.sender)?.id);
+  const timestamp = typeof item.timestamp === 'number' ? item.timestamp : Date.now();
+  const message = obj(item.message);
+  if (message?.is_echo) {
+    out.dropped.push({ reason: "an echo of the Page's own message", ...(str(message.mid) ? { event: str(message.mid) } : {}) });
+    return;
+  }
+  if (!sender) {
+    out.dropped.push({ reason: item.optin ? 'an opt-in without a sender (a plugin user_ref): nobody to answer' : 'an event without a sender' });
+    return;
+  }
+  const delivery = obj(item.delivery);
+  const read = obj(item.read);
+  if (delivery || read) {
+    const report = (delivery ?? read)!;
+    out.statuses.push({ sender, status: delivery ? 'delivered' : 'read', mids: Array.isArray(report.mids) ? report.mids.filter((m): m is string => typeof m === 'string') : [], watermark: Number(report.watermark) || 0 });
+    return;
+  }
+  if (message && str(message.mid)) {
+    const mid = str(message.mid)!;
+    const attachments = list(message.attachments).map((a) => ({ type: str(a.type) ?? 'file', ...(str(obj(a.payload)?.url) ? { url: str(obj(a.payload)?.url) } : {}) }));
+    // A shared link arrives as a "fallback" attachment with its title: that is what the customer meant.
+    const shared = list(message.attachments).filter((a) => a.type === 'fallback').map((a) => [str(a.title), str(a.URL) ?? str(a.url)].filter(Boolean).join(' '));
+    const text = clean([str(message.text), ...shared].filter(Boolean).join('\n'));
+    const replyTo = obj(message.reply_to);
+    out.events.push({
+      id: mid,
+      sender,
+      text,
+      ...(str(obj(message.quick_reply)?.payload) ? { payload: str(obj(message.quick_reply)?.payload) } : {}),
+      ...(attachments.length ? { attachments } : {}),
+      // The thumbs-up button sends a sticker: answered like WhatsApp's stickers.
+      ...(message.sticker_id !== undefined && !text ? { short: 'sticker' as const } : {}),
+      ...(replyTo ? { content: { context: replyTo } } : {}),
+      timestamp,
+    });
+    return;
+  }
+  const postback = obj(item.postback);
+  if (postback) {
+    const referral = referralOf(obj(postback.referral));
+    const payload = str(postback.payload);
+    out.events.push({
+      // Postbacks carry a mid since Graph v8; older ones are identified by sender and time.
+      id: str(postback.mid) ?? `postback:${sender}:${timestamp}`,
+      sender,
+      text: clean(str(postback.title) ?? ''),
+      ...(payload ? { payload: GET_STARTED.test(payload) ? WELCOME_PAYLOAD : payload } : {}),
+      ...(referral ? { referral } : {}),
+      timestamp,
+    });
+    return;
+  }
+  const referral = referralOf(obj(item.referral));
+  if (referral) {
+    // An m.me link or an ad opened the conversation: greeted, and where they came from is kept.
+    out.events.push({ id: `referral:${sender}:${timestamp}`, sender, text: '', payload: WELCOME_PAYLOAD, referral, timestamp });
+    return;
+  }
+  const reaction = obj(item.reaction);
+  if (reaction) {
+    if (!str(reaction.mid)) return void out.dropped.push({ reason: 'a reaction without the message it is about', sender });
+    out.events.push({ id: `reaction:${str(reaction.mid)}:${sender}:${timestamp}`, sender, text: '', kind: 'reaction', about: str(reaction.mid), emoji: reaction.action === 'unreact' ? '' : (str(reaction.emoji) ?? str(reaction.reaction) ?? ''), timestamp });
+    return;
+  }
+  const edit = obj(item.message_edit);
+  if (edit) {
+    if (!str(edit.mid)) return void out.dropped.push({ reason: 'an edit without the message it changes', sender });
+    out.events.push({ id: `edit:${str(edit.mid)}:${Number(edit.num_edit) || timestamp}`, sender, text: clean(str(edit.text) ?? ''), kind: 'edit', about: str(edit.mid), timestamp });
+    return;
+  }
+  out.dropped.push({ reason: `an event of a kind this server does not take (${Object.keys(item).filter((k) => !['sender', 'recipient', 'timestamp'].includes(k)).join(', ') || 'empty'})`, sender });
 }
 
 /** Text as the bot should read it: NFC, no control or direction-override characters, bounded. */

@@ -55,14 +55,18 @@ export class GraphClient {
     this.proof = appSecretProof(options.accessToken, options.appSecret);
   }
 
-  /** POSTs JSON to `/{version}/{path}`; throws GraphApiError once retries are spent or the error is final. */
-  async post(path: string, body: unknown): Promise<unknown> {
+  /**
+   * POSTs JSON to `/{version}/{path}`; throws GraphApiError once retries are spent or the error
+   * is final. `unmetered` calls (WhatsApp read receipts, which Meta does not count as messages)
+   * skip the rate limit.
+   */
+  async post(path: string, body: unknown, options: { unmetered?: boolean } = {}): Promise<unknown> {
     const url = new URL(`${this.options.baseUrl.replace(/\/+$/, '')}/${this.options.version}/${path.replace(/^\/+/, '')}`);
     url.searchParams.set('access_token', this.options.accessToken);
     url.searchParams.set('appsecret_proof', this.proof);
     const attempts = this.options.maxAttempts ?? 4;
     for (let attempt = 1; ; attempt += 1) {
-      await this.limiter.take();
+      if (!options.unmetered) await this.limiter.take();
       let error: GraphApiError;
       try {
         const res = await postJson(url, body, 15_000);

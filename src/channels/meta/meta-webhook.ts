@@ -21,10 +21,18 @@ export function webhookEntries(body: unknown, object: string): unknown[] {
   return entry;
 }
 
+/** A part of a webhook body left unhandled on purpose, with why: logged, never answered. */
+export interface WebhookDrop {
+  reason: string;
+  event?: string;
+  sender?: string;
+}
+
 /** What a channel's parser makes of a webhook body; `record` keeps anything else the body says (delivery statuses). */
 export interface ParsedWebhook {
   events: ChannelEvent[];
   ignored: number;
+  dropped?: WebhookDrop[];
   record?: () => Promise<void>;
 }
 
@@ -70,10 +78,11 @@ export function metaWebhook(options: {
       res.status(400).json({ error: 'bad_webhook', message: err.message });
       return;
     }
+    for (const drop of parsed.dropped ?? []) options.log.warn({ channel: options.channel, ...drop }, 'webhook: part of the body dropped');
     await parsed.record?.();
     const { recorded, duplicates } = await options.inbox.record(options.channel, parsed.events);
     if (duplicates > 0) options.log.info({ channel: options.channel, duplicates }, 'redelivered events dropped');
-    res.status(200).json({ received: recorded, duplicates, ignored: parsed.ignored });
+    res.status(200).json({ received: recorded, duplicates, ignored: parsed.ignored + (parsed.dropped?.length ?? 0) });
   });
   return router;
 }

@@ -1,14 +1,17 @@
 import type { Activity, TurnContext } from 'botbuilder';
 import type { Connection } from 'mongoose';
+import { customerModel } from '../../db/models/customer';
 import { messageModel } from '../../db/models/message';
 import { customerFieldsOf } from '../../history/customers';
 import type { Logger } from '../../logger';
 import type { Attempt, ChannelEvent } from '../inbox';
 import type { GraphClient } from '../meta/graph-api';
-import { OutboxAdapter, type Delivered, type Resume } from '../outbox-adapter';
+import { laterThan, OutboxAdapter, type Delivered, type Resume } from '../outbox-adapter';
 import { RateLimiter } from '../rate-limiter';
 import { toCloudMessages } from './cloud-messages';
-import type { WhatsAppStatus } from './whatsapp-events';
+import type { ParsedWhatsAppWebhook, WhatsAppStatus } from './whatsapp-events';
+import { WhatsAppCustomers } from './whatsapp-customers';
+import { isBsuid, isWhatsAppPhone } from './whatsapp-identity';
 
 /** The channel id of WhatsApp Cloud API activities and customers. */
 export const WHATSAPP_CHANNEL = 'whatsapp';
@@ -27,6 +30,7 @@ const UNREACHABLE = new Set([131026, 131047, 131051, 131052]);
  */
 export class WhatsAppCloudAdapter extends OutboxAdapter {
   private readonly perRecipient = new Map<string, RateLimiter>();
+  private readonly customers: WhatsAppCustomers;
 
   constructor(
     private readonly graph: GraphClient,
@@ -37,41 +41,87 @@ export class WhatsAppCloudAdapter extends OutboxAdapter {
     logic: (context: TurnContext) => Promise<boolean>,
   ) {
     super(WHATSAPP_CHANNEL, connection, log, logic);
+    this.customers = new WhatsAppCustomers(connection, log);
   }
 
-  /** Marks the message read (the customer sees blue ticks) on its first try, then runs it through the bot. */
+  /**
+   * Finds the customer whoever Meta says they are (phone and/or BSUID), applies what changes
+   * their identity, marks a message read on its first try (blue ticks), then runs it through the bot.
+   */
   override async processEvent(event: ChannelEvent, attempt?: Attempt): Promise<boolean> {
+    if (event.identity) {
+      // Only a message, or the cooperative's own reply from the Business app, makes a customer.
+      const who = await this.customers.resolve(event.identity, { create: !event.kind || event.kind === 'echo' });
+      if (!who) {
+        this.log.warn({ channel: WHATSAPP_CHANNEL, event: event.id, kind: event.kind }, 'notice for a customer this server does not know: dropped');
+        return true;
+      }
+      event = { ...event, sender: who.conversation };
+      if (event.kind === 'number-change') {
+        const next = event.content as { newPhone?: string; newBsuid?: string };
+        await this.customers.move(who.customer, { phone: next.newPhone, bsuid: next.newBsuid });
+        this.log.info({ channel: WHATSAPP_CHANNEL, customer: String(who.customer) }, 'a customer changed their WhatsApp number or user id: they are known by the new one');
+        return true;
+      }
+      if (event.kind === 'identity-change') {
+        await customerModel(this.connection).updateOne({ _id: who.customer }, { $set: { 'whatsapp.identityChangedAt': new Date(event.timestamp) } });
+        this.log.info({ channel: WHATSAPP_CHANNEL, customer: String(who.customer) }, 'a customer reinstalled WhatsApp or changed phone (identity changed)');
+        return true;
+      }
+    }
     // A later try is Meta being down: the receipt would spend its own retries before the reply.
-    if ((attempt?.number ?? 1) === 1) {
+    if (!event.kind && (attempt?.number ?? 1) === 1) {
       await this.graph
-        .post(`${this.phoneNumberId}/messages`, { messaging_product: 'whatsapp', status: 'read', message_id: event.id })
+        .post(`${this.phoneNumberId}/messages`, { messaging_product: 'whatsapp', status: 'read', message_id: event.id }, { unmetered: true })
         .catch((err: Error) => this.log.warn({ channel: WHATSAPP_CHANNEL, err: err.message }, 'could not mark a WhatsApp message read'));
     }
     return super.processEvent(event, attempt);
   }
 
-  /** Keeps delivery reports on the sent messages, and unreachable customers on their record. */
+  /** Keeps delivery reports on the sent messages, and unreachable customers (by phone or BSUID) on their record. */
   async recordStatuses(statuses: WhatsAppStatus[]): Promise<void> {
     const Message = messageModel(this.connection);
     for (const s of statuses) {
-      await Message.updateMany({ channel: WHATSAPP_CHANNEL, externalId: s.id }, { $set: { delivery: { status: s.status, at: s.at, ...(s.error ? { error: `${s.error.code} ${s.error.title}` } : {}) } } });
-      if (s.status === 'failed' && s.error && UNREACHABLE.has(s.error.code)) await this.recordError(s.recipient, s.error.code, s.error.title);
+      // Meta may report out of order: a late "delivered" does not undo "read".
+      await Message.updateMany(
+        { channel: WHATSAPP_CHANNEL, externalId: s.id, 'delivery.status': { $nin: laterThan(s.status) } },
+        { $set: { delivery: { status: s.status, at: s.at, ...(s.error ? { error: `${s.error.code} ${s.error.title}` } : {}) } } },
+      );
+      const recipient = s.recipient ?? s.recipientUserId;
+      if (s.status === 'failed' && s.error && UNREACHABLE.has(s.error.code) && recipient) await this.recordError(recipient, s.error.code, s.error.title);
+    }
+  }
+
+  /** Keeps a customer's marketing choice (user_preferences) on their record; unknown customers are logged. */
+  async recordPreferences(preferences: ParsedWhatsAppWebhook['preferences']): Promise<void> {
+    for (const p of preferences) {
+      const who = await this.customers.resolve(p.identity, { create: false });
+      if (!who) {
+        this.log.warn({ channel: WHATSAPP_CHANNEL, category: p.category }, 'marketing preference of a customer this server does not know: dropped');
+        continue;
+      }
+      await customerModel(this.connection).updateOne({ _id: who.customer }, { $set: { marketing: { value: p.value, category: p.category, at: p.at } } });
     }
   }
 
   protected async deliver(recipient: string, activities: Partial<Activity>[], proactive: boolean, inWindow: boolean, resume: Resume): Promise<Delivered[]> {
     const ids = activities.flatMap((a) => OutboxAdapter.messageIdOf(a));
+    const customer = await customerFieldsOf(this.connection, WHATSAPP_CHANNEL, recipient, ['language', 'whatsapp']);
+    const address = addressOf(recipient, customer?.whatsapp ?? undefined);
+    if (!address) {
+      await this.recordError(recipient, 131062, 'no phone and no business-scoped user id known for this customer');
+      return [];
+    }
     if (proactive && !inWindow) {
       if (!this.template) {
         await this.recordError(recipient, 131047, 'outside the 24-hour window: only an approved template may be sent; set WHATSAPP_TEMPLATE');
         return [];
       }
-      const res = await this.post(recipient, { type: 'template', template: { name: this.template.name, language: { code: this.template.language } } });
+      const res = await this.post(address, { type: 'template', template: { name: this.template.name, language: { code: this.template.language } } });
       return [{ externalId: res, messageIds: ids }];
     }
-    const customer = await customerFieldsOf(this.connection, WHATSAPP_CHANNEL, recipient, ['language']);
     const messages = toCloudMessages(activities, LIST_BUTTON[customer?.language ?? 'fr'] ?? LIST_BUTTON.fr!);
-    return this.sendEach(messages, resume, async (m, last) => ({ externalId: await this.post(recipient, m.body), messageIds: last ? ids : [], ...(m.numbered ? { numbered: m.numbered } : {}) }));
+    return this.sendEach(messages, resume, async (m, last) => ({ externalId: await this.post(address, m.body), messageIds: last ? ids : [], ...(m.numbered ? { numbered: m.numbered } : {}) }));
   }
 
   /** Waits for the recipient's turn under Meta's pair rate limit; idle recipients are forgotten. */
@@ -87,9 +137,26 @@ export class WhatsAppCloudAdapter extends OutboxAdapter {
     await limiter.take();
   }
 
-  private async post(to: string, body: Record<string, unknown>): Promise<string | undefined> {
-    await this.pace(to);
-    const res = (await this.graph.post(`${this.phoneNumberId}/messages`, { messaging_product: 'whatsapp', recipient_type: 'individual', to, ...body })) as { messages?: { id?: string }[] };
+  private async post(address: WhatsAppAddress, body: Record<string, unknown>): Promise<string | undefined> {
+    await this.pace(address.to ?? address.recipient!);
+    // A customer known only by their BSUID is addressed with "recipient" (Meta: "to" wins when both are given).
+    const who = address.to ? { to: address.to } : { recipient: address.recipient };
+    const res = (await this.graph.post(`${this.phoneNumberId}/messages`, { messaging_product: 'whatsapp', recipient_type: 'individual', ...who, ...body })) as { messages?: { id?: string }[] };
     return res.messages?.[0]?.id;
   }
+}
+
+/** Where a WhatsApp message goes: a phone (`to`) or a business-scoped user id (`recipient`). */
+interface WhatsAppAddress {
+  to?: string;
+  recipient?: string;
+}
+
+/** The phone when one is known, else the BSUID; a customer stored before identities were kept is addressed by their id, a phone. */
+function addressOf(recipient: string, whatsapp: { phone?: string | null; bsuid?: string | null } | undefined): WhatsAppAddress | undefined {
+  const digits = recipient.replace(/^\+/, '').replace(/[\s-]/g, '');
+  const phone = whatsapp?.phone ?? (isWhatsAppPhone(digits) ? digits : undefined);
+  if (phone) return { to: phone };
+  const bsuid = whatsapp?.bsuid ?? (isBsuid(recipient) ? recipient : undefined);
+  return bsuid ? { recipient: bsuid } : undefined;
 }

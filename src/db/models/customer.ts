@@ -29,6 +29,17 @@ const customerSchema = new Schema(
     offeredChoices: { type: [{ _id: false, title: String, payload: String }], default: undefined },
     // The last error a channel gave for this customer that sending again cannot fix.
     channelError: { type: { _id: false, code: Number, message: String, at: Date }, default: undefined },
+    // How WhatsApp names them: phone and/or business-scoped user id (both when both came), username and
+    // profile name; replies go to the phone when known, else to the BSUID.
+    whatsapp: {
+      type: { _id: false, phone: String, bsuid: String, parentBsuid: String, username: String, profileName: String, formerPhones: [String], identityChangedAt: Date },
+      default: undefined,
+    },
+    // Where they came from: the first referral (m.me link, ad, click-to-WhatsApp ad) and the latest.
+    origin: { type: Schema.Types.Mixed, default: undefined },
+    lastReferral: { type: Schema.Types.Mixed, default: undefined },
+    // Their choice about marketing messages, as WhatsApp reported it (user_preferences).
+    marketing: { type: { _id: false, value: String, category: String, at: Date }, default: undefined },
     firstSeenAt: { type: Date, required: true },
     lastSeenAt: { type: Date, required: true },
   },

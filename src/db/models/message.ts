@@ -17,6 +17,16 @@ const messageSchema = new Schema(
     // For channels that report delivery: the platform's id of the sent message, and its fate.
     externalId: { type: String, default: null },
     delivery: { type: { _id: false, status: String, at: Date, error: String }, default: undefined },
+    // What an inbound message carried besides its text (a cart, a voice note, contacts, a Flow's
+    // answers, a referral, the message it replies to), as the channel sent it.
+    content: { type: Schema.Types.Mixed, default: undefined },
+    // The customer's reaction to this message (one a person on Meta's channels), and what it replaced.
+    reaction: { type: { _id: false, emoji: String, at: Date }, default: undefined },
+    // Earlier wordings of a message the customer edited, oldest first (the first is what they wrote).
+    edits: { type: [{ _id: false, text: String, at: Date }], default: undefined },
+    deletedAt: { type: Date, default: undefined },
+    // Sent by a person of the cooperative from the WhatsApp Business app (coexistence), not by the bot.
+    staff: { type: Boolean, default: undefined },
     flow: { type: String, default: null },
     step: { type: String, default: null },
     at: { type: Date, required: true },

@@ -28,8 +28,8 @@ describe('Meta signatures', () => {
 describe('parseMessengerWebhook', () => {
   const wrap = (...messaging: unknown[]) => ({ object: 'page', entry: [{ id: 'P', time: 1, messaging }] });
 
-  it('reads texts, quick replies, postbacks and attachments, and ignores echoes, deliveries and reads', () => {
-    const { events, ignored } = parseMessengerWebhook(
+  it('reads texts, quick replies, postbacks and attachments, drops echoes, and gives deliveries and reads as statuses', () => {
+    const { events, statuses, dropped } = parseMessengerWebhook(
       wrap(
         { sender: { id: 'u1' }, timestamp: 1, message: { mid: 'm1', text: 'salam' } },
         { sender: { id: 'u1' }, timestamp: 2, message: { mid: 'm2', text: 'Commander', quick_reply: { payload: 'ORDER' } } },
@@ -46,7 +46,11 @@ describe('parseMessengerWebhook', () => {
       { id: 'm3', sender: 'u1', text: 'Menu', payload: 'MENU', timestamp: 3 },
       { id: 'm4', sender: 'u1', text: '', attachments: [{ type: 'image', url: 'https://x/y.jpg' }], timestamp: 4 },
     ]);
-    expect(ignored).toBe(3);
+    expect(statuses).toEqual([
+      { sender: 'u1', status: 'delivered', mids: ['m1'], watermark: 0 },
+      { sender: 'u1', status: 'read', mids: [], watermark: 1 },
+    ]);
+    expect(dropped).toEqual([{ reason: "an echo of the Page's own message", event: 'm5' }]);
   });
 
   it('cleans Unicode oddities out of the text', () => {
@@ -63,9 +67,10 @@ describe('parseMessengerWebhook', () => {
   });
 
   it('skips entries and items it cannot read without failing the rest', () => {
-    const { events, ignored } = parseMessengerWebhook({ object: 'page', entry: [{ id: 'P' }, { messaging: [{ message: { mid: 'x', text: 'no sender' } }, { sender: { id: 'u' }, message: { mid: 'ok', text: 'hi' } }] }] });
+    const { events, ignored, dropped } = parseMessengerWebhook({ object: 'page', entry: [{ id: 'P' }, { messaging: [{ message: { mid: 'x', text: 'no sender' } }, { sender: { id: 'u' }, message: { mid: 'ok', text: 'hi' } }] }] });
     expect(events.map((e) => e.id)).toEqual(['ok']);
-    expect(ignored).toBe(2);
+    expect(ignored).toBe(1);
+    expect(dropped).toEqual([{ reason: 'an event without a sender' }]);
   });
 });
 

@@ -3,12 +3,12 @@ import { parseWhatsAppWebhook } from '../../../src/channels/whatsapp/whatsapp-ev
 import { customerModel } from '../../../src/db/models/customer';
 import { messageModel } from '../../../src/db/models/message';
 import type { RunningServer } from '../../../src/server';
-import { FakeGraphApi, signedWebhook, whatsappMessage, whatsappStatus } from '../../support/fake-graph-api';
+import { FakeGraphApi, signedWebhook, TEST_PHONE_NUMBER_ID, whatsappMessage, whatsappStatus } from '../../support/fake-graph-api';
 import { startTestServer, stopAndDrop } from '../../support/server';
 
 const SECRET = 'whatsapp-app-secret-for-tests';
 const TOKEN = 'whatsapp-token-for-tests';
-const PHONE_ID = '109876543210';
+const PHONE_ID = TEST_PHONE_NUMBER_ID;
 
 describe('WhatsApp Cloud API messages', () => {
   const text = (t: string, quick_replies?: { title: string; payload: string }[]) => ({ type: 'message', text: t, ...(quick_replies ? { channelData: { quick_replies } } : {}) });

@@ -1,0 +1,156 @@
+import { Types, type Connection } from 'mongoose';
+import { customerModel } from '../../db/models/customer';
+import { isDuplicateKey } from '../../db/duplicate-key';
+import { insertPlain } from '../../db/plain-insert';
+import { customerIdOf, forgetIdentitiesOf, linkIdentity, onIdentitiesForgotten, unlinkIdentity } from '../../history/customers';
+import type { Logger } from '../../logger';
+import type { WhatsAppIdentity } from './whatsapp-identity';
+
+const CHANNEL = 'whatsapp';
+// Identities whose customer this process has linked, to skip the lookups on every message.
+const MAX_REMEMBERED = 50_000;
+
+/** What resolving reads of a customer. */
+interface Found {
+  _id: Types.ObjectId;
+  externalId: string;
+  whatsapp?: { phone?: string | null; bsuid?: string | null; parentBsuid?: string | null; username?: string | null; profileName?: string | null; formerPhones?: string[] } | null;
+}
+
+/** A WhatsApp customer as a turn knows them: their document's id and the id their conversation is kept under. */
+export interface WhatsAppCustomer {
+  customer: Types.ObjectId;
+  /** The customer's `externalId`: the first id Meta gave them, the conversation's key for good. */
+  conversation: string;
+}
+
+/**
+ * One customer whatever WhatsApp calls them: a phone, a business-scoped user id (BSUID), or
+ * both. Each id seen is linked to the customer in customer_ids, so a customer first seen by
+ * phone and later by BSUID (or the reverse) keeps one history, cart and dialog; their
+ * conversation stays under the id they were first seen with. The BSUID decides when the two
+ * disagree: a phone that comes with another person's BSUID has changed hands.
+ */
+export class WhatsAppCustomers {
+  private readonly remembered = new Map<string, WhatsAppCustomer & { seen: string }>();
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly log: Logger,
+  ) {
+    onIdentitiesForgotten(connection, (customer) => this.forgetRemembered(customer));
+  }
+
+  /** The customer behind an identity, created when `create` and none is known; their ids and profile are kept up to date. */
+  async resolve(identity: WhatsAppIdentity, options: { create: boolean }): Promise<WhatsAppCustomer | undefined> {
+    const key = `${identity.phone ?? ''}|${identity.bsuid ?? ''}`;
+    const seen = `${identity.username ?? ''}|${identity.name ?? ''}|${identity.parentBsuid ?? ''}`;
+    const known = this.remembered.get(key);
+    if (known && known.seen === seen) return known;
+    const byBsuid = identity.bsuid ? await customerIdOf(this.connection, CHANNEL, identity.bsuid) : null;
+    const byPhone = identity.phone ? await customerIdOf(this.connection, CHANNEL, identity.phone) : null;
+    const Customer = customerModel(this.connection);
+    let id = byBsuid ?? byPhone;
+    let doc: Found | null = id ? await Customer.findById(id, { externalId: 1, whatsapp: 1 }).lean<Found>() : null;
+    // The phone's customer has a BSUID of their own: this is another person who has that number now.
+    if (!byBsuid && doc && identity.bsuid && doc.whatsapp?.bsuid && doc.whatsapp.bsuid !== identity.bsuid) {
+      this.log.warn({ channel: CHANNEL, customer: String(doc._id) }, 'a phone came with another user id: it has changed hands; a new customer is made for its new owner');
+      doc = null;
+      id = null;
+    }
+    if (!doc) {
+      if (!options.create) return undefined;
+      doc = await this.create(identity);
+      id = doc._id;
+    }
+    const customer = id!;
+    // The BSUID's customer takes the phone from whoever had it (their number now).
+    if (identity.bsuid) await linkIdentity(this.connection, CHANNEL, identity.bsuid, customer);
+    if (identity.phone && !(byPhone?.equals(customer) ?? false)) {
+      if (byPhone) {
+        this.log.warn({ channel: CHANNEL, customer: String(customer), from: String(byPhone) }, 'a phone moves to the customer whose user id came with it');
+        await Customer.updateOne({ _id: byPhone, 'whatsapp.phone': identity.phone }, { $unset: { 'whatsapp.phone': 1 } });
+        this.forgetCustomer(byPhone);
+      }
+      await linkIdentity(this.connection, CHANNEL, identity.phone, customer, { replace: true });
+    }
+    const w = doc.whatsapp ?? {};
+    const fields: Record<string, string> = {};
+    if (identity.phone && w.phone !== identity.phone) fields['whatsapp.phone'] = identity.phone;
+    if (identity.bsuid && w.bsuid !== identity.bsuid) fields['whatsapp.bsuid'] = identity.bsuid;
+    if (identity.parentBsuid && w.parentBsuid !== identity.parentBsuid) fields['whatsapp.parentBsuid'] = identity.parentBsuid;
+    if (identity.username && w.username !== identity.username) fields['whatsapp.username'] = identity.username;
+    if (identity.name && w.profileName !== identity.name) fields['whatsapp.profileName'] = identity.name;
+    if (Object.keys(fields).length > 0) await Customer.updateOne({ _id: customer }, { $set: fields });
+    const found = { customer, conversation: doc.externalId, seen };
+    if (this.remembered.size >= MAX_REMEMBERED) this.remembered.delete(this.remembered.keys().next().value!);
+    this.remembered.set(key, found);
+    return found;
+  }
+
+  /**
+   * Moves a customer to their new phone and/or BSUID (`user_changed_number`,
+   * `user_changed_user_id`): the old phone is no longer theirs. Their conversation keeps its key.
+   */
+  async move(customer: Types.ObjectId, next: { phone?: string; bsuid?: string }): Promise<void> {
+    const Customer = customerModel(this.connection);
+    const doc = await Customer.findById(customer, { whatsapp: 1, externalId: 1 }).lean();
+    if (!doc) return;
+    const old = doc.whatsapp?.phone ?? (/^\d+$/.test(doc.externalId) ? doc.externalId : undefined);
+    const set: Record<string, unknown> = {};
+    if (next.phone && next.phone !== old) {
+      await linkIdentity(this.connection, CHANNEL, next.phone, customer, { replace: true });
+      if (old) {
+        await unlinkIdentity(this.connection, CHANNEL, old);
+        set['whatsapp.formerPhones'] = [...(doc.whatsapp?.formerPhones ?? []).filter((p) => p !== old), old].slice(-5);
+      }
+      set['whatsapp.phone'] = next.phone;
+    }
+    if (next.bsuid && next.bsuid !== doc.whatsapp?.bsuid) {
+      await linkIdentity(this.connection, CHANNEL, next.bsuid, customer, { replace: true });
+      if (doc.whatsapp?.bsuid) await unlinkIdentity(this.connection, CHANNEL, doc.whatsapp.bsuid);
+      set['whatsapp.bsuid'] = next.bsuid;
+    }
+    if (Object.keys(set).length > 0) await Customer.updateOne({ _id: customer }, { $set: set });
+    this.forgetCustomer(customer);
+  }
+
+  /** Forgets what this process remembers of a customer (moved or erased). */
+  forgetCustomer(customer: Types.ObjectId): void {
+    forgetIdentitiesOf(this.connection, customer);
+  }
+
+  private forgetRemembered(customer: Types.ObjectId): void {
+    for (const [key, known] of this.remembered) if (known.customer.equals(customer)) this.remembered.delete(key);
+  }
+
+  /** A new customer, kept under their phone, else their BSUID; an id another customer's conversation already has (a number they left) gets a suffix. */
+  private async create(identity: WhatsAppIdentity): Promise<Found> {
+    const now = new Date();
+    const whatsapp = {
+      ...(identity.phone ? { phone: identity.phone } : {}),
+      ...(identity.bsuid ? { bsuid: identity.bsuid } : {}),
+      ...(identity.parentBsuid ? { parentBsuid: identity.parentBsuid } : {}),
+      ...(identity.username ? { username: identity.username } : {}),
+      ...(identity.name ? { profileName: identity.name } : {}),
+    };
+    const first = (identity.phone ?? identity.bsuid)!;
+    for (const externalId of [first, ...(identity.bsuid && identity.phone ? [identity.bsuid] : []), `${first}~${new Types.ObjectId().toHexString()}`]) {
+      try {
+        const [doc] = await insertPlain(customerModel(this.connection), [{ channel: CHANNEL, externalId, tags: [], firstSeenAt: now, lastSeenAt: now, whatsapp }]);
+        await linkIdentity(this.connection, CHANNEL, externalId, doc!._id, { replace: true });
+        return { _id: doc!._id, externalId, whatsapp };
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        // Someone has that id already: a first message that raced this one, or a customer stored
+        // before identities were linked (theirs), or one who left that number (not theirs).
+        const doc = await customerModel(this.connection).findOne({ channel: CHANNEL, externalId }, { externalId: 1, whatsapp: 1 }).lean<Found>();
+        if (doc && (!doc.whatsapp || doc.whatsapp.phone === externalId || doc.whatsapp.bsuid === externalId)) {
+          await linkIdentity(this.connection, CHANNEL, externalId, doc._id);
+          return doc;
+        }
+      }
+    }
+    throw new Error(`WhatsApp customer ${first} could not be stored`);
+  }
+}
