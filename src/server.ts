@@ -140,7 +140,8 @@ export async function startServer(
         // In line with the customer's own messages (here, and under their lease for other
         // processes), so the dialog state is not written twice at once.
         await live!.handleTurn.queue.run(`${customer.channel}:${customer.externalId}`, () =>
-          inbox.whileHolding(customer.channel, customer.externalId, () =>
+          // Under the lease of the inbox's queue of this customer (WhatsApp orders events by BSUID, else phone).
+          inbox.whileHolding(customer.channel, customer.channel === WHATSAPP_CHANNEL ? (customer.whatsapp?.bsuid ?? customer.whatsapp?.phone ?? customer.externalId) : customer.externalId, () =>
             live!.flows.beginProactively(channel, customer, 'satisfaction', { occasion: request.occasion, order: request.order, request: request._id }),
           ),
         );

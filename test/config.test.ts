@@ -36,6 +36,16 @@ describe('loadConfig', () => {
     expect(found).toContain('DEFAULT_LANGUAGE must be one of fr, ar, ary, en, got "de"');
   });
 
+  it("takes the WhatsApp number's throughput tier and the Messenger Page, refusing what Meta would not", () => {
+    const wa = { WHATSAPP_TOKEN: 't', WHATSAPP_PHONE_NUMBER_ID: '123', WHATSAPP_APP_SECRET: 's', WHATSAPP_VERIFY_TOKEN: 'v' };
+    expect(loadConfig(wa).whatsapp?.messagesPerSecond).toBe(80);
+    expect(loadConfig({ ...wa, WHATSAPP_MESSAGES_PER_SECOND: '1000' }).whatsapp?.messagesPerSecond).toBe(1000);
+    expect(problems({ ...wa, WHATSAPP_MESSAGES_PER_SECOND: '5000' })).toEqual(['WHATSAPP_MESSAGES_PER_SECOND must be a whole number of messages a second from 1 to 1000 (Meta: 80 by default, up to 1,000), got "5000"']);
+    const fb = { MESSENGER_PAGE_TOKEN: 't', MESSENGER_APP_SECRET: 's', MESSENGER_VERIFY_TOKEN: 'v' };
+    expect(loadConfig({ ...fb, MESSENGER_PAGE_ID: '1029384756' }).messenger?.pageId).toBe('1029384756');
+    expect(problems({ ...fb, MESSENGER_PAGE_ID: 'my-page' })).toHaveLength(1);
+  });
+
   it('hides the password of a bad MongoDB address', () => {
     expect(problems({ MONGODB_URI: 'mongo://admin:s3cret@db/x' })).toEqual(['MONGODB_URI must start with mongodb:// or mongodb+srv://, got "mongo://admin:***@db/x"']);
   });

@@ -155,8 +155,14 @@ export function consoleRoutes(options: {
     const bubbles = [...messages]
       .reverse()
       .map((m) => {
-        const who = m.direction === 'in' ? 'in' : m.flow === 'staff' ? 'staff' : 'out';
-        return `<div class="msg ${who}"><small class="muted">${t(req, who === 'in' ? 'customer' : who === 'staff' ? 'staff' : 'bot')} · ${h(m.channel)} · ${when(m.at)}</small><br><span dir="auto">${h(m.text)}</span></div>`;
+        const who = m.direction === 'in' ? 'in' : m.flow === 'staff' || m.staff ? 'staff' : 'out';
+        // What became of it after: the customer's reaction, their edits (the first wording shown), a deletion.
+        const after = [
+          m.reaction?.emoji ? `<span class="reaction" title="${t(req, 'reaction')}">${h(m.reaction.emoji)}</span>` : '',
+          m.edits?.length ? `<small class="muted">${t(req, 'edited')} « <span dir="auto">${h(m.edits[0]!.text ?? '')}</span> »</small>` : '',
+          m.deletedAt ? `<small class="muted">${t(req, 'deleted')} ${when(m.deletedAt)}</small>` : '',
+        ].filter(Boolean);
+        return `<div class="msg ${who}${m.deletedAt ? ' deleted' : ''}"><small class="muted">${t(req, who === 'in' ? 'customer' : who === 'staff' ? 'staff' : 'bot')} · ${h(m.channel)} · ${when(m.at)}</small><br><span dir="auto">${h(m.text)}</span>${after.length ? `<br>${after.join(' ')}` : ''}</div>`;
       })
       .join('');
     send(
@@ -165,6 +171,8 @@ export function consoleRoutes(options: {
       customer.name ?? customer.externalId,
       notice +
         `<div class="card"><div>${t(req, 'channel')}: ${h(customer.channel)} · ${t(req, 'phone')}: <span dir="ltr">${h(customer.phone ?? '—')}</span></div>` +
+        whatsappIds((key) => t(req, key), customer.whatsapp) +
+        referralLine((key) => t(req, key), customer.origin as Referral | undefined, customer.lastReferral as Referral | undefined) +
         (waiting ? `<p class="waiting">${t(req, 'waiting')} ${t(req, 'since')} ${when(customer.handoff!.since)} (${h(textOf(req).word(customer.handoff!.reason ?? ''))})</p>` : '') +
         (sameOnOther.length ? `<p>${t(req, 'otherChannels')}: ${sameOnOther.map((c) => `<a href="/admin/customers/${c._id}?lang=${lang}">${h(c.channel)}</a>`).join(', ')}</p>` : '') +
         `<a href="/api/customers/${id}/export">${t(req, 'exportData')}</a></div>` +
@@ -235,4 +243,35 @@ export function consoleRoutes(options: {
   });
 
   return router;
+}
+
+/** A referral as the channels keep it on the customer (src/channels/notices.ts). */
+interface Referral {
+  source?: string;
+  ref?: string;
+  adId?: string;
+  sourceUrl?: string;
+  headline?: string;
+  channel?: string;
+  at?: Date;
+}
+
+/** How WhatsApp names the customer: phone, BSUID, username, profile name (those known). */
+function whatsappIds(t: (key: string) => string, w: { phone?: string | null; bsuid?: string | null; username?: string | null; profileName?: string | null } | null | undefined): string {
+  if (!w) return '';
+  const parts = [
+    w.phone ? `<span dir="ltr">+${h(w.phone)}</span>` : '',
+    w.bsuid ? `${t('userId')} <code>${h(w.bsuid)}</code>` : '',
+    w.username ? `${t('username')} <b dir="ltr">@${h(w.username)}</b>` : '',
+    w.profileName ? `${t('profileName')} « <span dir="auto">${h(w.profileName)}</span> »` : '',
+  ].filter(Boolean);
+  return parts.length ? `<div>${t('whatsappIds')}: ${parts.join(' · ')}</div>` : '';
+}
+
+/** Where the customer came from (their first referral) and, when another, the latest. */
+function referralLine(t: (key: string) => string, origin: Referral | undefined, last: Referral | undefined): string {
+  if (!origin) return '';
+  const describe = (r: Referral) => [r.source, r.ref, r.adId ? `ad ${r.adId}` : '', r.headline ? `« ${r.headline} »` : '', r.sourceUrl].filter(Boolean).map((x) => h(String(x))).join(' · ');
+  const again = last && describe(last) !== describe(origin) ? ` (${t('lastCameFrom')}: ${describe(last)})` : '';
+  return `<div>${t('cameFrom')}: ${describe(origin)}${again}</div>`;
 }

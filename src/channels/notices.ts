@@ -30,7 +30,7 @@ export async function applyNotice(
   const Message = messageModel(connection);
   const log = options.log;
   const about = async () => {
-    const target = event.about ? await Message.findOne({ channel, externalId: event.about, customer }, { _id: 1, text: 1, direction: 1, flow: 1, step: 1, at: 1 }).lean() : null;
+    const target = event.about ? await Message.findOne({ channel, externalId: event.about, customer }, { _id: 1, text: 1, direction: 1, flow: 1, step: 1, at: 1, edits: 1 }).lean() : null;
     if (!target) log.warn({ channel, event: event.id, kind: event.kind, about: event.about }, 'notice about a message this server does not know: dropped');
     return target;
   };
@@ -49,8 +49,12 @@ export async function applyNotice(
     }
     case 'edit': {
       const target = await about();
-      // Applied once: a replay finds the text already changed.
-      if (target && target.text !== event.text) await Message.updateOne({ _id: target._id }, { $set: { text: event.text }, $push: { edits: { text: target.text, at: new Date(event.timestamp) } } });
+      // Applied once: each kept wording names the edit that replaced it, and a replay (after a
+      // crash, several in a row) finds its own name there.
+      // (Read here, not in the update's filter: FerretDB 1.24 matches $ne on an array's field as MongoDB does not.)
+      if (target && target.text !== event.text && !target.edits?.some((e) => e.event === event.id)) {
+        await Message.updateOne({ _id: target._id }, { $set: { text: event.text }, $push: { edits: { text: target.text, at: new Date(event.timestamp), event: event.id } } });
+      }
       return { done: true };
     }
     case 'delete': {
@@ -61,7 +65,7 @@ export async function applyNotice(
     case 'echo': {
       const at = new Date(event.timestamp);
       const eventKey = `${channel}:${event.id}`;
-      await insertOnce(insertPlain(Message, [{ _id: derivedObjectId(eventKey, options.receivedAt), customer, channel, direction: 'out', text: event.text, externalId: event.id, staff: true, delivery: { status: 'sent', at }, at }]));
+      await insertOnce(insertPlain(Message, [{ _id: derivedObjectId(eventKey, options.receivedAt), customer, channel, direction: 'out', text: event.text, externalId: event.id, staff: true, flow: 'staff', delivery: { status: 'sent', at }, at }]));
       const until = new Date(Math.max(Date.now(), at.getTime()) + options.handoffMs);
       // A person answers from the Business app: the bot keeps quiet for this customer, as in a handoff.
       await customerModel(connection).updateOne({ _id: customer }, { $set: { handoff: { since: at, until, reason: 'business_app' }, fallbacks: 0 } });

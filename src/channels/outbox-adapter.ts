@@ -155,8 +155,8 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
       const outcome = await applyNotice(this.connection, this.channel, event, customer, { log: this.log, handoffMs: this.handoffMs, receivedAt: attempt.receivedAt ?? new Date() });
       if ('done' in outcome) return true;
       // A reaction that answers the question asked: the customer's message, as if they had typed it.
-      const { kind: _kind, about: _about, emoji: _emoji, ...message } = event;
-      return this.processEvent({ ...message, text: outcome.answer }, attempt);
+      const { kind: _kind, about: _about, emoji: _emoji, identity: _identity, ...message } = event;
+      return OutboxAdapter.prototype.processEvent.call(this, { ...message, text: outcome.answer }, attempt);
     }
     const eventKey = `${this.channel}:${event.id}`;
     const payload = event.payload ?? (await this.numberedChoice(event));

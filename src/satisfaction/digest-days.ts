@@ -1,5 +1,6 @@
 import type { Connection, Types } from 'mongoose';
 import { digestDayModel } from '../db/models/digest-day';
+import { messageModel } from '../db/models/message';
 import { orderModel } from '../db/models/order';
 import { ratingModel } from '../db/models/rating';
 import { ratingRequestModel } from '../db/models/rating-request';
@@ -24,9 +25,11 @@ export interface DayFigures {
   /** Orders placed that day and not cancelled, per customer, with the day of the customer's first order ever. */
   orders: { customer: string; spend: number; orders: number; firstDay: string }[];
   cancelled: number;
+  /** Customers' messages that came through a referral (an m.me link, an ad, a click-to-WhatsApp ad), by source and channel. Absent from days kept before it was counted. */
+  referrals?: { source: string; channel: string; count: number }[];
 }
 
-const empty = (): DayFigures => ({ ratings: [], low: [], requestsSent: 0, suggestions: [], unanswered: [], orders: [], cancelled: 0 });
+const empty = (): DayFigures => ({ ratings: [], low: [], requestsSent: 0, suggestions: [], unanswered: [], orders: [], cancelled: 0, referrals: [] });
 
 /**
  * The days' figures a digest reads. Closed days are summed once and kept; a day with
@@ -76,13 +79,22 @@ export class DigestDays {
     const dayOfAt = (at: Date) => dayOf(at, this.timeZone);
     const figuresOf = (at: Date) => (wanted.has(dayOfAt(at)) ? out.get(dayOfAt(at)) : undefined);
 
-    const [ratings, requests, suggestions, unanswered, orders] = await Promise.all([
+    const [ratings, requests, suggestions, unanswered, orders, referred] = await Promise.all([
       ratingModel(this.connection).find({ answeredAt: range }, { score: 1, channel: 1, products: 1, request: 1, comment: 1, customer: 1, order: 1, answeredAt: 1 }).lean(),
       ratingRequestModel(this.connection).find({ sentAt: range }, { sentAt: 1 }).lean(),
       suggestionModel(this.connection).find({ at: range }, { text: 1, product: 1, channel: 1, at: 1 }).lean(),
       unansweredModel(this.connection).find({ at: range }, { text: 1, at: 1 }).lean(),
       orderModel(this.connection).find({ createdAt: range }, { customer: 1, total: 1, status: 1, createdAt: 1 }).lean(),
+      messageModel(this.connection).find({ direction: 'in', at: range, 'content.referral': { $exists: true } }, { channel: 1, at: 1, 'content.referral.source': 1 }).lean<{ channel: string; at: Date; content?: { referral?: { source?: unknown } } }[]>(),
     ]);
+    for (const m of referred) {
+      const f = figuresOf(m.at);
+      if (!f) continue;
+      const source = String(m.content?.referral?.source ?? 'unknown');
+      const group = f.referrals!.find((r) => r.source === source && r.channel === m.channel);
+      if (group) group.count += 1;
+      else f.referrals!.push({ source, channel: m.channel, count: 1 });
+    }
 
     for (const r of ratings) {
       const f = figuresOf(r.answeredAt);

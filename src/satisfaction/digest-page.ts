@@ -68,7 +68,8 @@ function render(d) {
     '<h2>' + t.byChannel + '</h2>' + bars(d.byChannel.map((x) => [x.channel, x.average, x.average + '/5 (' + x.count + ')', x.average <= 2]), 5) +
     '<h2>' + t.low + '</h2>' + list(d.lowRatings, (r) => '<b>' + r.score + '/5</b> ' + esc(r.name || '') + ' <span class="muted">(' + esc(r.channel) + (r.order ? ', ' + esc(r.order) : '') + ')</span>' + (r.comment ? ' — « ' + esc(r.comment) + ' »' : '')) +
     '<h2>' + t.suggestions + '</h2>' + list(d.suggestions, (s) => esc(s.text) + (s.product ? ' <span class="muted">(' + esc(s.product) + ')</span>' : '')) +
-    '<h2>' + t.unanswered + '</h2>' + list(d.unanswered, (q) => esc(q.text) + ' <span class="muted">× ' + q.count + '</span>');
+    '<h2>' + t.unanswered + '</h2>' + list(d.unanswered, (q) => esc(q.text) + ' <span class="muted">× ' + q.count + '</span>') +
+    '<h2>' + t.referrals + '</h2>' + list(d.referrals || [], (r) => esc(r.source) + ' <span class="muted">(' + esc(r.channel) + ') × ' + r.count + '</span>');
 }
 async function load() {
   applyLang();
@@ -89,7 +90,7 @@ $('lang').onchange = () => { lang = $('lang').value; load(); };
 load();
 </script></body></html>`;
 
-const KEYS = ['title', 'from', 'to', 'show', 'token', 'csat', 'ratings', 'response', 'orders', 'revenue', 'repeat', 'top', 'topShare', 'vsPrev', 'dist', 'byProduct', 'byChannel', 'low', 'suggestions', 'unanswered', 'none', 'cancelled', 'error'];
+const KEYS = ['title', 'from', 'to', 'show', 'token', 'csat', 'ratings', 'response', 'orders', 'revenue', 'repeat', 'top', 'topShare', 'vsPrev', 'dist', 'byProduct', 'byChannel', 'low', 'suggestions', 'unanswered', 'none', 'cancelled', 'error', 'referrals'];
 
 /** GET /digest, mounted under the console's /admin (its data comes from GET /api/digest); its words come from the locales' `digest_page.*`. */
 export function digestPage(locales: () => Locales): Router {

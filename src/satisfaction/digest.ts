@@ -1,7 +1,7 @@
 import type { Connection } from 'mongoose';
 import type { Catalog } from '../catalog/catalog';
 import { customerModel } from '../db/models/customer';
-import type { DigestDays } from './digest-days';
+import type { DayFigures, DigestDays } from './digest-days';
 import { daysOf, previousPeriod, type Period } from './periods';
 
 /** A score summary: how many, and their average (null with none). */
@@ -30,6 +30,8 @@ export interface Digest {
   orders: { count: number; revenue: number; currency: string; cancelled: number };
   repeatCustomers: { customers: number; repeat: number; share: number | null };
   topCustomers: { count: number; revenue: number; share: number | null; customers: { customer: string; name: string | null; spend: number; orders: number }[] };
+  /** Where customers came from in the period: messages that came through an m.me link or an ad, by source and channel, most first. */
+  referrals: { source: string; channel: string; count: number }[];
 }
 
 const LIST_LIMIT = 20;
@@ -132,6 +134,19 @@ export async function computeDigest(connection: Connection, catalog: Catalog, da
       share: revenue > 0 ? round(topRevenue / revenue, 3) : null,
       customers: shownTop.map((b) => ({ customer: b.customer, name: names.get(b.customer) ?? null, spend: b.spend, orders: b.orders })),
     },
+    referrals: sumReferrals(within).sort(byCount((x) => `${x.source}:${x.channel}`)),
   };
+}
+
+/** The period's referrals, by source and channel, over its days. */
+function sumReferrals(days: DayFigures[]): { source: string; channel: string; count: number }[] {
+  const sums = new Map<string, { source: string; channel: string; count: number }>();
+  for (const r of days.flatMap((f) => f.referrals ?? [])) {
+    const key = `${r.source}\u0000${r.channel}`;
+    const sum = sums.get(key) ?? { source: r.source, channel: r.channel, count: 0 };
+    sum.count += r.count;
+    sums.set(key, sum);
+  }
+  return [...sums.values()];
 }
 

@@ -22,6 +22,8 @@ const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
 const obj = (v: unknown): Json | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined);
 const list = (v: unknown): Json[] => (Array.isArray(v) ? v.filter((x): x is Json => obj(x) !== undefined) : []);
 
+// Milliseconds past which a time is none (the year 9999): such a timestamp is taken as now.
+const MAX_TIME = 253_402_300_800_000;
 // The payload Pages commonly give their Get Started button: it greets, like the welcome flow's own.
 const GET_STARTED = /^_*get_started_*$/i;
 /** The payload that starts the welcome flow (flows/welcome.yml). */
@@ -59,7 +61,7 @@ function referralOf(r: Json | undefined): ChannelReferral | undefined {
 
 function messaging(item: Json, out: ParsedMessengerWebhook): void {
   const sender = str(obj(item.sender)?.id);
-  const timestamp = typeof item.timestamp === 'number' ? item.timestamp : Date.now();
+  const timestamp = typeof item.timestamp === 'number' && item.timestamp > 0 && item.timestamp < MAX_TIME ? item.timestamp : Date.now();
   const message = obj(item.message);
   if (message?.is_echo) {
     out.dropped.push({ reason: "an echo of the Page's own message", ...(str(message.mid) ? { event: str(message.mid) } : {}) });
@@ -73,7 +75,8 @@ function messaging(item: Json, out: ParsedMessengerWebhook): void {
   const read = obj(item.read);
   if (delivery || read) {
     const report = (delivery ?? read)!;
-    out.statuses.push({ sender, status: delivery ? 'delivered' : 'read', mids: Array.isArray(report.mids) ? report.mids.filter((m): m is string => typeof m === 'string') : [], watermark: Number(report.watermark) || 0 });
+    const watermark = Number(report.watermark);
+    out.statuses.push({ sender, status: delivery ? 'delivered' : 'read', mids: Array.isArray(report.mids) ? report.mids.filter((m): m is string => typeof m === 'string') : [], watermark: watermark > 0 && watermark < MAX_TIME ? watermark : 0 });
     return;
   }
   if (message && str(message.mid)) {

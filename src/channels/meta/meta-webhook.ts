@@ -79,7 +79,8 @@ export function metaWebhook(options: {
       return;
     }
     for (const drop of parsed.dropped ?? []) options.log.warn({ channel: options.channel, ...drop }, 'webhook: part of the body dropped');
-    await parsed.record?.();
+    // Statuses and preferences that cannot be kept are logged: the body's messages are recorded all the same.
+    await parsed.record?.().catch((err: Error) => options.log.error({ channel: options.channel, err: err.message }, 'webhook: statuses could not be kept'));
     const { recorded, duplicates } = await options.inbox.record(options.channel, parsed.events);
     if (duplicates > 0) options.log.info({ channel: options.channel, duplicates }, 'redelivered events dropped');
     res.status(200).json({ received: recorded, duplicates, ignored: parsed.ignored + (parsed.dropped?.length ?? 0) });

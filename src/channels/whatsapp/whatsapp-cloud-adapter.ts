@@ -31,6 +31,8 @@ const UNREACHABLE = new Set([131026, 131047, 131051, 131052]);
 export class WhatsAppCloudAdapter extends OutboxAdapter {
   private readonly perRecipient = new Map<string, RateLimiter>();
   private readonly customers: WhatsAppCustomers;
+  // Where each conversation's replies go, as its customer last wrote (phone or BSUID).
+  private readonly addresses = new Map<string, WhatsAppAddress>();
 
   constructor(
     private readonly graph: GraphClient,
@@ -49,14 +51,17 @@ export class WhatsAppCloudAdapter extends OutboxAdapter {
    * their identity, marks a message read on its first try (blue ticks), then runs it through the bot.
    */
   override async processEvent(event: ChannelEvent, attempt?: Attempt): Promise<boolean> {
-    if (event.identity) {
+    const identity = event.identity;
+    if (identity) {
       // Only a message, or the cooperative's own reply from the Business app, makes a customer.
-      const who = await this.customers.resolve(event.identity, { create: !event.kind || event.kind === 'echo' });
+      const who = await this.customers.resolve(identity, { create: !event.kind || event.kind === 'echo' });
       if (!who) {
         this.log.warn({ channel: WHATSAPP_CHANNEL, event: event.id, kind: event.kind }, 'notice for a customer this server does not know: dropped');
         return true;
       }
       event = { ...event, sender: who.conversation };
+      // Where this turn's replies go: where the customer wrote from now (an erasure or a move in the turn changes nothing of it).
+      if (!event.kind) this.remember(who.conversation, identity.phone ? { to: identity.phone } : { recipient: identity.bsuid! });
       if (event.kind === 'number-change') {
         const next = event.content as { newPhone?: string; newBsuid?: string };
         await this.customers.move(who.customer, { phone: next.newPhone, bsuid: next.newBsuid });
@@ -88,7 +93,10 @@ export class WhatsAppCloudAdapter extends OutboxAdapter {
         { $set: { delivery: { status: s.status, at: s.at, ...(s.error ? { error: `${s.error.code} ${s.error.title}` } : {}) } } },
       );
       const recipient = s.recipient ?? s.recipientUserId;
-      if (s.status === 'failed' && s.error && UNREACHABLE.has(s.error.code) && recipient) await this.recordError(recipient, s.error.code, s.error.title);
+      if (s.status !== 'failed' || !s.error || !UNREACHABLE.has(s.error.code) || !recipient) continue;
+      const customer = await this.customers.customerOf(recipient);
+      this.log.warn({ channel: WHATSAPP_CHANNEL, code: s.error.code, err: s.error.title }, 'cannot reach this customer now');
+      if (customer) await customerModel(this.connection).updateOne({ _id: customer }, { $set: { channelError: { code: s.error.code, message: s.error.title, at: s.at } } });
     }
   }
 
@@ -107,7 +115,7 @@ export class WhatsAppCloudAdapter extends OutboxAdapter {
   protected async deliver(recipient: string, activities: Partial<Activity>[], proactive: boolean, inWindow: boolean, resume: Resume): Promise<Delivered[]> {
     const ids = activities.flatMap((a) => OutboxAdapter.messageIdOf(a));
     const customer = await customerFieldsOf(this.connection, WHATSAPP_CHANNEL, recipient, ['language', 'whatsapp']);
-    const address = addressOf(recipient, customer?.whatsapp ?? undefined);
+    const address = proactive ? addressOf(recipient, customer) : (this.addresses.get(recipient) ?? addressOf(recipient, customer));
     if (!address) {
       await this.recordError(recipient, 131062, 'no phone and no business-scoped user id known for this customer');
       return [];
@@ -122,6 +130,13 @@ export class WhatsAppCloudAdapter extends OutboxAdapter {
     }
     const messages = toCloudMessages(activities, LIST_BUTTON[customer?.language ?? 'fr'] ?? LIST_BUTTON.fr!);
     return this.sendEach(messages, resume, async (m, last) => ({ externalId: await this.post(address, m.body), messageIds: last ? ids : [], ...(m.numbered ? { numbered: m.numbered } : {}) }));
+  }
+
+  /** Keeps where a conversation's replies go, from its customer's last message (bounded). */
+  private remember(conversation: string, address: WhatsAppAddress): void {
+    this.addresses.delete(conversation);
+    if (this.addresses.size >= 50_000) this.addresses.delete(this.addresses.keys().next().value!);
+    this.addresses.set(conversation, address);
   }
 
   /** Waits for the recipient's turn under Meta's pair rate limit; idle recipients are forgotten. */
@@ -152,11 +167,15 @@ interface WhatsAppAddress {
   recipient?: string;
 }
 
-/** The phone when one is known, else the BSUID; a customer stored before identities were kept is addressed by their id, a phone. */
-function addressOf(recipient: string, whatsapp: { phone?: string | null; bsuid?: string | null } | undefined): WhatsAppAddress | undefined {
+/**
+ * The customer's phone when one is known, else their BSUID. A customer stored before
+ * identities were kept (no `whatsapp` record), and a number that is no customer's (the
+ * cooperative's, COOP_NOTIFY), are addressed by the id itself.
+ */
+function addressOf(recipient: string, customer: { whatsapp?: { phone?: string | null; bsuid?: string | null } | null } | null): WhatsAppAddress | undefined {
+  const w = customer?.whatsapp;
+  if (w) return w.phone ? { to: w.phone } : w.bsuid ? { recipient: w.bsuid } : undefined;
   const digits = recipient.replace(/^\+/, '').replace(/[\s-]/g, '');
-  const phone = whatsapp?.phone ?? (isWhatsAppPhone(digits) ? digits : undefined);
-  if (phone) return { to: phone };
-  const bsuid = whatsapp?.bsuid ?? (isBsuid(recipient) ? recipient : undefined);
-  return bsuid ? { recipient: bsuid } : undefined;
+  if (isWhatsAppPhone(digits)) return { to: digits };
+  return isBsuid(recipient) ? { recipient } : undefined;
 }

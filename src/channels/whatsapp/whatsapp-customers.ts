@@ -4,9 +4,13 @@ import { isDuplicateKey } from '../../db/duplicate-key';
 import { insertPlain } from '../../db/plain-insert';
 import { customerIdOf, forgetIdentitiesOf, linkIdentity, onIdentitiesForgotten, unlinkIdentity } from '../../history/customers';
 import type { Logger } from '../../logger';
-import type { WhatsAppIdentity } from './whatsapp-identity';
+import { isBsuid, isWhatsAppPhone, type WhatsAppIdentity } from './whatsapp-identity';
 
 const CHANNEL = 'whatsapp';
+// Ids are linked under keys of their own, apart from the conversations' ("whatsapp:<externalId>"),
+// which never move: a phone that changes hands must not take a conversation with it.
+const phoneKey = (phone: string) => `phone:${phone}`;
+const bsuidKey = (bsuid: string) => `bsuid:${bsuid}`;
 // Identities whose customer this process has linked, to skip the lookups on every message.
 const MAX_REMEMBERED = 50_000;
 
@@ -47,8 +51,8 @@ export class WhatsAppCustomers {
     const seen = `${identity.username ?? ''}|${identity.name ?? ''}|${identity.parentBsuid ?? ''}`;
     const known = this.remembered.get(key);
     if (known && known.seen === seen) return known;
-    const byBsuid = identity.bsuid ? await customerIdOf(this.connection, CHANNEL, identity.bsuid) : null;
-    const byPhone = identity.phone ? await customerIdOf(this.connection, CHANNEL, identity.phone) : null;
+    const byBsuid = identity.bsuid ? await customerIdOf(this.connection, CHANNEL, bsuidKey(identity.bsuid)) : null;
+    const byPhone = identity.phone ? await this.phoneOwner(identity.phone) : null;
     const Customer = customerModel(this.connection);
     let id = byBsuid ?? byPhone;
     let doc: Found | null = id ? await Customer.findById(id, { externalId: 1, whatsapp: 1 }).lean<Found>() : null;
@@ -64,16 +68,9 @@ export class WhatsAppCustomers {
       id = doc._id;
     }
     const customer = id!;
+    if (identity.bsuid) await linkIdentity(this.connection, CHANNEL, bsuidKey(identity.bsuid), customer);
     // The BSUID's customer takes the phone from whoever had it (their number now).
-    if (identity.bsuid) await linkIdentity(this.connection, CHANNEL, identity.bsuid, customer);
-    if (identity.phone && !(byPhone?.equals(customer) ?? false)) {
-      if (byPhone) {
-        this.log.warn({ channel: CHANNEL, customer: String(customer), from: String(byPhone) }, 'a phone moves to the customer whose user id came with it');
-        await Customer.updateOne({ _id: byPhone, 'whatsapp.phone': identity.phone }, { $unset: { 'whatsapp.phone': 1 } });
-        this.forgetCustomer(byPhone);
-      }
-      await linkIdentity(this.connection, CHANNEL, identity.phone, customer, { replace: true });
-    }
+    if (identity.phone && !(byPhone?.equals(customer) ?? false)) await this.givePhone(identity.phone, customer, byPhone);
     const w = doc.whatsapp ?? {};
     const fields: Record<string, string> = {};
     if (identity.phone && w.phone !== identity.phone) fields['whatsapp.phone'] = identity.phone;
@@ -88,31 +85,66 @@ export class WhatsAppCustomers {
     return found;
   }
 
+  /** The customer a phone or a BSUID (as statuses name the recipient) belongs to now, if any. */
+  async customerOf(id: string): Promise<Types.ObjectId | null> {
+    return isBsuid(id) ? customerIdOf(this.connection, CHANNEL, bsuidKey(id)) : this.phoneOwner(id);
+  }
+
   /**
    * Moves a customer to their new phone and/or BSUID (`user_changed_number`,
    * `user_changed_user_id`): the old phone is no longer theirs. Their conversation keeps its key.
    */
   async move(customer: Types.ObjectId, next: { phone?: string; bsuid?: string }): Promise<void> {
     const Customer = customerModel(this.connection);
-    const doc = await Customer.findById(customer, { whatsapp: 1, externalId: 1 }).lean();
+    const doc = await Customer.findById(customer, { whatsapp: 1, externalId: 1 }).lean<Found>();
     if (!doc) return;
-    const old = doc.whatsapp?.phone ?? (/^\d+$/.test(doc.externalId) ? doc.externalId : undefined);
+    const old = doc.whatsapp?.phone ?? (!doc.whatsapp && isWhatsAppPhone(doc.externalId) ? doc.externalId : undefined);
     const set: Record<string, unknown> = {};
     if (next.phone && next.phone !== old) {
-      await linkIdentity(this.connection, CHANNEL, next.phone, customer, { replace: true });
+      await this.givePhone(next.phone, customer, await this.phoneOwner(next.phone));
       if (old) {
-        await unlinkIdentity(this.connection, CHANNEL, old);
+        await unlinkIdentity(this.connection, CHANNEL, phoneKey(old));
         set['whatsapp.formerPhones'] = [...(doc.whatsapp?.formerPhones ?? []).filter((p) => p !== old), old].slice(-5);
       }
       set['whatsapp.phone'] = next.phone;
     }
     if (next.bsuid && next.bsuid !== doc.whatsapp?.bsuid) {
-      await linkIdentity(this.connection, CHANNEL, next.bsuid, customer, { replace: true });
-      if (doc.whatsapp?.bsuid) await unlinkIdentity(this.connection, CHANNEL, doc.whatsapp.bsuid);
+      await linkIdentity(this.connection, CHANNEL, bsuidKey(next.bsuid), customer, { replace: true });
+      if (doc.whatsapp?.bsuid) await unlinkIdentity(this.connection, CHANNEL, bsuidKey(doc.whatsapp.bsuid));
       set['whatsapp.bsuid'] = next.bsuid;
     }
+    // A customer stored before identities were kept gets the record that says what is theirs now.
+    if (!doc.whatsapp && !set['whatsapp.phone'] && old) set['whatsapp.phone'] = old;
     if (Object.keys(set).length > 0) await Customer.updateOne({ _id: customer }, { $set: set });
     this.forgetCustomer(customer);
+  }
+
+  /** Points a phone at `customer`, taking it from `from` (who no longer has it: not addressed there again). */
+  private async givePhone(phone: string, customer: Types.ObjectId, from: Types.ObjectId | null): Promise<void> {
+    if (from && !from.equals(customer)) {
+      this.log.warn({ channel: CHANNEL, customer: String(customer), from: String(from) }, 'a phone moves to another customer: their user id came with it, or they changed to it');
+      const Customer = customerModel(this.connection);
+      const previous = await Customer.findById(from, { whatsapp: 1, externalId: 1 }).lean<Found>();
+      // One stored before identities were kept: their record now says they have no phone (their conversation key was it).
+      if (previous && !previous.whatsapp) await Customer.updateOne({ _id: from }, { $set: { 'whatsapp.formerPhones': [phone] } });
+      else await Customer.updateOne({ _id: from, 'whatsapp.phone': phone }, { $unset: { 'whatsapp.phone': 1 } });
+      this.forgetCustomer(from);
+    }
+    await linkIdentity(this.connection, CHANNEL, phoneKey(phone), customer, { replace: true });
+  }
+
+  /**
+   * The customer a phone belongs to: by its identity key, else (a customer stored before
+   * identities were kept) the customer whose conversation is under that phone, if nothing
+   * since says it is no longer theirs.
+   */
+  private async phoneOwner(phone: string): Promise<Types.ObjectId | null> {
+    const linked = await customerIdOf(this.connection, CHANNEL, phoneKey(phone));
+    if (linked) return linked;
+    const legacy = await customerIdOf(this.connection, CHANNEL, phone);
+    if (!legacy) return null;
+    const doc = await customerModel(this.connection).findById(legacy, { whatsapp: 1 }).lean<Found>();
+    return doc && !doc.whatsapp ? legacy : null;
   }
 
   /** Forgets what this process remembers of a customer (moved or erased). */
@@ -138,17 +170,18 @@ export class WhatsAppCustomers {
     for (const externalId of [first, ...(identity.bsuid && identity.phone ? [identity.bsuid] : []), `${first}~${new Types.ObjectId().toHexString()}`]) {
       try {
         const [doc] = await insertPlain(customerModel(this.connection), [{ channel: CHANNEL, externalId, tags: [], firstSeenAt: now, lastSeenAt: now, whatsapp }]);
+        // The conversation's key (the recorder finds the customer by it), then their ids.
         await linkIdentity(this.connection, CHANNEL, externalId, doc!._id, { replace: true });
         return { _id: doc!._id, externalId, whatsapp };
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
-        // Someone has that id already: a first message that raced this one, or a customer stored
-        // before identities were linked (theirs), or one who left that number (not theirs).
+        // Someone has that id already: a first message of the same person that raced this one
+        // (theirs), one stored before identities were kept (theirs), or a customer who left
+        // that number, or has another user id (not theirs).
         const doc = await customerModel(this.connection).findOne({ channel: CHANNEL, externalId }, { externalId: 1, whatsapp: 1 }).lean<Found>();
-        if (doc && (!doc.whatsapp || doc.whatsapp.phone === externalId || doc.whatsapp.bsuid === externalId)) {
-          await linkIdentity(this.connection, CHANNEL, externalId, doc._id);
-          return doc;
-        }
+        const w = doc?.whatsapp;
+        const same = !w || ((w.phone ?? undefined) === identity.phone && (w.bsuid ?? undefined) === identity.bsuid);
+        if (doc && same) return doc;
       }
     }
     throw new Error(`WhatsApp customer ${first} could not be stored`);

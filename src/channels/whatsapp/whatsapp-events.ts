@@ -38,7 +38,15 @@ type Json = Record<string, unknown>;
 const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
 const obj = (v: unknown): Json | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined);
 const list = (v: unknown): Json[] => (Array.isArray(v) ? v.filter((x): x is Json => obj(x) !== undefined) : []);
-const seconds = (v: unknown) => (Number(v) > 0 ? Number(v) * 1000 : Date.now());
+// A time in seconds as Meta sends it; what is no time (absent, not a number, past the year 9999) is now.
+const seconds = (v: unknown) => (Number(v) > 0 && Number(v) < 253_402_300_800 ? Number(v) * 1000 : Date.now());
+
+/** A copy whose keys a database takes: no dots and no leading "$" (a Flow's field names are the business's own). */
+export function storableKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(storableKeys);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replace(/\./g, '_').replace(/^\$/, '_'), storableKeys(v)]));
+}
 
 // Message types whose media the bot does not read yet: kept (with their caption as text) for the staff.
 const MEDIA = new Set(['image', 'video', 'document', 'audio', 'sticker']);
@@ -160,7 +168,7 @@ function message(m: Json, contacts: Json[], out: ParsedWhatsAppWebhook): void {
   if (referral) base.referral = referral;
   const push = (event: Partial<ChannelEvent>) => {
     const all = { ...content, ...(event.content ?? {}) };
-    out.events.push({ ...base, ...event, ...(Object.keys(all).length > 0 ? { content: all } : {}) });
+    out.events.push({ ...base, ...event, ...(Object.keys(all).length > 0 ? { content: storableKeys(all) as Json } : {}) });
   };
   switch (type) {
     case 'text':

@@ -23,7 +23,7 @@ const messageSchema = new Schema(
     // The customer's reaction to this message (one a person on Meta's channels), and what it replaced.
     reaction: { type: { _id: false, emoji: String, at: Date }, default: undefined },
     // Earlier wordings of a message the customer edited, oldest first (the first is what they wrote).
-    edits: { type: [{ _id: false, text: String, at: Date }], default: undefined },
+    edits: { type: [{ _id: false, text: String, at: Date, event: String }], default: undefined },
     deletedAt: { type: Date, default: undefined },
     // Sent by a person of the cooperative from the WhatsApp Business app (coexistence), not by the bot.
     staff: { type: Boolean, default: undefined },

@@ -10,7 +10,7 @@ import { customerIdModel, customerModel } from '../../../src/db/models/customer'
 import { messageModel } from '../../../src/db/models/message';
 import type { RunningServer } from '../../../src/server';
 import { FakeGraphApi, signedWebhook, type SentMessage } from '../../support/fake-graph-api';
-import { LogLines, startTestServer, stopAndDrop } from '../../support/server';
+import { ADMIN_PASSWORD, ADMIN_TOKEN, LogLines, startTestServer, stopAndDrop } from '../../support/server';
 
 const DIR = path.resolve(__dirname, '../../../../shared/conformance/meta-webhooks');
 const SECRET = 'conformance-app-secret';
@@ -117,9 +117,10 @@ describe('the 60 real Meta webhook bodies, replayed through the real server', ()
     entry: [{ id: PAGE_ID, time: Date.now(), messaging: [{ sender: { id: sender }, recipient: { id: PAGE_ID }, timestamp: Date.now(), message: { mid, text } }] }],
   });
 
-  /** The customer behind an identity, through customer_ids as the server finds them. */
+  /** The customer an id belongs to, through customer_ids as the server finds them (WhatsApp phones and BSUIDs have keys of their own). */
   async function customerOf(channel: string, id: string) {
-    const link = await customerIdModel(server.connection).findById(`${channel}:${id}`).lean();
+    const key = channel === 'whatsapp' ? (/^\d+$/.test(id) ? `whatsapp:phone:${id}` : `whatsapp:bsuid:${id}`) : `${channel}:${id}`;
+    const link = await customerIdModel(server.connection).findById(key).lean();
     return link ? Customer().findById(link.customer).lean() : null;
   }
 
@@ -216,6 +217,13 @@ describe('the 60 real Meta webhook bodies, replayed through the real server', ()
         const { sent } = await post('whatsapp', waText({ from: m.system.wa_id }, 'salam'));
         expect(sent[0]?.recipient).toBe(m.system.wa_id);
         expect(await Message().countDocuments({ customer: moved!._id, direction: 'in' })).toBe(2);
+        // The old number stays theirs no more: its next owner is someone else, answered there.
+        expect(await customerOf('whatsapp', m.from)).toBeNull();
+        const { sent: toNewOwner } = await post('whatsapp', waText({ from: m.from }, 'salam'));
+        expect(toNewOwner.map((x) => x.recipient)).toEqual([m.from]);
+        const newOwner = await customerOf('whatsapp', m.from);
+        expect(String(newOwner?._id)).not.toBe(String(moved!._id));
+        expect((await Customer().findById(moved!._id).lean())?.whatsapp?.phone).toBe(m.system.wa_id);
       },
     },
     'wa-22': {
@@ -246,7 +254,15 @@ describe('the 60 real Meta webhook bodies, replayed through the real server', ()
         },
       ]),
     ),
-    'wa-29': { check: async (f) => expect(await Message().countDocuments({ externalId: v(f).statuses[0].id })).toBe(0) },
+    'wa-29': {
+      // A group's read report names no customer of ours: even a message of that id keeps its status.
+      setup: async (f) => {
+        const s = v(f).statuses[0];
+        await post('whatsapp', waText({ from: s.recipient_participant_id }, 'salam'));
+        return lastReplyIs('whatsapp', s.recipient_participant_id, s.id);
+      },
+      check: async (_f, _r, target) => expect((await Message().findById(target).lean())?.delivery).toMatchObject({ status: 'sent' }),
+    },
     'wa-30': {
       setup: async (f) => {
         const s = v(f).statuses[0];
@@ -302,7 +318,7 @@ describe('the 60 real Meta webhook bodies, replayed through the real server', ()
     },
     'fb-01': { check: async (f) => expect(await stored(fbItem(f).message.mid)).toMatchObject({ direction: 'in', text: 'Hi', channel: 'messenger' }) },
     'fb-02': { check: async (f) => expect(await stored(fbItem(f).message.mid)).toMatchObject({ text: 'Red', payload: 'MY_PAYLOAD' }) },
-    'fb-03': { check: async () => expect(await Message().findOne({ channel: 'messenger', payload: 'MY_PAYLOAD', externalId: /^postback:/ }).lean()).not.toBeNull() },
+    'fb-03': { check: async (f) => expect(await Message().findOne({ customer: (await customerOf('messenger', fbItem(f).sender.id))!._id, payload: 'MY_PAYLOAD', externalId: /^postback:/ }).lean()).not.toBeNull() },
     'fb-04': { check: async (f) => expect((await customerOf('messenger', fbItem(f).sender.id))?.origin).toMatchObject({ source: 'SHORTLINK', ref: 'USER_DEFINED_REFERRAL_PARAM' }) },
     'fb-05': { check: async (f, r) => {
       expect(greeted(r.sent[0]!.text)).toBe(true);
@@ -422,5 +438,31 @@ describe('the 60 real Meta webhook bodies, replayed through the real server', ()
     const res = await fetch(`${server.url}/webhooks/whatsapp`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature }, body: raw });
     expect(res.status).toBe(400);
     expect((await res.json()).message).toContain('unknown object "page"');
+  });
+  it('shows what the files left in the console, and counts the referrals in the digest', async () => {
+    const login = await fetch(`${server.url}/admin/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `password=${encodeURIComponent(ADMIN_PASSWORD)}` });
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const page = async (prefix: string, id: (f: Fixture) => string, channel: string) => {
+      const f = fixtures.find((x) => x.file.startsWith(prefix))!;
+      const c = await customerOf(channel, id(f));
+      return (await fetch(`${server.url}/admin/customers/${c!._id}?lang=en`, { headers: { cookie } })).text();
+    };
+    // A reaction on the message it reacts to; an edit with its first wording; a deletion; a username customer's ids.
+    expect(await page('wa-08', (f) => waMessage(f).from, 'whatsapp')).toContain('<span class="reaction" title="reaction">😮</span>');
+    expect(await page('wa-24', (f) => waMessage(f).from, 'whatsapp')).toContain('edited; first « <span dir="auto">first caption</span> »');
+    expect(await page('wa-23', (f) => waMessage(f).from, 'whatsapp')).toContain('deleted by the customer');
+    const julian = await page('wa-31', (f) => waMessage(f).from_user_id, 'whatsapp');
+    expect(julian).toContain('user id (BSUID) <code>CO.1047385771169864');
+    expect(julian).toContain('username <b dir="ltr">@Julianzlc</b>');
+    expect(await page('fb-20', (f) => fbItem(f).sender.id, 'messenger')).toContain('Came from: ADS · ad_amlou_2026 · ad 23851234567890123');
+    expect(await page('wa-34', (f) => v(f).message_echoes[0].to, 'whatsapp')).toContain('<div class="msg staff">');
+    const today = new Date().toISOString().slice(0, 10);
+    const digest = (await (await fetch(`${server.url}/api/digest?from=${today}&to=${today}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as { referrals: { source: string; channel: string; count: number }[] };
+    // fb-04, fb-05, fb-19 came by m.me links, fb-20 by a Messenger ad, wa-16 by a click-to-WhatsApp ad.
+    expect(digest.referrals).toEqual([
+      { source: 'SHORTLINK', channel: 'messenger', count: 3 },
+      { source: 'ad', channel: 'whatsapp', count: 1 },
+      { source: 'ADS', channel: 'messenger', count: 1 },
+    ]);
   });
 });
