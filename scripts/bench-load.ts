@@ -2,10 +2,10 @@
 // scripts/bench.ts), so the process under test spends its CPU on the bot alone.
 process.env.DOTENV_CONFIG_QUIET ??= 'true';
 import { performance } from 'node:perf_hooks';
-import { FakeGraphApi, messengerText, signedWebhook } from '../test/support/fake-graph-api';
+import { FakeGraphApi, messengerText, signedWebhook, whatsappMessage, TEST_PHONE_NUMBER_ID } from '../test/support/fake-graph-api';
 
 /** What the benchmark asks of this process, and what it answers. */
-export type LoadRequest = { type: 'play'; url: string; prefix: string; rate: number; customers: number } | { type: 'stop' };
+export type LoadRequest = { type: 'play'; url: string; prefix: string; rate: number; customers: number; channel: 'messenger' | 'whatsapp' } | { type: 'stop' };
 export type LoadReply = { type: 'ready'; graphUrl: string } | { type: 'run'; run: Run } | { type: 'failed'; message: string };
 
 /** One run's figures, as the customers saw them. */
@@ -21,6 +21,8 @@ export interface Run {
 export const SECRET = 'bench-secret';
 export const TOKEN = 'bench-token';
 export const GRAPH_VERSION = 'v21.0';
+/** The WhatsApp phone number id the benchmark's server is configured with (the webhooks name it). */
+export const PHONE_NUMBER_ID = TEST_PHONE_NUMBER_ID;
 
 // A whole order: greeting, name, the Order button, product 3 of the numbered list, quantity,
 // "that's all", phone, delivery, city, address, cash on delivery, yes.
@@ -42,9 +44,13 @@ export const SCRIPT: [string, string?][] = [
 const REPLY_TIMEOUT_MS = 30_000;
 
 /** Plays every customer's order against `url`; replies are seen on `graph`; `rate` paces all webhooks (0: no pacing). */
-async function play(graph: FakeGraphApi, { url, prefix, rate, customers }: { url: string; prefix: string; rate: number; customers: number }): Promise<Run> {
+async function play(graph: FakeGraphApi, { url, prefix, rate, customers, channel }: { url: string; prefix: string; rate: number; customers: number; channel: 'messenger' | 'whatsapp' }): Promise<Run> {
   const waiting = new Map<string, () => void>();
+  // The choices each customer was last offered: on WhatsApp a product is tapped in a list, not typed as a digit.
+  const offered = new Map<string, { title: string; payload: string }[]>();
   graph.onSent = (m) => {
+    if (m.quickReplies) offered.set(m.recipient, m.quickReplies);
+    else offered.delete(m.recipient);
     const wake = waiting.get(m.recipient);
     if (wake) {
       waiting.delete(m.recipient);
@@ -65,10 +71,11 @@ async function play(graph: FakeGraphApi, { url, prefix, rate, customers }: { url
   const started = performance.now();
   await Promise.all(
     Array.from({ length: customers }, async (_, c) => {
-      const sender = `${prefix}-${c}`;
+      // WhatsApp names customers by phone: digits, one number a customer and run.
+      const sender = channel === 'whatsapp' ? `2126${String(prefix.length * 7919 + prefix.charCodeAt(0)).padStart(4, '0').slice(-4)}${String(c).padStart(4, '0')}` : `${prefix}-${c}`;
       for (const [text, payload] of SCRIPT) {
         await slot();
-        const { raw, signature } = signedWebhook(messengerText(sender, text, payload), SECRET);
+        const { raw, signature } = signedWebhook(channel === 'whatsapp' ? whatsappBody(sender, text, payload, offered.get(sender)) : messengerText(sender, text, payload), SECRET);
         const replied = new Promise<boolean>((resolve) => {
           const timer = setTimeout(() => {
             waiting.delete(sender);
@@ -80,7 +87,7 @@ async function play(graph: FakeGraphApi, { url, prefix, rate, customers }: { url
           });
         });
         const t0 = performance.now();
-        const res = await fetch(`${url}/webhooks/messenger`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature }, body: raw });
+        const res = await fetch(`${url}/webhooks/${channel}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature }, body: raw });
         ack.push(performance.now() - t0);
         if (res.status !== 200) throw new Error(`webhook answered ${res.status}: ${await res.text()}`);
         if (await replied) reply.push(performance.now() - t0);
@@ -91,9 +98,17 @@ async function play(graph: FakeGraphApi, { url, prefix, rate, customers }: { url
   return { lost, messages: customers * SCRIPT.length, seconds: (performance.now() - started) / 1000, ack, reply };
 }
 
+/** One step of the order as a WhatsApp customer sends it: a button tap, a list row (a digit picks the row offered), or a text. */
+function whatsappBody(sender: string, text: string, payload: string | undefined, offered: { title: string; payload: string }[] | undefined) {
+  const row = /^\d+$/.test(text) && offered && offered.length >= Number(text) && !payload ? offered[Number(text) - 1] : undefined;
+  if (row) return whatsappMessage(sender, { type: 'interactive', interactive: { type: 'list_reply', list_reply: { id: row.payload, title: row.title } } });
+  if (payload) return whatsappMessage(sender, { type: 'interactive', interactive: { type: 'button_reply', button_reply: { id: payload, title: text } } });
+  return whatsappMessage(sender, { type: 'text', text: { body: text } });
+}
+
 async function main(): Promise<void> {
   const send = (reply: LoadReply) => process.send!(reply);
-  const graph = new FakeGraphApi({ accessToken: TOKEN, appSecret: SECRET, version: GRAPH_VERSION });
+  const graph = new FakeGraphApi({ accessToken: TOKEN, appSecret: SECRET, version: GRAPH_VERSION, phoneNumberId: PHONE_NUMBER_ID });
   const graphUrl = await graph.start();
   process.on('message', (request: LoadRequest) => {
     if (request.type === 'stop') return void graph.stop().then(() => process.exit(0));

@@ -80,6 +80,7 @@ export class FakeGraphApi {
     const failure = this.failures.shift();
     if (failure) return fail(failure.status, failure.code, `fake failure ${failure.code}`);
     this.sent.push(checked);
+    this.onSent?.(checked);
     for (const wake of this.waiters.splice(0)) wake();
     const id = `wamid.fake${this.sent.length}`;
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ messaging_product: 'whatsapp', contacts: [{ input: body.to, wa_id: body.to }], messages: [{ id }] }));
