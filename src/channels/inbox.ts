@@ -213,6 +213,22 @@ export class Inbox {
    * its archive write, a crash between the two inserts); false when it is handled or queued.
    */
   private async queueIfStranded(id: string): Promise<boolean> {
+    // Polls overlap, and a re-send may come meanwhile: one look at a time. Alone, an event
+    // handled here whose outcome is still being written is no stranded one.
+    if (this.queueing.has(id)) return false;
+    if (this.unwritten.has(id)) {
+      this.stranded.delete(id);
+      return false;
+    }
+    this.queueing.add(id);
+    try {
+      return await this.queueIfStrandedNow(id);
+    } finally {
+      this.queueing.delete(id);
+    }
+  }
+
+  private async queueIfStrandedNow(id: string): Promise<boolean> {
     const e = await inboundEventModel(this.connection).findById(id).lean();
     if (!e || e.status !== 'pending') {
       this.stranded.delete(id);
@@ -331,6 +347,9 @@ export class Inbox {
   private polls = 0;
   // Events whose recording failed after the archive write may have landed: looked at by the next poll.
   private readonly stranded = new Map<string, { channel: string; sender: string }>();
+  // Stranded events being looked at now; alone, handled events whose outcome is not written yet.
+  private readonly queueing = new Set<string>();
+  private readonly unwritten = new Set<string>();
 
   private async poll(): Promise<void> {
     this.polls += 1;
@@ -399,6 +418,7 @@ export class Inbox {
     // moment in one command: a mark a crash loses only makes a restart replay the event, which
     // does nothing twice.
     if (this.options.alone && !queued) {
+      this.unwritten.add(event._id);
       this.marks.push({ event, outcome });
       this.flushSoon();
       return true;
@@ -436,6 +456,7 @@ export class Inbox {
       .then(
         () => {
           this.markFailures = 0;
+          for (const { event } of batch) this.unwritten.delete(event._id);
         },
         async (err: Error) => {
           // Tried again until it is written (a restart before that replays those events, doing nothing twice).

@@ -5,6 +5,7 @@ import { derivedObjectId } from '../db/derived-id';
 import { insertOnce } from '../db/duplicate-key';
 import { insertPlain } from '../db/plain-insert';
 import type { Logger } from '../logger';
+import { keepMessageRefs, messagesByExternalId } from '../history/message-refs';
 import type { ChannelEvent, ChannelReferral } from './inbox';
 
 /** What applying a notice came to: done (or dropped, logged), or a reaction that answers a question and is run as the customer's message. */
@@ -30,7 +31,13 @@ export async function applyNotice(
   const Message = messageModel(connection);
   const log = options.log;
   const about = async () => {
-    const target = event.about ? await Message.findOne({ channel, externalId: event.about, customer }, { _id: 1, text: 1, direction: 1, flow: 1, step: 1, at: 1, edits: 1 }).lean() : null;
+    if (!event.about) return null;
+    const fields = { _id: 1, text: 1, direction: 1, flow: 1, step: 1, at: 1, edits: 1, customer: 1 };
+    const ref = await messagesByExternalId(connection, channel, event.about);
+    // The last of the messages it carried (a question's buttons ride on the last); one stored
+    // before references were kept is looked for the slow way (a scan on FerretDB).
+    const found = ref ? await Message.findById(ref.messages.at(-1), fields).lean() : await Message.findOne({ channel, externalId: event.about, customer }, fields).sort({ at: -1, _id: -1 }).lean();
+    const target = found?.customer.equals(customer) ? found : null;
     if (!target) log.warn({ channel, event: event.id, kind: event.kind, about: event.about }, 'notice about a message this server does not know: dropped');
     return target;
   };
@@ -65,7 +72,9 @@ export async function applyNotice(
     case 'echo': {
       const at = new Date(event.timestamp);
       const eventKey = `${channel}:${event.id}`;
-      await insertOnce(insertPlain(Message, [{ _id: derivedObjectId(eventKey, options.receivedAt), customer, channel, direction: 'out', text: event.text, externalId: event.id, staff: true, flow: 'staff', delivery: { status: 'sent', at }, at }]));
+      const id = derivedObjectId(eventKey, options.receivedAt);
+      await insertOnce(insertPlain(Message, [{ _id: id, customer, channel, direction: 'out', text: event.text, externalId: event.id, staff: true, flow: 'staff', delivery: { status: 'sent', at }, at }]));
+      await keepMessageRefs(connection, [{ _id: id, customer, channel, externalId: event.id, at }]);
       const until = new Date(Math.max(Date.now(), at.getTime()) + options.handoffMs);
       // A person answers from the Business app: the bot keeps quiet for this customer, as in a handoff.
       await customerModel(connection).updateOne({ _id: customer }, { $set: { handoff: { since: at, until, reason: 'business_app' }, fallbacks: 0 } });

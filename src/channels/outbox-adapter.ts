@@ -10,6 +10,7 @@ import { applyNotice, keepReferral } from './notices';
 import { derivedObjectId } from '../db/derived-id';
 import { insertOnce, isDuplicateKey } from '../db/duplicate-key';
 import { messageModel } from '../db/models/message';
+import { keepMessageRefs } from '../history/message-refs';
 import { insertPlain, insertPlainGrouped } from '../db/plain-insert';
 import type { Logger } from '../logger';
 import type { Attempt, ChannelEvent } from './inbox';
@@ -376,14 +377,21 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
     }
     if (inserts.length === 0) return;
     const Message = messageModel(this.connection);
+    // Statuses, reactions and edits find the messages by Meta's id through these; without them only those go unseen.
+    const refs = () =>
+      keepMessageRefs(this.connection, inserts as PendingRecord[]).catch((err: Error) =>
+        this.log.warn({ channel: this.channel, err: err.message }, "could not keep the messages' platform ids; their statuses and reactions will not be found"),
+      );
     for (let attempt = 0; ; attempt += 1) {
       try {
         await insertPlainGrouped(Message, inserts);
+        await refs();
         return;
       } catch (err) {
         // Some landed before the failure: the others one by one.
         if (isDuplicateKey(err) || (err as { writeErrors?: unknown[] }).writeErrors) {
           for (const doc of inserts) await insertOnce(insertPlain(Message, [doc]));
+          await refs();
           return;
         }
         const wait = STORE_RETRY_MS[attempt];

@@ -16,8 +16,9 @@ export const CUSTOMER_FIELDS = ['name', 'phone', 'city', 'address', 'language'] 
 const PRODUCT_FIELDS = ['id', 'name', 'price', 'currency', 'unit', 'description', 'stock'];
 // Set by the engine when a flow starts: the reply language, and what understanding found.
 // Set by the engine: the reply language, what understanding found, the order limit; `suggestions` after an unknown
-// product; `occasion`, `order` and `request` when the server starts the flow for a rating request.
-const BUILTIN_VARS = ['lang', 'intent', 'product', 'max_quantity', 'suggestions', 'occasion', 'order', 'request'];
+// product; `occasion`, `order` and `request` when the server starts the flow for a rating request;
+// `flow_response`, a WhatsApp Flow's answers (nfm_reply), when they started it or came while it waited.
+const BUILTIN_VARS = ['lang', 'intent', 'product', 'max_quantity', 'suggestions', 'occasion', 'order', 'request', 'flow_response'];
 
 /** Checks flows against each other, the locales and the actions; returns every problem found. */
 export function validateFlows(parsed: ParsedFlows, locales: Locales, actions: ActionRegistry): Diagnostic[] {

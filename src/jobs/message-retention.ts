@@ -2,13 +2,17 @@ import cron from 'node-cron';
 import type { Connection } from 'mongoose';
 import { releaseLease, takeLease } from '../db/models/lease';
 import { messageModel } from '../db/models/message';
+import { messageRefModel } from '../db/models/message-ref';
 import type { Logger } from '../logger';
 
 /** Deletes messages older than the retention (MESSAGE_RETENTION_DAYS), under a lease so one process does it. */
 export async function pruneOldMessages(connection: Connection, days: number, holder: string, log: Logger, now = new Date()): Promise<number> {
   if (!(await takeLease(connection, 'job:message-retention', holder, 60 * 60_000, { reclaim: true }))) return 0;
   try {
-    const { deletedCount } = await messageModel(connection).deleteMany({ at: { $lt: new Date(now.getTime() - days * 86_400_000) } });
+    const before = new Date(now.getTime() - days * 86_400_000);
+    const { deletedCount } = await messageModel(connection).deleteMany({ at: { $lt: before } });
+    // Their platform ids go with them (a status or reaction to them then finds nothing).
+    await messageRefModel(connection).deleteMany({ at: { $lt: before } });
     if (deletedCount) log.info({ deleted: deletedCount, days }, `messages older than ${days} days deleted`);
     return deletedCount;
   } finally {

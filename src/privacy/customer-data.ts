@@ -4,6 +4,7 @@ import { dialogStateModel } from '../db/models/dialog-state';
 import { forgetConversations } from '../db/mongo-storage';
 import { forgetIdentitiesOf } from '../history/customers';
 import { messageModel } from '../db/models/message';
+import { messageRefModel } from '../db/models/message-ref';
 import { orderModel } from '../db/models/order';
 import { ratingModel } from '../db/models/rating';
 import { ratingRequestModel } from '../db/models/rating-request';
@@ -55,6 +56,7 @@ export async function eraseCustomer(
     removed[name] = result.deletedCount ?? result.modifiedCount ?? 0;
   };
   await count('messages', messageModel(connection).deleteMany({ customer: id }));
+  await count('messageRefs', messageRefModel(connection).deleteMany({ customer: id }));
   await count('unanswered', unansweredModel(connection).deleteMany({ customer: id }));
   await count('suggestions', suggestionModel(connection).deleteMany({ customer: id }));
   await count('ratingRequests', ratingRequestModel(connection).deleteMany({ customer: id }));

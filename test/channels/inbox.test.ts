@@ -110,6 +110,28 @@ describe('Inbox (real database)', () => {
     expect(await inboundEventModel(connection).findById('test:c3-1').lean()).toMatchObject({ status: 'done' });
   });
 
+  it('queues a stranded event once when polls overlap, and not again while its outcome is being written (alone)', async () => {
+    const inbox = new Inbox(connection, log, { alone: true, pollMs: 60_000 });
+    const handled: string[] = [];
+    inbox.handle('test', async (e) => (handled.push(e.id), true));
+    const Event = inboundEventModel(connection);
+    const insertOne = Event.collection.insertOne.bind(Event.collection);
+    const fail = jest.spyOn(Event.collection, 'insertOne').mockImplementationOnce((async (doc: never) => {
+      await insertOne(doc);
+      throw new Error('connection reset');
+    }) as never);
+    await expect(inbox.record('test', [event('c9', 1)])).rejects.toThrow('connection reset');
+    fail.mockRestore();
+    const poll = () => (inbox as unknown as { poll(): Promise<void> }).poll();
+    // Overlapping polls (each waits on the database), then more while the outcome is written in the background.
+    await Promise.all([poll(), poll(), poll()]);
+    await Promise.all([poll(), poll()]);
+    await inbox.idle();
+    await inbox.stop();
+    expect(handled).toEqual(['c9-1']);
+    expect(await Event.findById('test:c9-1').lean()).toMatchObject({ status: 'done' });
+  });
+
   it.each([false, true])('queues on its re-send a webhook answered 500 after its archive write, or by the next poll without one (alone: %s)', async (alone) => {
     const inbox = new Inbox(connection, log, { alone, pollMs: 20 });
     const handled: string[] = [];

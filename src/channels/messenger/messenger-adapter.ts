@@ -3,6 +3,7 @@ import type { Connection } from 'mongoose';
 import type { Logger } from '../../logger';
 import type { GraphClient } from '../meta/graph-api';
 import { customerIdOf } from '../../history/customers';
+import { messagesByExternalId } from '../../history/message-refs';
 import { messageModel } from '../../db/models/message';
 import { laterThan, OutboxAdapter, type Delivered, type Resume } from '../outbox-adapter';
 import type { MessengerStatus } from './messenger-events';
@@ -32,7 +33,10 @@ export class MessengerAdapter extends OutboxAdapter {
     for (const s of statuses) {
       const delivery = { status: s.status, at: new Date(s.watermark || Date.now()) };
       const unchanged = { 'delivery.status': { $nin: laterThan(s.status) } };
-      if (s.mids.length > 0) await Message.updateMany({ channel: MESSENGER_CHANNEL, externalId: { $in: s.mids }, ...unchanged }, { $set: { delivery } });
+      for (const mid of s.mids) {
+        const ref = await messagesByExternalId(this.connection, MESSENGER_CHANNEL, mid);
+        for (const id of ref?.messages ?? []) await Message.updateOne({ _id: id, ...unchanged }, { $set: { delivery } });
+      }
       if (!s.watermark) continue;
       const customer = await customerIdOf(this.connection, MESSENGER_CHANNEL, s.sender);
       if (!customer) continue;

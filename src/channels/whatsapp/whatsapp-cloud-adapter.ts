@@ -3,6 +3,7 @@ import type { Connection } from 'mongoose';
 import { customerModel } from '../../db/models/customer';
 import { messageModel } from '../../db/models/message';
 import { customerFieldsOf } from '../../history/customers';
+import { messagesByExternalId } from '../../history/message-refs';
 import type { Logger } from '../../logger';
 import type { Attempt, ChannelEvent } from '../inbox';
 import type { GraphClient } from '../meta/graph-api';
@@ -87,11 +88,14 @@ export class WhatsAppCloudAdapter extends OutboxAdapter {
   async recordStatuses(statuses: WhatsAppStatus[]): Promise<void> {
     const Message = messageModel(this.connection);
     for (const s of statuses) {
-      // Meta may report out of order: a late "delivered" does not undo "read".
-      await Message.updateMany(
-        { channel: WHATSAPP_CHANNEL, externalId: s.id, 'delivery.status': { $nin: laterThan(s.status) } },
-        { $set: { delivery: { status: s.status, at: s.at, ...(s.error ? { error: `${s.error.code} ${s.error.title}` } : {}) } } },
-      );
+      // Found by _id through its reference; Meta may report out of order: a late "delivered" does not undo "read".
+      const ref = await messagesByExternalId(this.connection, WHATSAPP_CHANNEL, s.id);
+      for (const id of ref?.messages ?? []) {
+        await Message.updateOne(
+          { _id: id, 'delivery.status': { $nin: laterThan(s.status) } },
+          { $set: { delivery: { status: s.status, at: s.at, ...(s.error ? { error: `${s.error.code} ${s.error.title}` } : {}) } } },
+        );
+      }
       const recipient = s.recipient ?? s.recipientUserId;
       if (s.status !== 'failed' || !s.error || !UNREACHABLE.has(s.error.code) || !recipient) continue;
       const customer = await this.customers.customerOf(recipient);

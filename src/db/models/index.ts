@@ -7,6 +7,7 @@ import { flowVersionModel } from './flow-version';
 import { inboundEventModel, pendingEventModel } from './inbound-event';
 import { leaseModel } from './lease';
 import { messageModel } from './message';
+import { messageRefModel } from './message-ref';
 import { notificationModel } from './notification';
 import { orderModel } from './order';
 import { orderClaimModel } from './order-claim';
@@ -24,6 +25,7 @@ export function registerModels(connection: Connection): void {
   customerModel(connection);
   customerIdModel(connection);
   messageModel(connection);
+  messageRefModel(connection);
   dialogStateModel(connection);
   settingModel(connection);
   flowVersionModel(connection);

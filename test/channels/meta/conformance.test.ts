@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { customerIdModel, customerModel } from '../../../src/db/models/customer';
 import { messageModel } from '../../../src/db/models/message';
+import { messageRefModel } from '../../../src/db/models/message-ref';
 import type { RunningServer } from '../../../src/server';
 import { FakeGraphApi, signedWebhook, type SentMessage } from '../../support/fake-graph-api';
 import { ADMIN_PASSWORD, ADMIN_TOKEN, LogLines, startTestServer, stopAndDrop } from '../../support/server';
@@ -129,6 +130,9 @@ describe('the 60 real Meta webhook bodies, replayed through the real server', ()
     const customer = await customerOf(channel, id);
     const last = await Message().findOne({ customer: customer!._id, direction: 'out' }).sort({ at: -1, _id: -1 }).lean();
     await Message().updateOne({ _id: last!._id }, { $set: { externalId } });
+    // As if Meta had answered that id when it was sent: its reference replaces the fake's.
+    await messageRefModel(server.connection).deleteMany({ messages: last!._id });
+    await messageRefModel(server.connection).replaceOne({ _id: `${channel}:${externalId}` }, { messages: [last!._id], customer: customer!._id, at: last!.at }, { upsert: true });
     return last!._id;
   }
 

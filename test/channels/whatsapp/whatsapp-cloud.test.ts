@@ -4,6 +4,7 @@ import { createLogger } from '../../../src/logger';
 import { parseWhatsAppWebhook } from '../../../src/channels/whatsapp/whatsapp-events';
 import { customerIdModel, customerModel } from '../../../src/db/models/customer';
 import { messageModel } from '../../../src/db/models/message';
+import { messageRefModel } from '../../../src/db/models/message-ref';
 import type { RunningServer } from '../../../src/server';
 import { FakeGraphApi, signedWebhook, TEST_PHONE_NUMBER_ID, whatsappMessage, whatsappStatus } from '../../support/fake-graph-api';
 import { startTestServer, stopAndDrop } from '../../support/server';
@@ -179,6 +180,8 @@ describe('WhatsApp Cloud API channel against a local fake of the Graph API (real
     const customerId = (await ids.findById(`whatsapp:bsuid:${bsuid}`).lean())!.customer;
     expect(await customerModel(server.connection).findById(customerId).lean()).toMatchObject({ whatsapp: { bsuid, username: 'salma.argan', profileName: 'Salma' } });
     // Later Meta sends their phone too: the same customer (history, dialog), answered on the phone now.
+    // Every message Meta knows by an id is found by it (statuses, reactions): by _id, not by a scan.
+    expect(await messageRefModel(server.connection).countDocuments({ customer: customerId })).toBeGreaterThanOrEqual(20);
     const later = await says(text('Où en est ma commande ?'), true);
     expect(later.map((m) => m.recipient)).toEqual([phone]);
     expect(String((await ids.findById(`whatsapp:phone:${phone}`).lean())!.customer)).toBe(String(customerId));
@@ -192,6 +195,7 @@ describe('WhatsApp Cloud API channel against a local fake of the Graph API (real
     expect(await ids.countDocuments({ _id: { $in: [`whatsapp:bsuid:${bsuid}`, `whatsapp:phone:${phone}`, `whatsapp:${bsuid}`] } })).toBe(0);
     expect(await customerModel(server.connection).findById(customerId).lean()).toBeNull();
     expect(await messageModel(server.connection).countDocuments({ customer: customerId })).toBe(0);
+    expect(await messageRefModel(server.connection).countDocuments({ customer: customerId })).toBe(0);
     await server.inbox.idle();
     // Of the webhook archive, only the "yes" that erased was left (it was being handled): retention takes it.
     const left = await server.inbox.events.find({ channel: 'whatsapp', sender: { $in: [bsuid, phone] } }).lean();
