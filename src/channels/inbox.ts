@@ -230,7 +230,8 @@ export class Inbox {
 
   private async queueIfStrandedNow(id: string): Promise<boolean> {
     const e = await inboundEventModel(this.connection).findById(id).lean();
-    if (!e || e.status !== 'pending') {
+    // Handled here while it was being read.
+    if (!e || e.status !== 'pending' || this.unwritten.has(id)) {
       this.stranded.delete(id);
       return false;
     }
@@ -347,7 +348,7 @@ export class Inbox {
   private polls = 0;
   // Events whose recording failed after the archive write may have landed: looked at by the next poll.
   private readonly stranded = new Map<string, { channel: string; sender: string }>();
-  // Stranded events being looked at now; alone, handled events whose outcome is not written yet.
+  // Stranded events being looked at now; alone, the events handled here lately (their outcome written in the background).
   private readonly queueing = new Set<string>();
   private readonly unwritten = new Set<string>();
 
@@ -418,6 +419,8 @@ export class Inbox {
     // moment in one command: a mark a crash loses only makes a restart replay the event, which
     // does nothing twice.
     if (this.options.alone && !queued) {
+      // Kept a while after its write too: a look begun before the write may read it pending.
+      if (this.unwritten.size >= 10_000) this.unwritten.delete(this.unwritten.values().next().value!);
       this.unwritten.add(event._id);
       this.marks.push({ event, outcome });
       this.flushSoon();
@@ -456,7 +459,6 @@ export class Inbox {
       .then(
         () => {
           this.markFailures = 0;
-          for (const { event } of batch) this.unwritten.delete(event._id);
         },
         async (err: Error) => {
           // Tried again until it is written (a restart before that replays those events, doing nothing twice).

@@ -377,21 +377,17 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
     }
     if (inserts.length === 0) return;
     const Message = messageModel(this.connection);
-    // Statuses, reactions and edits find the messages by Meta's id through these; without them only those go unseen.
-    const refs = () =>
-      keepMessageRefs(this.connection, inserts as PendingRecord[]).catch((err: Error) =>
-        this.log.warn({ channel: this.channel, err: err.message }, "could not keep the messages' platform ids; their statuses and reactions will not be found"),
-      );
     for (let attempt = 0; ; attempt += 1) {
       try {
+        // First the references by which statuses, reactions and edits find them (their ids are
+        // known already): a replay that finds the messages stored stops there.
+        await keepMessageRefs(this.connection, inserts as PendingRecord[]);
         await insertPlainGrouped(Message, inserts);
-        await refs();
         return;
       } catch (err) {
         // Some landed before the failure: the others one by one.
         if (isDuplicateKey(err) || (err as { writeErrors?: unknown[] }).writeErrors) {
           for (const doc of inserts) await insertOnce(insertPlain(Message, [doc]));
-          await refs();
           return;
         }
         const wait = STORE_RETRY_MS[attempt];

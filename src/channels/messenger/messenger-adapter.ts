@@ -37,7 +37,8 @@ export class MessengerAdapter extends OutboxAdapter {
         const ref = await messagesByExternalId(this.connection, MESSENGER_CHANNEL, mid);
         for (const id of ref?.messages ?? []) await Message.updateOne({ _id: id, ...unchanged }, { $set: { delivery } });
       }
-      if (!s.watermark) continue;
+      // A report that names its messages needs no watermark (which FerretDB answers with a scan of the messages).
+      if (!s.watermark || s.mids.length > 0) continue;
       const customer = await customerIdOf(this.connection, MESSENGER_CHANNEL, s.sender);
       if (!customer) continue;
       await Message.updateMany({ customer, channel: MESSENGER_CHANNEL, direction: 'out', externalId: { $ne: null }, at: { $lte: new Date(s.watermark) }, ...unchanged }, { $set: { delivery } });

@@ -79,9 +79,10 @@ export function metaWebhook(options: {
       return;
     }
     for (const drop of parsed.dropped ?? []) options.log.warn({ channel: options.channel, ...drop }, 'webhook: part of the body dropped');
-    // Statuses and preferences that cannot be kept are logged: the body's messages are recorded all the same.
-    await parsed.record?.().catch((err: Error) => options.log.error({ channel: options.channel, err: err.message }, 'webhook: statuses could not be kept'));
+    // The events first: statuses or preferences that cannot be kept then make Meta send the body
+    // again (a 500), whose events are recognised as redelivered, and its statuses applied again.
     const { recorded, duplicates } = await options.inbox.record(options.channel, parsed.events);
+    await parsed.record?.();
     if (duplicates > 0) options.log.info({ channel: options.channel, duplicates }, 'redelivered events dropped');
     res.status(200).json({ received: recorded, duplicates, ignored: parsed.ignored + (parsed.dropped?.length ?? 0) });
   });

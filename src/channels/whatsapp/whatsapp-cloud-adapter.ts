@@ -1,5 +1,5 @@
 import type { Activity, TurnContext } from 'botbuilder';
-import type { Connection } from 'mongoose';
+import type { Connection, Types } from 'mongoose';
 import { customerModel } from '../../db/models/customer';
 import { messageModel } from '../../db/models/message';
 import { customerFieldsOf } from '../../history/customers';
@@ -32,8 +32,9 @@ const UNREACHABLE = new Set([131026, 131047, 131051, 131052]);
 export class WhatsAppCloudAdapter extends OutboxAdapter {
   private readonly perRecipient = new Map<string, RateLimiter>();
   private readonly customers: WhatsAppCustomers;
-  // Where each conversation's replies go, as its customer last wrote (phone or BSUID).
-  private readonly addresses = new Map<string, WhatsAppAddress>();
+  // Where each conversation's replies go, as its customer last wrote (phone or BSUID); forgotten
+  // when their phone goes to someone else (what the database says then decides).
+  private readonly addresses = new Map<string, WhatsAppAddress & { customer: Types.ObjectId }>();
 
   constructor(
     private readonly graph: GraphClient,
@@ -44,7 +45,10 @@ export class WhatsAppCloudAdapter extends OutboxAdapter {
     logic: (context: TurnContext) => Promise<boolean>,
   ) {
     super(WHATSAPP_CHANNEL, connection, log, logic);
-    this.customers = new WhatsAppCustomers(connection, log);
+    // A customer whose phone went to someone else is addressed as the database says (their BSUID), not where they last wrote.
+    this.customers = new WhatsAppCustomers(connection, log, (customer) => {
+      for (const [conversation, a] of this.addresses) if (a.customer.equals(customer)) this.addresses.delete(conversation);
+    });
   }
 
   /**
@@ -61,11 +65,13 @@ export class WhatsAppCloudAdapter extends OutboxAdapter {
         return true;
       }
       event = { ...event, sender: who.conversation };
-      // Where this turn's replies go: where the customer wrote from now (an erasure or a move in the turn changes nothing of it).
-      if (!event.kind) this.remember(who.conversation, identity.phone ? { to: identity.phone } : { recipient: identity.bsuid! });
+      // Where this conversation's replies go: where the customer writes from now (an erasure or a
+      // move in a turn changes nothing of it); the Business app's echo names them too.
+      if (event.kind !== 'number-change') this.remember(who.conversation, who.customer, identity.phone ? { to: identity.phone } : { recipient: identity.bsuid! });
       if (event.kind === 'number-change') {
         const next = event.content as { newPhone?: string; newBsuid?: string };
         await this.customers.move(who.customer, { phone: next.newPhone, bsuid: next.newBsuid });
+        if (next.newPhone) this.remember(who.conversation, who.customer, { to: next.newPhone });
         this.log.info({ channel: WHATSAPP_CHANNEL, customer: String(who.customer) }, 'a customer changed their WhatsApp number or user id: they are known by the new one');
         return true;
       }
@@ -137,10 +143,10 @@ export class WhatsAppCloudAdapter extends OutboxAdapter {
   }
 
   /** Keeps where a conversation's replies go, from its customer's last message (bounded). */
-  private remember(conversation: string, address: WhatsAppAddress): void {
+  private remember(conversation: string, customer: Types.ObjectId, address: WhatsAppAddress): void {
     this.addresses.delete(conversation);
     if (this.addresses.size >= 50_000) this.addresses.delete(this.addresses.keys().next().value!);
-    this.addresses.set(conversation, address);
+    this.addresses.set(conversation, { ...address, customer });
   }
 
   /** Waits for the recipient's turn under Meta's pair rate limit; idle recipients are forgotten. */

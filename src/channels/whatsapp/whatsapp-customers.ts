@@ -1,4 +1,5 @@
-import { Types, type Connection } from 'mongoose';
+import { createHash } from 'node:crypto';
+import type { Connection, Types } from 'mongoose';
 import { customerModel } from '../../db/models/customer';
 import { isDuplicateKey } from '../../db/duplicate-key';
 import { insertPlain } from '../../db/plain-insert';
@@ -41,6 +42,8 @@ export class WhatsAppCustomers {
   constructor(
     private readonly connection: Connection,
     private readonly log: Logger,
+    /** Told of a customer whose phone went to someone else. */
+    private readonly phoneLost: (customer: Types.ObjectId) => void = () => undefined,
   ) {
     onIdentitiesForgotten(connection, (customer) => this.forgetRemembered(customer));
   }
@@ -52,7 +55,9 @@ export class WhatsAppCustomers {
     const known = this.remembered.get(key);
     if (known && known.seen === seen) return known;
     const byBsuid = identity.bsuid ? await customerIdOf(this.connection, CHANNEL, bsuidKey(identity.bsuid)) : null;
-    const byPhone = identity.phone ? await this.phoneOwner(identity.phone) : null;
+    // Linked under its key, or (a customer stored before identities were kept) found by their conversation's.
+    const phoneLinked = identity.phone ? await customerIdOf(this.connection, CHANNEL, phoneKey(identity.phone)) : null;
+    const byPhone = phoneLinked ?? (identity.phone ? await this.legacyPhoneOwner(identity.phone) : null);
     const Customer = customerModel(this.connection);
     let id = byBsuid ?? byPhone;
     let doc: Found | null = id ? await Customer.findById(id, { externalId: 1, whatsapp: 1 }).lean<Found>() : null;
@@ -70,8 +75,13 @@ export class WhatsAppCustomers {
     const customer = id!;
     if (identity.bsuid) await linkIdentity(this.connection, CHANNEL, bsuidKey(identity.bsuid), customer);
     // The BSUID's customer takes the phone from whoever had it (their number now).
-    if (identity.phone && !(byPhone?.equals(customer) ?? false)) await this.givePhone(identity.phone, customer, byPhone);
+    if (identity.phone && !(phoneLinked?.equals(customer) ?? false)) await this.givePhone(identity.phone, customer, byPhone);
     const w = doc.whatsapp ?? {};
+    // Writing from another phone than the one kept: the old one is no longer theirs (as a number change says).
+    if (identity.phone && w.phone && w.phone !== identity.phone) {
+      if ((await customerIdOf(this.connection, CHANNEL, phoneKey(w.phone)))?.equals(customer)) await unlinkIdentity(this.connection, CHANNEL, phoneKey(w.phone));
+      await Customer.updateOne({ _id: customer }, { $set: { 'whatsapp.formerPhones': [...(w.formerPhones ?? []).filter((p) => p !== w.phone), w.phone].slice(-5) } });
+    }
     const fields: Record<string, string> = {};
     if (identity.phone && w.phone !== identity.phone) fields['whatsapp.phone'] = identity.phone;
     if (identity.bsuid && w.bsuid !== identity.bsuid) fields['whatsapp.bsuid'] = identity.bsuid;
@@ -87,7 +97,8 @@ export class WhatsAppCustomers {
 
   /** The customer a phone or a BSUID (as statuses name the recipient) belongs to now, if any. */
   async customerOf(id: string): Promise<Types.ObjectId | null> {
-    return isBsuid(id) ? customerIdOf(this.connection, CHANNEL, bsuidKey(id)) : this.phoneOwner(id);
+    if (isBsuid(id)) return customerIdOf(this.connection, CHANNEL, bsuidKey(id));
+    return (await customerIdOf(this.connection, CHANNEL, phoneKey(id))) ?? this.legacyPhoneOwner(id);
   }
 
   /**
@@ -101,7 +112,7 @@ export class WhatsAppCustomers {
     const old = doc.whatsapp?.phone ?? (!doc.whatsapp && isWhatsAppPhone(doc.externalId) ? doc.externalId : undefined);
     const set: Record<string, unknown> = {};
     if (next.phone && next.phone !== old) {
-      await this.givePhone(next.phone, customer, await this.phoneOwner(next.phone));
+      await this.givePhone(next.phone, customer, await this.customerOf(next.phone));
       if (old) {
         await unlinkIdentity(this.connection, CHANNEL, phoneKey(old));
         set['whatsapp.formerPhones'] = [...(doc.whatsapp?.formerPhones ?? []).filter((p) => p !== old), old].slice(-5);
@@ -129,18 +140,16 @@ export class WhatsAppCustomers {
       if (previous && !previous.whatsapp) await Customer.updateOne({ _id: from }, { $set: { 'whatsapp.formerPhones': [phone] } });
       else await Customer.updateOne({ _id: from, 'whatsapp.phone': phone }, { $unset: { 'whatsapp.phone': 1 } });
       this.forgetCustomer(from);
+      this.phoneLost(from);
     }
     await linkIdentity(this.connection, CHANNEL, phoneKey(phone), customer, { replace: true });
   }
 
   /**
-   * The customer a phone belongs to: by its identity key, else (a customer stored before
-   * identities were kept) the customer whose conversation is under that phone, if nothing
-   * since says it is no longer theirs.
+   * A customer stored before identities were kept (no `whatsapp` record) whose conversation is
+   * under this phone: theirs, until a message links it under its own key.
    */
-  private async phoneOwner(phone: string): Promise<Types.ObjectId | null> {
-    const linked = await customerIdOf(this.connection, CHANNEL, phoneKey(phone));
-    if (linked) return linked;
+  private async legacyPhoneOwner(phone: string): Promise<Types.ObjectId | null> {
     const legacy = await customerIdOf(this.connection, CHANNEL, phone);
     if (!legacy) return null;
     const doc = await customerModel(this.connection).findById(legacy, { whatsapp: 1 }).lean<Found>();
@@ -167,7 +176,9 @@ export class WhatsAppCustomers {
       ...(identity.name ? { profileName: identity.name } : {}),
     };
     const first = (identity.phone ?? identity.bsuid)!;
-    for (const externalId of [first, ...(identity.bsuid && identity.phone ? [identity.bsuid] : []), `${first}~${new Types.ObjectId().toHexString()}`]) {
+    // The last choice is made from the ids themselves: a replay after a crash finds the customer it made.
+    const fallback = `${first}~${createHash('sha256').update(`${identity.phone ?? ''}|${identity.bsuid ?? ''}`).digest('hex').slice(0, 12)}`;
+    for (const externalId of [first, ...(identity.bsuid && identity.phone ? [identity.bsuid] : []), fallback]) {
       try {
         const [doc] = await insertPlain(customerModel(this.connection), [{ channel: CHANNEL, externalId, tags: [], firstSeenAt: now, lastSeenAt: now, whatsapp }]);
         // The conversation's key (the recorder finds the customer by it), then their ids.
@@ -180,7 +191,7 @@ export class WhatsAppCustomers {
         // that number, or has another user id (not theirs).
         const doc = await customerModel(this.connection).findOne({ channel: CHANNEL, externalId }, { externalId: 1, whatsapp: 1 }).lean<Found>();
         const w = doc?.whatsapp;
-        const same = !w || ((w.phone ?? undefined) === identity.phone && (w.bsuid ?? undefined) === identity.bsuid);
+        const same = !w || ((identity.phone ? w.phone === identity.phone : w.bsuid === identity.bsuid) && (!identity.bsuid || !w.bsuid || w.bsuid === identity.bsuid));
         if (doc && same) return doc;
       }
     }

@@ -13,7 +13,10 @@ import type { RunningServer } from '../../../src/server';
 import { FakeGraphApi, signedWebhook, type SentMessage } from '../../support/fake-graph-api';
 import { ADMIN_PASSWORD, ADMIN_TOKEN, LogLines, startTestServer, stopAndDrop } from '../../support/server';
 
-const DIR = path.resolve(__dirname, '../../../../shared/conformance/meta-webhooks');
+// A copy of ../shared/conformance/meta-webhooks/ (the 60 bodies and their README), so that a
+// clean clone and CI replay them too; the first test checks the copy against the original when it is there.
+const DIR = path.resolve(__dirname, '../../fixtures/meta-webhooks');
+const ORIGINAL = path.resolve(__dirname, '../../../../shared/conformance/meta-webhooks');
 const SECRET = 'conformance-app-secret';
 const TOKEN = 'conformance-token';
 const PHONE_ID = '109876543210';
@@ -381,7 +384,11 @@ describe('the 60 real Meta webhook bodies, replayed through the real server', ()
     'fb-24': { check: async (_f, r) => expect(r.sent.length).toBeGreaterThanOrEqual(2) },
   };
 
-  it('has a check for every file', () => {
+  it('has a check for every file, and the files are the shared ones', () => {
+    if (fs.existsSync(ORIGINAL)) {
+      const files = (dir: string) => fs.readdirSync(dir).sort().map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')]);
+      expect(files(DIR)).toEqual(files(ORIGINAL));
+    }
     expect(fixtures).toHaveLength(60);
     expect(fixtures.map((f) => f.file.slice(0, 5)).filter((name) => !checks[name])).toEqual([]);
   });

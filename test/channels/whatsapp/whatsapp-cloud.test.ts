@@ -265,6 +265,14 @@ describe('WhatsApp Cloud API channel against a local fake of the Graph API (real
     expect(await sent(withIds(legacyPhone, 'MA.333', 'salam'))).toEqual([legacyPhone]);
     expect(String(await owner('whatsapp:bsuid:MA.333'))).toBe(String(legacy!._id));
     expect((await customerModel(server.connection).findById(legacy!._id).lean())?.whatsapp).toMatchObject({ phone: legacyPhone, bsuid: 'MA.333' });
+    expect(String(await owner(`whatsapp:phone:${legacyPhone}`))).toBe(String(legacy!._id));
+    // Writing from a new phone with the same user id: the old phone is theirs no more.
+    const [r, t] = ['212655500005', '212655500006'];
+    expect(await sent(withIds(r, 'MA.444', 'salam'))).toEqual([r]);
+    const moving = (await owner('whatsapp:bsuid:MA.444'))!;
+    expect(await sent(withIds(t, 'MA.444', 'rani b numero jdid'))).toEqual([t]);
+    expect(await owner(`whatsapp:phone:${r}`)).toBeUndefined();
+    expect((await customerModel(server.connection).findById(moving).lean())?.whatsapp).toMatchObject({ phone: t, formerPhones: [r] });
 
     // Edits replayed after a crash (several in a row) change the message once each.
     const [mine] = await messageModel(server.connection).insertMany([{ customer: newcomer, channel: 'whatsapp', direction: 'in', text: 'one', externalId: 'wamid.edited', at: new Date() }]);
