@@ -1,5 +1,6 @@
 import type { ChannelEvent, ChannelReferral } from '../inbox';
 import { webhookEntries, type WebhookDrop } from '../meta/meta-webhook';
+import { list, obj, str, type Json } from '../meta/webhook-json';
 
 /** A Messenger delivery or read report: the messages it names (`mids`) or all sent up to `watermark`. */
 export interface MessengerStatus {
@@ -17,10 +18,6 @@ export interface ParsedMessengerWebhook {
   ignored: number;
 }
 
-type Json = Record<string, unknown>;
-const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-const obj = (v: unknown): Json | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined);
-const list = (v: unknown): Json[] => (Array.isArray(v) ? v.filter((x): x is Json => obj(x) !== undefined) : []);
 
 // Milliseconds past which a time is none (the year 9999): such a timestamp is taken as now.
 const MAX_TIME = 253_402_300_800_000;

@@ -1,6 +1,7 @@
 import type { ChannelEvent, ChannelReferral } from '../inbox';
 import { clean } from '../messenger/messenger-events';
 import { webhookEntries, type WebhookDrop } from '../meta/meta-webhook';
+import { list, obj, str, type Json } from '../meta/webhook-json';
 import { isBsuid, isWhatsAppPhone, senderOf, type WhatsAppIdentity } from './whatsapp-identity';
 
 /** A delivery report of a message the business sent. */
@@ -34,10 +35,6 @@ export interface ParsedWhatsAppWebhook {
   ignored: number;
 }
 
-type Json = Record<string, unknown>;
-const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-const obj = (v: unknown): Json | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined);
-const list = (v: unknown): Json[] => (Array.isArray(v) ? v.filter((x): x is Json => obj(x) !== undefined) : []);
 // A time in seconds as Meta sends it; what is no time (absent, not a number, past the year 9999) is now.
 const seconds = (v: unknown) => (Number(v) > 0 && Number(v) < 253_402_300_800 ? Number(v) * 1000 : Date.now());
 
