@@ -226,7 +226,7 @@ export async function startServer(
           return { ...parsed, record: () => messenger.recordStatuses(parsed.statuses) };
         }, inbox, log }),
       );
-      log.info(`Messenger is on: webhook at /webhooks/messenger, Graph API ${config.graphApiUrl}/${config.graphApiVersion}`);
+      log.info(`Messenger is on: webhook at /webhooks/messenger, ${config.messenger.pageId ? `Page ${config.messenger.pageId}` : 'every Page (set MESSENGER_PAGE_ID to answer for one)'}, Graph API ${config.graphApiUrl}/${config.graphApiVersion}`);
     } else log.info('Messenger is off: set MESSENGER_PAGE_TOKEN, MESSENGER_APP_SECRET and MESSENGER_VERIFY_TOKEN to turn it on');
     if (config.whatsapp) {
       const wa = config.whatsapp;
@@ -256,7 +256,7 @@ export async function startServer(
           log,
         }),
       );
-      log.info(`WhatsApp (Cloud API) is on: webhook at /webhooks/whatsapp, phone number id ${wa.phoneNumberId}`);
+      log.info(`WhatsApp (Cloud API) is on: webhook at /webhooks/whatsapp, phone number id ${wa.phoneNumberId}, ${wa.messagesPerSecond ?? 80} messages a second, Graph API ${config.graphApiUrl}/${config.graphApiVersion}`);
     } else log.info('WhatsApp (Cloud API) is off: set WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN to turn it on');
     let whatsappWeb: WhatsAppWebChannel | undefined;
     if (config.whatsappWeb) {

@@ -81,13 +81,19 @@ export class WhatsAppCloudAdapter extends OutboxAdapter {
         return true;
       }
     }
-    // A later try is Meta being down: the receipt would spend its own retries before the reply.
-    if (!event.kind && (attempt?.number ?? 1) === 1) {
-      await this.graph
-        .post(`${this.phoneNumberId}/messages`, { messaging_product: 'whatsapp', status: 'read', message_id: event.id }, { unmetered: true })
-        .catch((err: Error) => this.log.warn({ channel: WHATSAPP_CHANNEL, err: err.message }, 'could not mark a WhatsApp message read'));
+    // Alongside the turn, not before it: the reply never waits for the receipt (nor for its
+    // retries when Meta is slow). A later try is Meta being down: no receipt then.
+    const receipt =
+      !event.kind && (attempt?.number ?? 1) === 1
+        ? this.graph
+            .post(`${this.phoneNumberId}/messages`, { messaging_product: 'whatsapp', status: 'read', message_id: event.id }, { unmetered: true })
+            .catch((err: Error) => this.log.warn({ channel: WHATSAPP_CHANNEL, err: err.message }, 'could not mark a WhatsApp message read'))
+        : undefined;
+    try {
+      return await super.processEvent(event, attempt);
+    } finally {
+      await receipt;
     }
-    return super.processEvent(event, attempt);
   }
 
   /** Keeps delivery reports on the sent messages, and unreachable customers (by phone or BSUID) on their record. */
