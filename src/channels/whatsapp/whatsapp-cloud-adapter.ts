@@ -70,7 +70,7 @@ export class WhatsAppCloudAdapter extends OutboxAdapter {
       if (event.kind !== 'number-change') this.remember(who.conversation, who.customer, identity.phone ? { to: identity.phone } : { recipient: identity.bsuid! });
       if (event.kind === 'number-change') {
         const next = event.content as { newPhone?: string; newBsuid?: string };
-        await this.customers.move(who.customer, { phone: next.newPhone, bsuid: next.newBsuid });
+        await this.customers.move(who.customer, { phone: next.newPhone, hidden: next.newBsuid });
         if (next.newPhone) this.remember(who.conversation, who.customer, { to: next.newPhone });
         this.log.info({ channel: WHATSAPP_CHANNEL, customer: String(who.customer) }, 'a customer changed their WhatsApp number or user id: they are known by the new one');
         return true;
@@ -110,7 +110,7 @@ export class WhatsAppCloudAdapter extends OutboxAdapter {
       }
       const recipient = s.recipient ?? s.recipientUserId;
       if (s.status !== 'failed' || !s.error || !UNREACHABLE.has(s.error.code) || !recipient) continue;
-      const customer = await this.customers.customerOf(recipient);
+      const customer = await this.customers.customerOf(isBsuid(recipient) ? { hidden: recipient } : { phone: recipient });
       this.log.warn({ channel: WHATSAPP_CHANNEL, code: s.error.code, err: s.error.title }, 'cannot reach this customer now');
       if (customer) await customerModel(this.connection).updateOne({ _id: customer }, { $set: { channelError: { code: s.error.code, message: s.error.title, at: s.at } } });
     }

@@ -4,6 +4,8 @@ export interface WhatsAppIdentity {
   phone?: string;
   /** The business-scoped user id (BSUID), sent since 2026 and the only id of a customer who set a username. */
   bsuid?: string;
+  /** WhatsApp Web's hidden id (the digits of `<digits>@lid`), the only id of a privacy-protected sender. */
+  lid?: string;
   /** The BSUID of the business portfolio's parent (managed portfolios), kept for display. */
   parentBsuid?: string;
   username?: string;
