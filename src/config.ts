@@ -37,7 +37,7 @@ export interface Config {
   graphApiUrl: string;
   graphApiVersion: string;
   /** WhatsApp through whatsapp-web.js, when WHATSAPP_WEB=true. */
-  whatsappWeb: { chromePath: string; groups: boolean } | undefined;
+  whatsappWeb: { chromePath: string; groups: boolean; lookupTimeLimitMs?: number; lookupAgainMinutes?: number } | undefined;
   /** Where the cooperative is told of new orders: a channel recipient or a webhook address. */
   coopNotify: CoopTarget | undefined;
   /** When ratings are asked for, and how often at most. */
@@ -155,6 +155,16 @@ const variables = {
     .refine((s) => s === undefined || /^[a-z0-9_]+:[a-z]{2}(_[A-Z]{2})?$/.test(s), { message: 'must be an approved template name and its language, such as "order_update:fr"' }),
   WHATSAPP_WEB: z.string().default('false').refine((s) => s === 'true' || s === 'false', { message: 'must be true or false' }),
   WHATSAPP_WEB_GROUPS: z.string().default('false').refine((s) => s === 'true' || s === 'false', { message: 'must be true or false' }),
+  // How long whatsapp-web.js may take to say a contact's other id (phone or @lid) before the message goes on without it.
+  WHATSAPP_WEB_LOOKUP_MS: z
+    .string()
+    .default('5000')
+    .refine((s) => /^\d+$/.test(s) && Number(s) >= 100 && Number(s) <= 60_000, { message: 'must be a whole number of milliseconds from 100 to 60000' }),
+  // How long a contact the library could not map is not asked about again (0: on every message).
+  WHATSAPP_WEB_LOOKUP_AGAIN_MINUTES: z
+    .string()
+    .default('10')
+    .refine((s) => /^\d+$/.test(s) && Number(s) <= 1440, { message: 'must be a whole number of minutes from 0 to 1440' }),
   CHROME_PATH: z.string().default('/usr/bin/chromium'),
   GRAPH_API_URL: z
     .string()
@@ -279,7 +289,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : undefined,
     graphApiUrl: p.GRAPH_API_URL.replace(/\/+$/, ''),
     graphApiVersion: p.GRAPH_API_VERSION,
-    whatsappWeb: p.WHATSAPP_WEB === 'true' ? { chromePath: p.CHROME_PATH, groups: p.WHATSAPP_WEB_GROUPS === 'true' } : undefined,
+    whatsappWeb: p.WHATSAPP_WEB === 'true' ? { chromePath: p.CHROME_PATH, groups: p.WHATSAPP_WEB_GROUPS === 'true', lookupTimeLimitMs: Number(p.WHATSAPP_WEB_LOOKUP_MS), lookupAgainMinutes: Number(p.WHATSAPP_WEB_LOOKUP_AGAIN_MINUTES) } : undefined,
     coopNotify: p.COOP_NOTIFY ? parseCoopTarget(p.COOP_NOTIFY) : undefined,
     ratings: {
       afterDeliveryHours: p.RATING_AFTER_DELIVERY_HOURS === 'off' ? undefined : Number(p.RATING_AFTER_DELIVERY_HOURS),

@@ -262,7 +262,7 @@ export async function startServer(
     if (config.whatsappWeb) {
       const chromePath = config.whatsappWeb.chromePath;
       const makeClient = options.whatsappWebClient ?? (() => realWebClient({ dataPath: path.join(config.dataDir, 'whatsapp-web'), chromePath }));
-      whatsappWeb = new WhatsAppWebChannel(makeClient, inbox, { groups: config.whatsappWeb.groups, printQr: !options.whatsappWebClient }, db, log, bot.handleTurn);
+      whatsappWeb = new WhatsAppWebChannel(makeClient, inbox, { groups: config.whatsappWeb.groups, printQr: !options.whatsappWebClient, lookupTimeLimitMs: config.whatsappWeb.lookupTimeLimitMs, lookupAgainMinutes: config.whatsappWeb.lookupAgainMinutes }, db, log, bot.handleTurn);
       const channel = whatsappWeb;
       channels.add(WHATSAPP_WEB_CHANNEL, channel);
       inbox.handle(WHATSAPP_WEB_CHANNEL, (event, attempt) => channel.processEvent(event, attempt));

@@ -46,6 +46,14 @@ describe('loadConfig', () => {
     expect(problems({ ...fb, MESSENGER_PAGE_ID: 'my-page' })).toHaveLength(1);
   });
 
+  it('takes how long WhatsApp Web may take to map a contact, refusing what makes no sense', () => {
+    // Any file that exists stands for Chromium here: the check is only that it is there.
+    const web = { WHATSAPP_WEB: 'true', CHROME_PATH: process.execPath };
+    expect(loadConfig(web).whatsappWeb?.lookupTimeLimitMs).toBe(5000);
+    expect(loadConfig({ ...web, WHATSAPP_WEB_LOOKUP_MS: '800' }).whatsappWeb?.lookupTimeLimitMs).toBe(800);
+    expect(problems({ ...web, WHATSAPP_WEB_LOOKUP_MS: '5s' })).toEqual(['WHATSAPP_WEB_LOOKUP_MS must be a whole number of milliseconds from 100 to 60000, got "5s"']);
+  });
+
   it('hides the password of a bad MongoDB address', () => {
     expect(problems({ MONGODB_URI: 'mongo://admin:s3cret@db/x' })).toEqual(['MONGODB_URI must start with mongodb:// or mongodb+srv://, got "mongo://admin:***@db/x"']);
   });

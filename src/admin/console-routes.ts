@@ -115,7 +115,8 @@ export function consoleRoutes(options: {
     else {
       const pattern = new RegExp(q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
       const digits = q.replace(/\D/g, '');
-      const byProfile = await Customer.find({ $or: [{ name: pattern }, ...(digits.length >= 4 ? [{ phone: new RegExp(digits.slice(-9)) }] : [])] }).limit(SEARCH_LIMIT).lean();
+      const byNumber = digits.length >= 4 ? [{ phone: new RegExp(digits.slice(-9)) }, { 'whatsapp.phone': new RegExp(digits.slice(-9)) }, { 'whatsapp.lid': new RegExp(digits) }] : [];
+      const byProfile = await Customer.find({ $or: [{ name: pattern }, { 'whatsapp.profileName': pattern }, ...byNumber] }).limit(SEARCH_LIMIT).lean();
       const byText = await messageModel(connection).find({ text: pattern, direction: 'in' }, { customer: 1 }).limit(200).lean();
       const more = [...new Set(byText.map((m) => String(m.customer)))].filter((id) => !byProfile.some((c) => String(c._id) === id)).slice(0, SEARCH_LIMIT);
       customers = [...byProfile, ...(await Promise.all(more.map((id) => Customer.findById(id).lean()))).filter((c) => c !== null)];
@@ -124,7 +125,7 @@ export function consoleRoutes(options: {
     const rows = waitingFirst
       .map(
         (c) =>
-          `<tr><td><a href="/admin/customers/${c._id}?lang=${languageOf(req)}">${h(c.name ?? c.externalId)}</a>${c.handoff && (c.handoff.until ?? 0) > new Date() ? ` <span class="waiting">${t(req, 'waiting')}</span>` : ''}</td><td><span dir="ltr">${h(c.phone ?? '')}</span></td><td>${h(c.channel)}</td><td class="muted">${when(c.lastSeenAt)}</td></tr>`,
+          `<tr><td><a href="/admin/customers/${c._id}?lang=${languageOf(req)}">${h(displayName(c))}</a>${c.handoff && (c.handoff.until ?? 0) > new Date() ? ` <span class="waiting">${t(req, 'waiting')}</span>` : ''}</td><td><span dir="ltr">${h(c.phone ?? '')}</span></td><td>${h(c.channel)}</td><td class="muted">${when(c.lastSeenAt)}</td></tr>`,
       )
       .join('');
     send(
@@ -168,7 +169,7 @@ export function consoleRoutes(options: {
     send(
       req,
       res,
-      customer.name ?? customer.externalId,
+      displayName(customer),
       notice +
         `<div class="card"><div>${t(req, 'channel')}: ${h(customer.channel)} · ${t(req, 'phone')}: <span dir="ltr">${h(customer.phone ?? '—')}</span></div>` +
         whatsappIds((key) => t(req, key), customer.whatsapp) +
@@ -257,15 +258,21 @@ interface Referral {
 }
 
 /** How WhatsApp names the customer: phone, BSUID, username, profile name (those known). */
-function whatsappIds(t: (key: string) => string, w: { phone?: string | null; bsuid?: string | null; username?: string | null; profileName?: string | null } | null | undefined): string {
+function whatsappIds(t: (key: string) => string, w: { phone?: string | null; bsuid?: string | null; lid?: string | null; username?: string | null; profileName?: string | null } | null | undefined): string {
   if (!w) return '';
   const parts = [
     w.phone ? `<span dir="ltr">+${h(w.phone)}</span>` : '',
     w.bsuid ? `${t('userId')} <code>${h(w.bsuid)}</code>` : '',
+    w.lid ? `${t('hiddenId')} <code>${h(w.lid)}@lid</code>` : '',
     w.username ? `${t('username')} <b dir="ltr">@${h(w.username)}</b>` : '',
     w.profileName ? `${t('profileName')} « <span dir="auto">${h(w.profileName)}</span> »` : '',
   ].filter(Boolean);
   return parts.length ? `<div>${t('whatsappIds')}: ${parts.join(' · ')}</div>` : '';
+}
+
+/** What the staff call a customer: the name they gave, else their WhatsApp profile name, else the id they came with. */
+function displayName(c: { name?: string | null; externalId: string; whatsapp?: { profileName?: string | null } | null }): string {
+  return c.name ?? c.whatsapp?.profileName ?? c.externalId;
 }
 
 /** Where the customer came from (their first referral) and, when another, the latest. */

@@ -24,8 +24,8 @@ export interface ChannelEvent {
   about?: string;
   /** A reaction's emoji; empty when the reaction was taken back. */
   emoji?: string;
-  /** Who the customer is on a channel that names them several ways (WhatsApp: phone and/or BSUID). */
-  identity?: { phone?: string; bsuid?: string; parentBsuid?: string; username?: string; name?: string };
+  /** Who the customer is on a channel that names them several ways (WhatsApp: phone and/or BSUID; WhatsApp Web: phone and/or `@lid`). */
+  identity?: { phone?: string; bsuid?: string; lid?: string; parentBsuid?: string; username?: string; name?: string };
   /** What the message carried besides its text, kept whole in the stored message: a cart, a voice note, shared contacts, a Flow's answers, the message it replies to. */
   content?: Record<string, unknown>;
   /** Where the customer came from: an m.me link, an ad, a click-to-WhatsApp ad. */

@@ -38,6 +38,18 @@ export class PartlySentError extends Error {
   }
 }
 
+/** The customer cannot be reached by any id the channel has for them: sending again will not help. */
+export class UnreachableError extends Error {
+  constructor(
+    /** A code for the customer's `channelError` (0 where the platform gives none). */
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UnreachableError';
+  }
+}
+
 /** One message a channel sent: its platform id, the stored messages it carried, and numbered choices it offered. */
 export interface Delivered {
   externalId: string | undefined;
@@ -322,7 +334,7 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
       if (activities.length > 0) delivered = await this.deliver(recipient, activities, proactive, inWindow, turn?.resume ?? { skip: 0 });
     } catch (failure) {
       const err = failure instanceof PartlySentError ? failure.reason : (failure as Error);
-      const permanent = err instanceof GraphApiError && err.permanent;
+      const permanent = (err instanceof GraphApiError && err.permanent) || err instanceof UnreachableError;
       const again = !permanent && turn && !turn.attempt.last;
       this.log.error({ channel: this.channel, event: turn?.eventKey, err: err.message, retried: Boolean(again), sentBefore: failure instanceof PartlySentError ? failure.sent : (turn?.resume.skip ?? 0) }, 'sending failed');
       if (again) {
@@ -332,7 +344,8 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
       }
       await this.storeDelivery(activities, new Map(), { status: 'failed', at: new Date(), error: err.message }, inbound);
       if (permanent) {
-        await this.recordError(recipient, (err as GraphApiError).graphCode ?? (err as GraphApiError).status, err.message);
+        const code = err instanceof UnreachableError ? err.code : ((err as GraphApiError).graphCode ?? (err as GraphApiError).status);
+        await this.recordError(recipient, code, err.message);
         return;
       }
       throw err;

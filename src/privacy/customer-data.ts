@@ -2,6 +2,7 @@ import type { Connection, Types } from 'mongoose';
 import { customerIdModel, customerModel } from '../db/models/customer';
 import { dialogStateModel } from '../db/models/dialog-state';
 import { forgetConversations } from '../db/mongo-storage';
+import { lidChat, phoneChat } from '../channels/whatsapp-web/web-ids';
 import { forgetIdentitiesOf } from '../history/customers';
 import { messageModel } from '../db/models/message';
 import { messageRefModel } from '../db/models/message-ref';
@@ -42,7 +43,11 @@ export async function eraseCustomer(
   if (!customer) return {};
   // Every id the channel knew them by: their events in the inbox's archive are filed under them.
   const w = customer.whatsapp;
-  const senders = [...new Set([customer.externalId, ...(w?.phone ? [w.phone] : []), ...(w?.bsuid ? [w.bsuid] : []), ...(w?.formerPhones ?? [])])];
+  const phones = [...(w?.phone ? [w.phone] : []), ...(w?.formerPhones ?? [])];
+  // WhatsApp Web files events under chat ids ("…@c.us", "…@lid"), WhatsApp Cloud under the bare ids.
+  const web = customer.channel === 'whatsapp-web';
+  const ids = web ? [...phones.map(phoneChat), ...(w?.lid ? [lidChat(w.lid)] : [])] : [...phones, ...(w?.bsuid ? [w.bsuid] : [])];
+  const senders = [...new Set([customer.externalId, ...ids])];
   // The digest's kept days quote comments, suggestions and questions: those days are summed again without them.
   const quoted = await Promise.all([
     ratingModel(connection).find({ customer: id, comment: { $ne: null } }, { answeredAt: 1 }).lean(),
@@ -71,7 +76,7 @@ export async function eraseCustomer(
   const key = `^${escape(customer.channel)}/conversations/(.*-)?${escape(customer.externalId)}/$`;
   await count('dialogVersions', dialogStateModel(connection).deleteMany({ key: { $regex: key } }));
   forgetConversations(connection, (k) => new RegExp(key).test(k));
-  // Every id the customer was known by (WhatsApp: phone and BSUID), here and in this process's memory.
+  // Every id the customer was known by (WhatsApp: phone and BSUID or @lid), here and in this process's memory.
   await customerIdModel(connection).deleteOne({ _id: `${customer.channel}:${customer.externalId}` });
   await count('identities', customerIdModel(connection).deleteMany({ customer: id }));
   forgetIdentitiesOf(connection, id);

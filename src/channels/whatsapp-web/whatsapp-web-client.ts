@@ -4,6 +4,8 @@ import type { EventEmitter } from 'node:events';
 export interface WebMessage {
   id: { _serialized: string };
   from: string;
+  /** In a group, who wrote. */
+  author?: string;
   body: string;
   type: string;
   timestamp: number;
@@ -11,16 +13,21 @@ export interface WebMessage {
   isStatus?: boolean;
   hasMedia?: boolean;
   location?: { latitude: number | string; longitude: number | string; description?: string };
+  /** The raw message; `notifyName` is the sender's profile name. */
+  _data?: { notifyName?: string };
 }
 
 /**
  * The part of whatsapp-web.js's Client that Taawun uses: events qr, ready, authenticated,
- * auth_failure, disconnected, message; methods initialize, sendMessage, destroy. Tests give
- * a fake with the same events and methods.
+ * auth_failure, disconnected, message; methods initialize, sendMessage, getContactLidAndPhone,
+ * destroy. Tests give a fake with the same events and methods.
  */
 export interface WebClient extends EventEmitter {
   initialize(): Promise<void>;
-  sendMessage(chatId: string, content: string): Promise<{ id: { _serialized: string } }>;
+  /** Undefined when WhatsApp Web finds no chat for the id (1.34 returns nothing then). */
+  sendMessage(chatId: string, content: string): Promise<{ id: { _serialized: string } } | undefined>;
+  /** A contact's hidden id and phone id (`…@lid`, `…@c.us`), each undefined when the account does not know it (1.34). */
+  getContactLidAndPhone?(userIds: string[]): Promise<{ lid?: string; pn?: string }[]>;
   destroy(): Promise<void>;
 }
 

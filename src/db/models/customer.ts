@@ -30,9 +30,10 @@ const customerSchema = new Schema(
     // The last error a channel gave for this customer that sending again cannot fix.
     channelError: { type: { _id: false, code: Number, message: String, at: Date }, default: undefined },
     // How WhatsApp names them: phone and/or business-scoped user id (both when both came), username and
-    // profile name; replies go to the phone when known, else to the BSUID.
+    // profile name; replies go to the phone when known, else to the BSUID. On WhatsApp Web: the phone
+    // and/or the hidden `@lid` id, and the chat id a reply last went out to (sendTo).
     whatsapp: {
-      type: { _id: false, phone: String, bsuid: String, parentBsuid: String, username: String, profileName: String, formerPhones: [String], identityChangedAt: Date },
+      type: { _id: false, phone: String, bsuid: String, lid: String, sendTo: String, parentBsuid: String, username: String, profileName: String, formerPhones: [String], identityChangedAt: Date },
       default: undefined,
     },
     // Where they came from: the first referral (m.me link, ad, click-to-WhatsApp ad) and the latest.
