@@ -85,7 +85,15 @@ export class WhatsAppWebChannel extends OutboxAdapter {
   /** Starts the client; resolves once it is initialising (the QR code or the saved session follows). */
   async start(): Promise<void> {
     this.stopped = false;
-    const client = await this.makeClient();
+    let client: WebClient;
+    try {
+      client = await this.makeClient();
+    } catch (err) {
+      // A client that cannot even be made (a broken install) is logged and tried again, not a crash of the server.
+      this.log.error({ err: (err as Error)?.message ?? String(err) }, 'WhatsApp Web could not be set up; retrying');
+      this.reconnect();
+      return;
+    }
     this.client = client;
     client.on('qr', (qr: string) => {
       this.state = 'qr';

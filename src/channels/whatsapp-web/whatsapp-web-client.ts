@@ -33,7 +33,9 @@ export interface WebClient extends EventEmitter {
 
 /** Makes the real client: the session kept under `dataPath`, Chromium from `chromePath`, no browser download. */
 export async function realWebClient(options: { dataPath: string; chromePath: string }): Promise<WebClient> {
-  const { Client, LocalAuth } = await import('whatsapp-web.js');
+  // Compiled to CommonJS this is require(); run as ESM (npm run dev, tsx) the CommonJS module comes as `default`.
+  const loaded = (await import('whatsapp-web.js')) as typeof import('whatsapp-web.js') & { default?: typeof import('whatsapp-web.js') };
+  const { Client, LocalAuth } = loaded.default ?? loaded;
   return new Client({
     authStrategy: new LocalAuth({ dataPath: options.dataPath }),
     puppeteer: {

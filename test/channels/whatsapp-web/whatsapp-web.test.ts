@@ -6,6 +6,7 @@ describe('WhatsApp Web channel with a fake whatsapp-web.js client (real database
   let server: RunningServer;
   const saved = { session: false };
   const clients: FakeWebClient[] = [];
+  let failSetup = false;
   const client = () => clients[clients.length - 1]!;
 
   beforeAll(async () => {
@@ -15,6 +16,10 @@ describe('WhatsApp Web channel with a fake whatsapp-web.js client (real database
       // The cooperative's own WhatsApp: told of each new order on the linked phone.
       coopNotify: { kind: 'channel', channel: 'whatsapp-web', id: '212600000099@c.us' },
       whatsappWebClient: async () => {
+        if (failSetup) {
+          failSetup = false;
+          throw new Error("Cannot find module 'puppeteer'");
+        }
         const c = new FakeWebClient(saved);
         clients.push(c);
         return c;
@@ -102,4 +107,16 @@ describe('WhatsApp Web channel with a fake whatsapp-web.js client (real database
     expect((await adminGet(server, '/api/whatsapp-web')).body.state).toBe('ready');
     expect(await say('212655555555@c.us', 'bonjour')).toEqual(["Bonjour et bienvenue ! Je suis l'assistant de la coopérative.\n\nComment vous appelez-vous ?"]);
   });
+
+  it('tries again when the client cannot even be made (a broken install), instead of crashing', async () => {
+    failSetup = true;
+    const before = clients.length;
+    client().emit('disconnected', 'NAVIGATION');
+    // The first try throws; the one after the backoff makes a client that links at once.
+    for (let i = 0; i < 200 && clients.length === before; i += 1) await new Promise((r) => setTimeout(r, 50));
+    expect(failSetup).toBe(false);
+    expect(clients.length).toBe(before + 1);
+    expect((await adminGet(server, '/api/whatsapp-web')).body.state).toBe('ready');
+    expect(await say('212677777777@c.us', 'hello')).toHaveLength(1);
+  }, 20_000);
 });
