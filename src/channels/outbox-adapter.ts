@@ -187,6 +187,8 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
         ...(event.attachments ? { attachments: event.attachments } : {}),
         ...(event.short ? { short: event.short } : {}),
         ...(event.content?.flowResponse ? { flowResponse: event.content.flowResponse } : {}),
+        // A WhatsApp cart (catalog_id, product_items): the order flow starts with its lines.
+        ...(event.content?.order ? { cart: event.content.order } : {}),
       },
     };
     const context = new TurnContext(this, activity);

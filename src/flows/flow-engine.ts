@@ -148,6 +148,8 @@ export class FlowEngine {
         message.type === 'message' && (this.library.command(message.text) !== undefined || this.buttonFlow(message) !== undefined || this.interruptingFlow(message) !== undefined),
       'message',
       async (bot, message) => {
+        // A WhatsApp cart sent while an order is being put together: the order flow asks which to keep.
+        const open = (bot.getConfig('context') as TurnContext).activity.channelData?.cart ? openCartOf(bot.getConfig('dialogContext') as DialogContext | undefined) : undefined;
         await bot.cancelAllDialogs();
         const interrupting = this.interruptingFlow(message);
         if (interrupting) {
@@ -160,7 +162,7 @@ export class FlowEngine {
           return;
         }
         const flow = command ? this.library.flows.get(command.command === 'menu' ? 'menu' : 'human')! : this.buttonFlow(message)!;
-        await this.begin(bot, flow, command?.lang);
+        await this.begin(bot, flow, command?.lang, open ? { previousCart: open } : {});
       },
     );
 
@@ -198,7 +200,7 @@ export class FlowEngine {
   }
 
   /** Starts a flow in the customer's language, with what understanding found: `vars.intent`, `vars.product`. */
-  private async begin(bot: BotWorker, flow: Flow, triggerLang?: Language, overrides: { intent?: string; afterFallback?: boolean } = {}): Promise<void> {
+  private async begin(bot: BotWorker, flow: Flow, triggerLang?: Language, overrides: { intent?: string; afterFallback?: boolean; previousCart?: Record<string, unknown> } = {}): Promise<void> {
     const lang = this.language(bot, triggerLang);
     const info = turnInfo(bot.getConfig('context') as TurnContext);
     const customer = info.customer;
@@ -212,9 +214,14 @@ export class FlowEngine {
     const payloadProduct = payloadArgument(bot);
     const product = (payloadProduct && catalog.product(payloadProduct)) || (info.product ? catalog.product(info.product) : undefined);
     // A WhatsApp Flow's answers (nfm_reply) reach the flow it starts as vars.flow_response.
-    const flowResponse = (bot.getConfig('context') as TurnContext).activity.channelData?.flowResponse as Record<string, unknown> | undefined;
+    const activity = (bot.getConfig('context') as TurnContext).activity;
+    const flowResponse = activity.channelData?.flowResponse as Record<string, unknown> | undefined;
+    // A WhatsApp cart reaches the order flow as vars.incoming_cart, with the id of its message.
+    const incoming = activity.channelData?.cart as Record<string, unknown> | undefined;
     const vars: FlowVars = {
       ...(flowResponse ? { flow_response: flowResponse } : {}),
+      ...(incoming ? { incoming_cart: { ...incoming, message: String(activity.id ?? '') } } : {}),
+      ...(overrides.previousCart ? { previous_cart: overrides.previousCart } : {}),
       lang,
       intent: overrides.intent ?? info.intent ?? null,
       max_quantity: catalog.orders.max_quantity,
@@ -420,6 +427,15 @@ export class FlowLoadError extends Error {
     super(`The flows have errors:\n${formatDiagnostics(diagnostics.filter((d) => d.severity === 'error')).map((l) => `  ${l}`).join('\n')}`);
     this.name = 'FlowLoadError';
   }
+}
+
+/** The open dialog's `vars.cart` (an order being put together), if it has lines; the engine does not read it further. */
+function openCartOf(dc: DialogContext | undefined): Record<string, unknown> | undefined {
+  for (const entry of dc?.stack ?? []) {
+    const cart = (entry.state as { values?: { cart?: { count?: unknown } } } | undefined)?.values?.cart;
+    if (cart && typeof cart.count === 'number' && cart.count > 0) return cart as Record<string, unknown>;
+  }
+  return undefined;
 }
 
 /** What a button's payload carries after its trigger: "amlou" in "ORDER:amlou". */

@@ -17,8 +17,9 @@ const PRODUCT_FIELDS = ['id', 'name', 'price', 'currency', 'unit', 'description'
 // Set by the engine when a flow starts: the reply language, and what understanding found.
 // Set by the engine: the reply language, what understanding found, the order limit; `suggestions` after an unknown
 // product; `occasion`, `order` and `request` when the server starts the flow for a rating request;
-// `flow_response`, a WhatsApp Flow's answers (nfm_reply), when they started it or came while it waited.
-const BUILTIN_VARS = ['lang', 'intent', 'product', 'max_quantity', 'suggestions', 'occasion', 'order', 'request', 'flow_response'];
+// `flow_response`, a WhatsApp Flow's answers (nfm_reply), when they started it or came while it waited;
+// `incoming_cart`, a WhatsApp cart that started it, and `previous_cart`, the cart of the order it interrupted.
+const BUILTIN_VARS = ['lang', 'intent', 'product', 'max_quantity', 'suggestions', 'occasion', 'order', 'request', 'flow_response', 'incoming_cart', 'previous_cart'];
 
 /** Checks flows against each other, the locales and the actions; returns every problem found. */
 export function validateFlows(parsed: ParsedFlows, locales: Locales, actions: ActionRegistry): Diagnostic[] {

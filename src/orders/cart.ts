@@ -10,6 +10,14 @@ export interface Cart {
   count: number;
   /** The lines in the customer's language, one a line, for prompts: `{{vars.cart.text}}`. */
   text: string;
+  /** The WhatsApp cart it came from: its catalog and message, kept on the order. */
+  source?: CartSource;
+}
+
+/** A cart sent from the WhatsApp catalog. */
+export interface CartSource {
+  catalogId: string;
+  message: string;
 }
 
 export interface CartLine {

@@ -86,6 +86,14 @@ export const startOrderAction: ActionDefinition = {
   params: {},
   sets: ['cart', 'quantity', 'product'],
   async run(context) {
+    const incoming = context.vars.incoming_cart;
+    if (incoming && typeof incoming === 'object') {
+      setCart(context, emptyCart(randomUUID()));
+      context.setVar('quantity', null);
+      context.setVar('product', null);
+      await fillFromWhatsAppCart(context, incoming as Record<string, unknown>);
+      return true;
+    }
     const named = (context.vars.product as { id?: string } | undefined)?.id;
     const p = named ? context.catalog.product(named) : undefined;
     const max = context.catalog.orders.max_quantity;
@@ -125,6 +133,64 @@ export const startOrderAction: ActionDefinition = {
       context.setVar('product', null);
       context.setVar('_suggested', alike);
     }
+    return true;
+  },
+};
+
+// A cart is a customer's tap, not a feed: more lines than this are not read.
+const MAX_CART_ITEMS = 100;
+
+/**
+ * The lines of a WhatsApp cart (`vars.incoming_cart`: catalog_id, product_items) put in the new
+ * cart: each mapped by retailer id to the catalog's product, its stock checked as for a typed
+ * order. Unknown and sold-out lines are said plainly, and so is a price that is not the
+ * catalog's (its price applies). The cart keeps where it came from for the order.
+ */
+async function fillFromWhatsAppCart(context: ActionContext, incoming: Record<string, unknown>): Promise<void> {
+  const t = texts(context);
+  const max = context.catalog.orders.max_quantity;
+  const currency = context.catalog.data.cooperative.currency;
+  const items = Array.isArray(incoming.product_items) ? (incoming.product_items as unknown[]).slice(0, MAX_CART_ITEMS) : [];
+  let next = cart(context);
+  const unknown: string[] = [];
+  const prices: string[] = [];
+  for (const raw of items) {
+    const item = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+    const id = typeof item.product_retailer_id === 'string' ? item.product_retailer_id.trim().slice(0, 100) : '';
+    const p = id ? context.catalog.product(id) : undefined;
+    const quantity = Number(item.quantity);
+    if (!p || !Number.isInteger(quantity) || quantity < 1) {
+      unknown.push(id || '?');
+      continue;
+    }
+    const shown = Number(item.item_price);
+    const shownCurrency = typeof item.currency === 'string' ? item.currency : currency;
+    if (Number.isFinite(shown) && (shown !== p.price || shownCurrency !== currency)) {
+      prices.push(t.text('order.cart_price_line', { name: t.productName(p.id), price: p.price, currency, shown, shown_currency: shownCurrency }));
+    }
+    const inCart = quantityInCart(next, p.id);
+    const left = (await stockOf(context, p)) - inCart;
+    if (inCart + quantity > max) await context.say(t.text('order.too_many', { max, name: t.productName(p.id) }));
+    else if (left >= quantity) next = addToCart(next, p.id, quantity);
+    else if (left > 0) await context.say(t.text('order.only_left', { left, name: t.productName(p.id) }));
+    else await context.say(t.text('order.sold_out', { name: t.productName(p.id) }));
+  }
+  if (unknown.length > 0) await context.say(t.text('order.cart_unknown', { products: unknown.join(', ') }));
+  if (prices.length > 0) await context.say(t.text('order.cart_prices', { lines: prices.join('\n') }));
+  const source = { catalogId: String(incoming.catalog_id ?? '').slice(0, 100), message: String(incoming.message ?? '').slice(0, 200) };
+  setCart(context, { ...next, source });
+}
+
+/** `do: keep_previous_cart`: a cart sent while another order was being put together is dropped, and that order goes on. */
+export const keepPreviousCartAction: ActionDefinition = {
+  name: 'keep_previous_cart',
+  description: 'keep the order that was being put together (vars.previous_cart) instead of the cart just sent',
+  params: {},
+  sets: ['cart'],
+  async run(context) {
+    const previous = cartOf({ cart: context.vars.previous_cart });
+    if (!previous) throw new Error('no previous cart: keep_previous_cart follows a cart sent during an order (vars.previous_cart)');
+    setCart(context, previous);
     return true;
   },
 };
@@ -310,6 +376,7 @@ export const placeOrderAction: ActionDefinition = {
       currency: context.catalog.data.cooperative.currency,
       delivery: { mode: q.mode, city: q.mode === 'pickup' ? '' : q.city, address: q.mode === 'pickup' ? '' : q.address, zone: q.fee.zone },
       payment: q.payment,
+      ...(c.source ? { whatsappCart: c.source } : {}),
     });
     const t = texts(context);
     if (result.ok) return { number: result.order._id, total: result.order.total, currency: result.order.currency };
@@ -400,6 +467,7 @@ export const cancelOrderAction: ActionDefinition = {
 /** The order actions, registered by the server, the validator and the flow tests alike. */
 export const orderActions: ActionDefinition[] = [
   startOrderAction,
+  keepPreviousCartAction,
   checkStockAction,
   addToCartAction,
   removeFromCartAction,

@@ -28,6 +28,7 @@ export interface OrderRequest {
   currency: string;
   delivery: { mode: 'delivery' | 'pickup'; city: string; address: string; zone: string };
   payment: 'cod' | 'transfer';
+  whatsappCart?: { catalogId: string; message: string };
 }
 
 export type PlaceResult =
@@ -137,6 +138,7 @@ export class OrderBook {
       currency: request.currency,
       delivery: request.delivery,
       payment: request.payment,
+      ...(request.whatsappCart ? { whatsappCart: request.whatsappCart } : {}),
       status: 'pending',
       history: [{ status: 'pending', at: now, note: '', by: 'customer' }],
       createdAt: now,

@@ -44,7 +44,7 @@ describe('flows validate', () => {
     [
       'an unknown action, with a suggestion',
       flow('  - do: handof\n'),
-      'flows/extra.yml:5:9 unknown action "handof" (did you mean "handoff"?); known: handoff, save_rating, save_suggestion, erase_my_data, answer_price, answer_availability, answer_description, list_products, answer_delivery, answer_payment, answer_hours, start_order, check_stock, add_to_cart, remove_from_cart, notify_when_back, bank_details, quote_order, place_order, order_status, find_cancellable, choose_order, cancel_order',
+      'flows/extra.yml:5:9 unknown action "handof" (did you mean "handoff"?); known: handoff, save_rating, save_suggestion, erase_my_data, answer_price, answer_availability, answer_description, list_products, answer_delivery, answer_payment, answer_hours, start_order, keep_previous_cart, check_stock, add_to_cart, remove_from_cart, notify_when_back, bank_details, quote_order, place_order, order_status, find_cancellable, choose_order, cancel_order',
     ],
     [
       'an unknown action parameter',

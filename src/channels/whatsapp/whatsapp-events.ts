@@ -202,9 +202,9 @@ function message(m: Json, contacts: Json[], out: ParsedWhatsAppWebhook): void {
     case 'contacts':
       return push({ short: 'contacts', content: { contacts: m.contacts } });
     case 'order': {
-      // A cart from the catalog: kept whole for the orders (product_items with retailer id, quantity, price, currency).
+      // A cart from the catalog: kept whole, and it starts the order flow (payload CART) with its lines.
       const order = obj(m.order) ?? {};
-      return push({ text: clean(str(order.text) ?? ''), short: 'order', content: { order } });
+      return push({ text: clean(str(order.text) ?? ''), payload: 'CART', short: 'order', content: { order } });
     }
     case 'unsupported':
       return push({ short: 'unsupported', content: { unsupported: str(obj(m.unsupported)?.type) ?? 'unknown', ...(Array.isArray(m.errors) ? { errors: list(m.errors).map(errorOf) } : {}) } });

@@ -28,6 +28,8 @@ export interface OrderDoc {
   currency: string;
   delivery: { mode: 'delivery' | 'pickup'; city: string; address: string; zone: string };
   payment: 'cod' | 'transfer';
+  /** The WhatsApp cart the order came from (the catalog's id and the cart message's id). */
+  whatsappCart?: { catalogId: string; message: string } | null;
   status: OrderStatus;
   history: { status: OrderStatus; at: Date; note: string; by: string }[];
   createdAt: Date;
@@ -55,6 +57,7 @@ const orderSchema = new Schema<OrderDoc>(
     currency: { type: String, required: true },
     delivery: { type: new Schema({ mode: String, city: String, address: String, zone: String }, { _id: false }), required: true },
     payment: { type: String, enum: ['cod', 'transfer'], required: true },
+    whatsappCart: { type: new Schema({ catalogId: String, message: String }, { _id: false }), default: undefined },
     status: { type: String, enum: ORDER_STATUSES, required: true },
     history: { type: [{ _id: false, status: String, at: Date, note: String, by: String }], default: [] },
     createdAt: { type: Date, required: true },

@@ -1,0 +1,128 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { customerModel } from '../../../src/db/models/customer';
+import { orderModel } from '../../../src/db/models/order';
+import type { RunningServer } from '../../../src/server';
+import { FakeGraphApi, signedWebhook, TEST_PHONE_NUMBER_ID, whatsappMessage } from '../../support/fake-graph-api';
+import { startTestServer, stopAndDrop } from '../../support/server';
+
+const SECRET = 'whatsapp-app-secret-for-tests';
+const TOKEN = 'whatsapp-token-for-tests';
+
+// The shape of a real cart (pywa's fixture, one of the 60 conformance bodies), with this catalog's products.
+const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, '../../fixtures/meta-webhooks/wa-12-order-pywa.json'), 'utf8')) as { body: any };
+const realOrder = fixture.body.entry[0].changes[0].value.messages[0].order as { catalog_id: string; product_items: Record<string, unknown>[] };
+
+/** A cart as Meta sends it: catalog_id, and product_items with retailer id, quantity, item_price and currency. */
+function cartMessage(items: { id: string; quantity: number; price: number; currency?: string }[]) {
+  return {
+    type: 'order',
+    order: {
+      catalog_id: realOrder.catalog_id,
+      text: '',
+      product_items: items.map((i) => ({ ...realOrder.product_items[0], product_retailer_id: i.id, quantity: i.quantity, item_price: i.price, currency: i.currency ?? 'MAD' })),
+    },
+  };
+}
+
+describe('WhatsApp carts become cash-on-delivery orders (fake Graph API, real database)', () => {
+  let graph: FakeGraphApi;
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    graph = new FakeGraphApi({ accessToken: TOKEN, appSecret: SECRET, version: 'v21.0', phoneNumberId: TEST_PHONE_NUMBER_ID });
+    server = await startTestServer({
+      label: 'wacart',
+      whatsapp: { token: TOKEN, phoneNumberId: TEST_PHONE_NUMBER_ID, appSecret: SECRET, verifyToken: 'wa-verify', template: undefined },
+      graphApiUrl: await graph.start(),
+      graphApiVersion: 'v21.0',
+    });
+  });
+  afterAll(async () => {
+    await stopAndDrop(server);
+    await graph.stop();
+  });
+
+  async function deliver(body: unknown): Promise<number> {
+    const { raw, signature } = signedWebhook(body, SECRET);
+    const res = await fetch(`${server.url}/webhooks/whatsapp`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature }, body: raw });
+    await server.inbox.idle();
+    return res.status;
+  }
+  async function says(body: unknown): Promise<string[]> {
+    const before = graph.sent.length;
+    expect(await deliver(body)).toBe(200);
+    return graph.sent.slice(before).map((m) => m.text);
+  }
+  const text = (from: string, t: string) => whatsappMessage(from, { type: 'text', text: { body: t } });
+  const button = (from: string, id: string, title: string) => whatsappMessage(from, { type: 'interactive', interactive: { type: 'button_reply', button_reply: { id, title } } });
+
+  it('places the order a cart carries: its lines, the catalog prices, the stock reserved; unknown and sold-out lines said; a redelivery places nothing more', async () => {
+    const u = '212677001122';
+    await says(text(u, 'Bonjour'));
+    await says(text(u, 'Leila'));
+    const stockBefore = await server.orders.stock.level('amlou');
+    const cart = whatsappMessage(
+      u,
+      cartMessage([
+        { id: 'amlou', quantity: 2, price: 90 },
+        { id: 'thyme-honey', quantity: 1, price: 180 },
+        { id: 'euphorbia-honey', quantity: 1, price: 250 },
+        { id: 'HAMBURGER', quantity: 3, price: 30, currency: 'ILS' },
+      ]),
+      'wamid.cart-leila-1',
+    );
+    const replies = await says(cart);
+    expect(replies[0]!.split('\n\n')).toEqual([
+      "Miel d'euphorbe est épuisé pour le moment.",
+      'Ces produits de votre panier ne sont pas (ou plus) dans notre catalogue : HAMBURGER.',
+      'Les prix de la coopérative s’appliquent :\nMiel de thym : 200 MAD (le panier indiquait 180 MAD)',
+      'Votre panier est bien arrivé :\n2 × amlou : 180 MAD\n1 × miel de thym : 200 MAD',
+      expect.stringMatching(/^Quel numéro de téléphone pour le livreur/),
+    ]);
+    // A redelivered webhook (same message id) is the same cart: nothing is said or done again.
+    expect(await says(cart)).toEqual([]);
+    await says(text(u, '0677001122'));
+    await says(button(u, 'pickup', 'Retrait'));
+    const [summary] = await says(button(u, 'cod', 'Au retrait'));
+    expect(summary).toMatch(/^Récapitulatif :\n2 × amlou : 180 MAD\n1 × miel de thym : 200 MAD\n[\s\S]*Total : 380 MAD/);
+    const [placed] = await says(button(u, 'yes', 'Oui'));
+    const number = /TIF-\d{6}/.exec(placed!)![0];
+    const order = await server.orders.find(number);
+    expect(order).toMatchObject({
+      channel: 'whatsapp',
+      total: 380,
+      lines: [expect.objectContaining({ product: 'amlou', quantity: 2, unitPrice: 90 }), expect.objectContaining({ product: 'thyme-honey', quantity: 1, unitPrice: 200 })],
+      whatsappCart: { catalogId: realOrder.catalog_id, message: 'wamid.cart-leila-1' },
+    });
+    expect(await server.orders.stock.level('amlou')).toBe((stockBefore ?? 30) - 2);
+    expect(await says(cart)).toEqual([]);
+    const customer = await customerModel(server.connection).findOne({ channel: 'whatsapp', externalId: u }).lean();
+    expect(await orderModel(server.connection).countDocuments({ customer: customer!._id })).toBe(1);
+  });
+
+  it('asks whether a new cart replaces the order being put together, and keeps the old one when told', async () => {
+    const u = '212677003344';
+    await says(text(u, 'Bonjour'));
+    await says(text(u, 'Omar'));
+    await says(text(u, 'je veux commander 3 amlou'));
+    const [question] = await says(whatsappMessage(u, cartMessage([{ id: 'argan-oil-cosmetic', quantity: 1, price: 150 }])));
+    expect(question).toContain('Vous aviez déjà commencé une commande :\n3 × amlou : 270 MAD\nLa remplacer par le panier que vous venez d’envoyer ?');
+    const [kept] = await says(button(u, 'no', 'Non'));
+    expect(kept).toMatch(/^Votre commande :\n3 × amlou : 270 MAD\nC'est tout/);
+    // Sent again and accepted this time: the new cart goes on.
+    await says(whatsappMessage(u, cartMessage([{ id: 'argan-oil-cosmetic', quantity: 1, price: 150 }])));
+    const [replaced] = await says(button(u, 'yes', 'Oui'));
+    expect(replaced).toMatch(/^Votre panier est bien arrivé :\n1 × huile d'argan cosmétique : 150 MAD\n\nQuel numéro/);
+  });
+
+  it('says so plainly when nothing in a cart can be sold, and asks for a product', async () => {
+    const u = '212677005566';
+    await says(text(u, 'Bonjour'));
+    await says(text(u, 'Sara'));
+    const replies = await says(whatsappMessage(u, cartMessage([{ id: 'SODA', quantity: 2, price: 10 }, { id: 'euphorbia-honey', quantity: 1, price: 250 }])));
+    expect(replies[0]).toContain('Ces produits de votre panier ne sont pas (ou plus) dans notre catalogue : SODA.');
+    expect(replies[0]).toContain("Miel d'euphorbe est épuisé pour le moment.");
+    expect(replies.join('\n')).toContain('Quel produit voulez-vous commander ?');
+  });
+});
