@@ -215,7 +215,10 @@ export function consoleRoutes(options: {
           ? `<form method="post" action="/admin/orders/${h(o._id)}/status?lang=${lang}" class="row">${csrfField(csrf)}<select name="status">${next.map((s) => `<option value="${s}">${textOf(req).word(s)}</option>`).join('')}</select><input name="note" placeholder="${t(req, 'note')}" maxlength="500"><button>${t(req, 'change')}</button></form>`
           : '';
         const where = o.delivery.mode === 'pickup' ? textOf(req).word('pickup') : `${o.delivery.address}, ${o.delivery.city}`;
-        return `<div class="card" id="order-${h(o._id)}"><b>${h(o._id)}</b> · <span class="status" data-status="${o.status}">${h(textOf(req).word(o.status))}</span> · ${o.total} ${h(o.currency)} (${h(textOf(req).word(o.payment))})<br><span class="muted">${h(o.name ?? '')} <span dir="ltr">${h(o.phone)}</span> · ${h(o.channel)} · ${when(o.createdAt)}</span><br>${h(where)}<br>${o.lines.map((l) => `${l.quantity} × ${h(l.name)}`).join(', ')}${change}</div>`;
+        // A shared location: where the courier goes, on a map.
+        const spot = o.delivery.location;
+        const map = spot ? ` <a href="https://maps.google.com/?q=${Number(spot.latitude)},${Number(spot.longitude)}" target="_blank" rel="noopener">${t(req, 'map')}</a>` : '';
+        return `<div class="card" id="order-${h(o._id)}"><b>${h(o._id)}</b> · <span class="status" data-status="${o.status}">${h(textOf(req).word(o.status))}</span> · ${o.total} ${h(o.currency)} (${h(textOf(req).word(o.payment))})<br><span class="muted">${h(o.name ?? '')} <span dir="ltr">${h(o.phone)}</span> · ${h(o.channel)} · ${when(o.createdAt)}</span><br>${h(where)}${map}<br>${o.lines.map((l) => `${l.quantity} × ${h(l.name)}`).join(', ')}${change}</div>`;
       })
       .join('');
     send(req, res, t(req, 'orders'), `${req.query.changed ? `<p class="notice">${t(req, 'statusChanged')}</p>` : ''}<p>${filters}</p>${cards || `<p class="muted">${t(req, 'none')}</p>`}`);

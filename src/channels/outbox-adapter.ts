@@ -189,6 +189,8 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
         ...(event.content?.flowResponse ? { flowResponse: event.content.flowResponse } : {}),
         // A WhatsApp cart (catalog_id, product_items): the order flow starts with its lines.
         ...(event.content?.order ? { cart: event.content.order } : {}),
+        // A shared location: a location ask keeps its coordinates.
+        ...(event.content?.location ? { location: event.content.location } : {}),
       },
     };
     const context = new TurnContext(this, activity);

@@ -89,9 +89,11 @@ export function compileFlow(flow: Flow, env: FlowEnvironment): BotkitConversatio
       case 'ask': {
         const handler = answerHandler(step, next(i), targetThread(step.on_fail ?? 'end'), env);
         const quickReplies = (_l: unknown, vars: FlowVars) => askQuickReplies(step, vars, env);
-        dialog.addQuestion({ text: text(step.prompt), quick_replies: quickReplies, channelData: tag(step) }, handler, '_answer', thread);
+        // Channels that can ask for a location (WhatsApp's location request) read this flag.
+        const channelData = { ...tag(step), ...(step.location ? { askLocation: true } : {}) };
+        dialog.addQuestion({ text: text(step.prompt), quick_replies: quickReplies, channelData }, handler, '_answer', thread);
         const retry: TextRef = step.retry ?? `answers.retry_${step.ask}`;
-        dialog.addQuestion({ text: text(retry), quick_replies: quickReplies, channelData: tag(step) }, handler, '_answer', `${thread}:retry`);
+        dialog.addQuestion({ text: text(retry), quick_replies: quickReplies, channelData }, handler, '_answer', `${thread}:retry`);
         break;
       }
       case 'set':
@@ -131,16 +133,30 @@ export function compileFlow(flow: Flow, env: FlowEnvironment): BotkitConversatio
   return dialog;
 }
 
+/** The coordinates (and name, address) of a shared location, if they are numbers in range. */
+function locationOf(raw: unknown): { latitude: number; longitude: number; name?: string; address?: string } | undefined {
+  if (!raw || typeof raw !== 'object') return undefined;
+  const l = raw as Record<string, unknown>;
+  const latitude = Number(l.latitude);
+  const longitude = Number(l.longitude);
+  if (!Number.isFinite(latitude) || !Number.isFinite(longitude) || Math.abs(latitude) > 90 || Math.abs(longitude) > 180) return undefined;
+  const words = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim().slice(0, 200) : undefined);
+  return { latitude, longitude, ...(words(l.name) ? { name: words(l.name) } : {}), ...(words(l.address) ? { address: words(l.address) } : {}) };
+}
+
 /** The template view: `vars` and `customer`. */
 function view(vars: FlowVars): Record<string, unknown> {
   return { vars, customer: vars._customer ?? {} };
 }
 
 function answerHandler(step: Extract<Step, { kind: 'ask' }>, nextThread: string, failThread: string, env: FlowEnvironment) {
-  return async (answer: string, convo: BotkitDialogWrapper, _bot: BotWorker, message: { value?: unknown; flowResponse?: unknown }) => {
+  return async (answer: string, convo: BotkitDialogWrapper, _bot: BotWorker, message: { value?: unknown; flowResponse?: unknown; location?: unknown }) => {
     const vars = convo.vars as FlowVars;
     // A WhatsApp Flow's answers that come while a flow waits are its variables too.
     if (message.flowResponse && typeof message.flowResponse === 'object') convo.setVar('flow_response', message.flowResponse);
+    // A location answering a location ask: its coordinates are kept (vars.location), its words answer.
+    const location = step.location ? locationOf(message.location) : undefined;
+    if (location) convo.setVar('location', location);
     const payload = typeof message.value === 'string' ? message.value : undefined;
     const catalog = env.catalog();
     const parsed = parseAnswer(

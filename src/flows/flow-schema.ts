@@ -44,6 +44,8 @@ const askStep = z
     choices: z.array(z.object({ value: z.string().min(1), label: textRef, words: perLanguageWords.optional() }).strict()).min(2).max(13).optional(),
     // A product ask limited to the products of the order being taken (to remove one).
     in_cart: z.boolean().optional(),
+    // A text ask that a shared location answers too: WhatsApp shows a "Send your location" button.
+    location: z.boolean().optional(),
   })
   .strict();
 

@@ -18,8 +18,9 @@ const PRODUCT_FIELDS = ['id', 'name', 'price', 'currency', 'unit', 'description'
 // Set by the engine: the reply language, what understanding found, the order limit; `suggestions` after an unknown
 // product; `occasion`, `order` and `request` when the server starts the flow for a rating request;
 // `flow_response`, a WhatsApp Flow's answers (nfm_reply), when they started it or came while it waited;
-// `incoming_cart`, a WhatsApp cart that started it, and `previous_cart`, the cart of the order it interrupted.
-const BUILTIN_VARS = ['lang', 'intent', 'product', 'max_quantity', 'suggestions', 'occasion', 'order', 'request', 'flow_response', 'incoming_cart', 'previous_cart'];
+// `incoming_cart`, a WhatsApp cart that started it, and `previous_cart`, the cart of the order it interrupted;
+// `location`, the coordinates of a location shared to an `ask: text` with `location: true`.
+const BUILTIN_VARS = ['lang', 'intent', 'product', 'max_quantity', 'suggestions', 'occasion', 'order', 'request', 'flow_response', 'incoming_cart', 'previous_cart', 'location'];
 
 /** Checks flows against each other, the locales and the actions; returns every problem found. */
 export function validateFlows(parsed: ParsedFlows, locales: Locales, actions: ActionRegistry): Diagnostic[] {
@@ -138,6 +139,7 @@ function validateFlow(flow: Flow, map: SourceMap, locales: Locales, actions: Act
         if ((step.min !== undefined || step.max !== undefined) && step.ask !== 'number' && step.ask !== 'quantity')
           out.push(map.at(at('min' in step && step.min !== undefined ? 'min' : 'max'), `min and max are for ask: number or quantity, not ask: ${step.ask}`));
         if (step.in_cart !== undefined && step.ask !== 'product') out.push(map.at(at('in_cart'), `in_cart is for ask: product, not ask: ${step.ask}`));
+        if (step.location !== undefined && step.ask !== 'text') out.push(map.at(at('location'), `location is for ask: text (an address), not ask: ${step.ask}`));
         if (step.min !== undefined && step.max !== undefined && step.min > step.max) out.push(map.at(at('min'), `min ${step.min} is above max ${step.max}`));
         break;
       case 'set':

@@ -314,6 +314,12 @@ export const bankDetailsAction: ActionDefinition = {
 };
 
 /** What the order comes to now, from the cart, the delivery choice and the catalog's prices and fees. */
+/** The coordinates of the location the customer shared for this delivery (`vars.location`), as the order keeps them. */
+function locationOf(context: ActionContext): { location?: { latitude: number; longitude: number } } {
+  const l = context.vars.location as { latitude?: unknown; longitude?: unknown } | undefined;
+  return l && typeof l.latitude === 'number' && typeof l.longitude === 'number' ? { location: { latitude: l.latitude, longitude: l.longitude } } : {};
+}
+
 function quote(context: ActionContext) {
   const c = cart(context);
   const settings = context.catalog.orders;
@@ -374,7 +380,7 @@ export const placeOrderAction: ActionDefinition = {
       lines: q.lines,
       deliveryFee: q.fee.fee,
       currency: context.catalog.data.cooperative.currency,
-      delivery: { mode: q.mode, city: q.mode === 'pickup' ? '' : q.city, address: q.mode === 'pickup' ? '' : q.address, zone: q.fee.zone },
+      delivery: { mode: q.mode, city: q.mode === 'pickup' ? '' : q.city, address: q.mode === 'pickup' ? '' : q.address, zone: q.fee.zone, ...(q.mode === 'delivery' ? locationOf(context) : {}) },
       payment: q.payment,
       ...(c.source ? { whatsappCart: c.source } : {}),
     });

@@ -26,7 +26,7 @@ export interface OrderRequest {
   lines: (CartLine & { name: string; unitPrice: number })[];
   deliveryFee: number;
   currency: string;
-  delivery: { mode: 'delivery' | 'pickup'; city: string; address: string; zone: string };
+  delivery: { mode: 'delivery' | 'pickup'; city: string; address: string; zone: string; location?: { latitude: number; longitude: number } };
   payment: 'cod' | 'transfer';
   whatsappCart?: { catalogId: string; message: string };
 }

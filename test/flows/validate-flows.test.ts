@@ -117,6 +117,11 @@ describe('flows validate', () => {
       'flows/extra.yml:3:13 unknown intent "oder" (did you mean "order"?)',
     ],
     [
+      'a location button on a question that is no address',
+      flow('  - ask: number\n    prompt: order.quantity\n    var: n\n    location: true\n'),
+      'flows/extra.yml:8:15 location is for ask: text (an address), not ask: number',
+    ],
+    [
       'a YAML syntax error',
       'id: extra\nsteps:\n  - say: "unclosed\n',
       'flows/extra.yml:4:1 YAML: Missing closing "quote',

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 /** A message the fake accepted, as Meta would have delivered it. */
 export interface SentMessage {
   recipient: string;
-  /** Messenger's messaging_type, or WhatsApp's message type (text, interactive:button, interactive:list, template). */
+  /** Messenger's messaging_type, or WhatsApp's message type (text, interactive:button, interactive:list, interactive:location_request_message, template). */
   messagingType: string;
   text: string;
   quickReplies?: { content_type?: string; title: string; payload: string }[];
@@ -169,6 +169,12 @@ function whatsappCheck(body: Record<string, any>): string | SentMessage {
       if (r.description !== undefined && chars(r.description) > 72) return 'a row description has at most 72 characters';
     }
     return { recipient: body.to, messagingType: 'interactive:list', text: i.body.text, quickReplies: rows.map((r: any) => ({ title: r.title, payload: r.id })) };
+  }
+  if (i.type === 'location_request_message') {
+    // Body only: no header, footer or buttons; the action is the fixed "send_location".
+    if (i.action?.name !== 'send_location') return 'a location request message has action.name "send_location"';
+    if (i.header !== undefined || i.footer !== undefined) return 'a location request message has a body only';
+    return { recipient: body.to, messagingType: 'interactive:location_request_message', text: i.body.text };
   }
   return `unsupported interactive type ${JSON.stringify(i.type)}`;
 }

@@ -58,7 +58,18 @@ export function toCloudMessages(activities: Partial<Activity>[], listButton: str
     if (activity.type !== 'message') continue;
     const replies = quickRepliesOf(activity);
     if (replies) flush({ text: activity.text ?? '', replies });
-    else pending.push(activity.text ?? '');
+    else if (activity.channelData?.askLocation) {
+      // An address question: WhatsApp's location request shows a "Send your location" button under it.
+      pending.push(activity.text ?? '');
+      const joined = pending.filter((t) => t.trim()).join('\n\n');
+      pending = [];
+      const chars = [...joined];
+      if (chars.length > WHATSAPP_LIMITS.interactiveBody) {
+        text(chars.slice(0, chars.length - WHATSAPP_LIMITS.interactiveBody).join(''));
+      }
+      const body = chars.slice(-WHATSAPP_LIMITS.interactiveBody).join('') || '…';
+      out.push({ body: { type: 'interactive', interactive: { type: 'location_request_message', body: { text: body }, action: { name: 'send_location' } } } });
+    } else pending.push(activity.text ?? '');
   }
   flush();
   return out;

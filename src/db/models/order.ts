@@ -26,7 +26,7 @@ export interface OrderDoc {
   deliveryFee: number;
   total: number;
   currency: string;
-  delivery: { mode: 'delivery' | 'pickup'; city: string; address: string; zone: string };
+  delivery: { mode: 'delivery' | 'pickup'; city: string; address: string; zone: string; location?: { latitude: number; longitude: number } | null };
   payment: 'cod' | 'transfer';
   /** The WhatsApp cart the order came from (the catalog's id and the cart message's id). */
   whatsappCart?: { catalogId: string; message: string } | null;
@@ -55,7 +55,8 @@ const orderSchema = new Schema<OrderDoc>(
     deliveryFee: { type: Number, required: true },
     total: { type: Number, required: true },
     currency: { type: String, required: true },
-    delivery: { type: new Schema({ mode: String, city: String, address: String, zone: String }, { _id: false }), required: true },
+    // A shared location's coordinates, when the address came as one.
+    delivery: { type: new Schema({ mode: String, city: String, address: String, zone: String, location: { type: new Schema({ latitude: Number, longitude: Number }, { _id: false }), default: undefined } }, { _id: false }), required: true },
     payment: { type: String, enum: ['cod', 'transfer'], required: true },
     whatsappCart: { type: new Schema({ catalogId: String, message: String }, { _id: false }), default: undefined },
     status: { type: String, enum: ORDER_STATUSES, required: true },

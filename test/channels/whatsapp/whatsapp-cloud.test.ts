@@ -7,7 +7,7 @@ import { messageModel } from '../../../src/db/models/message';
 import { messageRefModel } from '../../../src/db/models/message-ref';
 import type { RunningServer } from '../../../src/server';
 import { FakeGraphApi, signedWebhook, TEST_PHONE_NUMBER_ID, whatsappMessage, whatsappStatus } from '../../support/fake-graph-api';
-import { startTestServer, stopAndDrop } from '../../support/server';
+import { ADMIN_PASSWORD, startTestServer, stopAndDrop } from '../../support/server';
 
 const SECRET = 'whatsapp-app-secret-for-tests';
 const TOKEN = 'whatsapp-token-for-tests';
@@ -112,7 +112,8 @@ describe('WhatsApp Cloud API channel against a local fake of the Graph API (real
     expect((await say(u, button('done', "C'est tout")))[0]!.text).toMatch(/^Quel numéro de téléphone pour le livreur/);
     expect((await say(u, { type: 'text', text: { body: '0661234567' } }))[0]).toMatchObject({ messagingType: 'interactive:button', text: 'Livraison à domicile, ou retrait à la coopérative ?' });
     expect((await say(u, button('delivery', 'Livraison')))[0]!.text).toBe('Dans quelle ville livrer ?');
-    expect((await say(u, { type: 'text', text: { body: 'Casablanca' } }))[0]!.text).toBe('Quelle adresse ? (quartier, rue, numéro)');
+    // The address question comes with WhatsApp's "Send your location" button.
+    expect((await say(u, { type: 'text', text: { body: 'Casablanca' } }))[0]).toMatchObject({ messagingType: 'interactive:location_request_message', text: 'Quelle adresse ? (quartier, rue, numéro)' });
     expect((await say(u, { type: 'location', location: { latitude: 33.58, longitude: -7.62, name: 'Maarif, rue 12' } }))[0]!.text).toMatch(/^Comment voulez-vous payer/);
     const [summary] = await say(u, button('cod', 'À la livraison'));
     expect(summary).toMatchObject({ messagingType: 'interactive:button', quickReplies: [{ title: 'Oui', payload: 'yes' }, { title: 'Non', payload: 'no' }] });
@@ -122,8 +123,12 @@ describe('WhatsApp Cloud API channel against a local fake of the Graph API (real
     const [done] = await say(u, button('yes', 'Oui'));
     expect(done!.text).toMatch(/^Merci ! Votre commande TIF-\d{6} est enregistrée \(215 MAD\)/);
     const order = await server.orders.find(/TIF-\d{6}/.exec(done!.text)![0]);
-    expect(order).toMatchObject({ channel: 'whatsapp', name: 'Nadia', phone: '+212661234567', total: 215, deliveryFee: 35, delivery: { mode: 'delivery', city: 'Casablanca', address: 'Maarif, rue 12', zone: 'other' } });
+    expect(order).toMatchObject({ channel: 'whatsapp', name: 'Nadia', phone: '+212661234567', total: 215, deliveryFee: 35, delivery: { mode: 'delivery', city: 'Casablanca', address: 'Maarif, rue 12', zone: 'other', location: { latitude: 33.58, longitude: -7.62 } } });
     expect(graph.reads.length - readsBefore).toBe(12);
+    // The console's order shows where the courier goes, on a map.
+    const login = await fetch(`${server.url}/admin/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `password=${encodeURIComponent(ADMIN_PASSWORD)}` });
+    const page = await (await fetch(`${server.url}/admin/orders?lang=fr`, { headers: { cookie: login.headers.get('set-cookie')!.split(';')[0]! } })).text();
+    expect(page).toContain('Maarif, rue 12, Casablanca <a href="https://maps.google.com/?q=33.58,-7.62" target="_blank" rel="noopener">carte</a>');
   });
 
   it('keeps delivery statuses on the sent messages, and an unreachable customer on their record', async () => {
