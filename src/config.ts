@@ -33,7 +33,7 @@ export interface Config {
   /** Messenger, when its three settings are given; `pageId` (MESSENGER_PAGE_ID) limits it to one Page. */
   messenger: { pageToken: string; appSecret: string; verifyToken: string; pageId?: string } | undefined;
   /** WhatsApp through the Cloud API, when its four variables are set. */
-  whatsapp: { token: string; phoneNumberId: string; appSecret: string; verifyToken: string; messagesPerSecond?: number; template: { name: string; language: string } | undefined } | undefined;
+  whatsapp: { token: string; phoneNumberId: string; appSecret: string; verifyToken: string; messagesPerSecond?: number; template: { name: string; language: string } | undefined; catalogId?: string } | undefined;
   graphApiUrl: string;
   graphApiVersion: string;
   /** WhatsApp through whatsapp-web.js, when WHATSAPP_WEB=true. */
@@ -143,6 +143,11 @@ const variables = {
     .string()
     .default('80')
     .refine((s) => /^\d+$/.test(s) && Number(s) >= 1 && Number(s) <= 1000, { message: 'must be a whole number of messages a second from 1 to 1000 (Meta: 80 by default, up to 1,000)' }),
+  // The Meta catalog linked to the WhatsApp number (Commerce Manager): products shown in the chat, and `catalog publish`.
+  WHATSAPP_CATALOG_ID: z
+    .string()
+    .optional()
+    .refine((s) => s === undefined || /^\d{5,25}$/.test(s), { message: "must be the digits of the catalog's id (Commerce Manager, Catalog, Settings)" }),
   // The Page this server answers for; events for other Pages of the app are logged and dropped.
   MESSENGER_PAGE_ID: z
     .string()
@@ -285,6 +290,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             verifyToken: p.WHATSAPP_VERIFY_TOKEN,
             messagesPerSecond: Number(p.WHATSAPP_MESSAGES_PER_SECOND),
             template: p.WHATSAPP_TEMPLATE ? { name: p.WHATSAPP_TEMPLATE.split(':')[0]!, language: p.WHATSAPP_TEMPLATE.split(':')[1]! } : undefined,
+            ...(p.WHATSAPP_CATALOG_ID ? { catalogId: p.WHATSAPP_CATALOG_ID } : {}),
           }
         : undefined,
     graphApiUrl: p.GRAPH_API_URL.replace(/\/+$/, ''),

@@ -233,6 +233,7 @@ export async function startServer(
       const graph = new GraphClient({ baseUrl: config.graphApiUrl, version: config.graphApiVersion, accessToken: wa.token, appSecret: wa.appSecret, perSecond: wa.messagesPerSecond ?? 80, log });
       const whatsapp = new WhatsAppCloudAdapter(graph, wa.phoneNumberId, wa.template, db, log, bot.handleTurn);
       whatsapp.handoffMs = config.handoffTimeoutHours * 3_600_000;
+      if (wa.catalogId) whatsapp.shop = { catalogId: wa.catalogId, catalog: () => bot.flows.current.catalog };
       channels.add(WHATSAPP_CHANNEL, whatsapp);
       inbox.handle(WHATSAPP_CHANNEL, (event, attempt) => whatsapp.processEvent(event, attempt));
       channelRoutes.push(
@@ -256,7 +257,7 @@ export async function startServer(
           log,
         }),
       );
-      log.info(`WhatsApp (Cloud API) is on: webhook at /webhooks/whatsapp, phone number id ${wa.phoneNumberId}, ${wa.messagesPerSecond ?? 80} messages a second, Graph API ${config.graphApiUrl}/${config.graphApiVersion}`);
+      log.info(`WhatsApp (Cloud API) is on: webhook at /webhooks/whatsapp, phone number id ${wa.phoneNumberId}, ${wa.messagesPerSecond ?? 80} messages a second, ${wa.catalogId ? `products shown from catalog ${wa.catalogId}` : 'no catalog linked (set WHATSAPP_CATALOG_ID to show products in the chat)'}, Graph API ${config.graphApiUrl}/${config.graphApiVersion}`);
     } else log.info('WhatsApp (Cloud API) is off: set WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN to turn it on');
     let whatsappWeb: WhatsAppWebChannel | undefined;
     if (config.whatsappWeb) {

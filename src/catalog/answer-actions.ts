@@ -10,9 +10,9 @@ function productOf(context: ActionContext, params: Record<string, unknown>): Pro
   return context.catalog.view(product, context.lang);
 }
 
-/** Says a locale text filled with `view`. */
-async function sayText(context: ActionContext, key: string, view: Record<string, unknown>): Promise<void> {
-  await context.say(renderTemplate(context.locales.text(context.lang, key), view));
+/** Says a locale text filled with `view`; `products` are the catalog products it is about (WhatsApp can show them). */
+async function sayText(context: ActionContext, key: string, view: Record<string, unknown>, products?: string[]): Promise<void> {
+  await context.say(renderTemplate(context.locales.text(context.lang, key), view), products ? { products } : undefined);
 }
 
 /** A question was answered: once the conversation is over, the customer may be asked how well. */
@@ -29,7 +29,7 @@ export const answerPriceAction: ActionDefinition = {
   params: productParam,
   async run(context, params) {
     const product = productOf(context, params);
-    await sayText(context, 'catalog_answers.price', { product });
+    await sayText(context, 'catalog_answers.price', { product }, [product.id]);
     await answered(context, product.id);
     return true;
   },
@@ -47,7 +47,7 @@ export const answerAvailabilityAction: ActionDefinition = {
     const listed = productOf(context, params);
     const product = { ...listed, stock: (await context.services.orders.stock.level(listed.id)) ?? listed.stock };
     const key = product.stock === 0 ? 'catalog_answers.sold_out' : product.stock <= LOW_STOCK ? 'catalog_answers.few_left' : 'catalog_answers.in_stock';
-    await sayText(context, key, { product });
+    await sayText(context, key, { product }, [product.id]);
     await answered(context, product.id);
     return product.stock > 0;
   },
@@ -60,7 +60,7 @@ export const answerDescriptionAction: ActionDefinition = {
   params: productParam,
   async run(context, params) {
     const product = productOf(context, params);
-    await sayText(context, product.description ? 'catalog_answers.description' : 'catalog_answers.no_description', { product });
+    await sayText(context, product.description ? 'catalog_answers.description' : 'catalog_answers.no_description', { product }, [product.id]);
     await answered(context, product.id);
     return true;
   },
@@ -76,7 +76,7 @@ export const listProductsAction: ActionDefinition = {
       const v = context.catalog.view(p, context.lang);
       return renderTemplate(context.locales.text(context.lang, 'catalog_answers.list_line'), { product: v });
     });
-    await sayText(context, 'catalog_answers.list', { cooperative: context.catalog.data.cooperative.name, list: lines.join('\n') });
+    await sayText(context, 'catalog_answers.list', { cooperative: context.catalog.data.cooperative.name, list: lines.join('\n') }, context.catalog.products.map((p) => p.id));
     await answered(context);
     return context.catalog.products.length;
   },

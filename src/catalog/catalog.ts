@@ -29,6 +29,10 @@ const catalogSchema = z.object({
         description: perLanguage.optional(),
         // More ways customers name it, in any language or spelling: "zit l3ochba", "argan oil for hair".
         phrases: z.array(z.string()).optional(),
+        // Its shelf in the WhatsApp shop: products are shown in sections by category.
+        category: perLanguage.optional(),
+        // A photo for the WhatsApp catalog (npm run cli -- catalog publish), an https address.
+        image: z.string().url().refine((u) => u.startsWith('https://'), 'must be an https:// address').optional(),
       }),
     )
     .min(1),
@@ -185,6 +189,16 @@ export class Catalog {
   orderText(field: 'pickup' | 'bank_transfer', lang: Language): string | undefined {
     const values = this.data.orders[field];
     return values ? this.pick(values, lang) : undefined;
+  }
+
+  /** A product's category in the customer's language ("" when it has none). */
+  categoryOf(product: Product, lang: Language): string {
+    return (product.category && this.pick(product.category, lang)) ?? '';
+  }
+
+  /** The product's name in the customer's language, as replies show it. */
+  nameOf(product: Product, lang: Language): string {
+    return this.displayName(product, lang);
   }
 
   /** A product in the customer's language; `stock` is the live level when the caller knows it. */

@@ -46,8 +46,8 @@ export interface ActionContext {
   turn: Types.ObjectId;
   /** The words of the message this turn answers ("bghit 2 dyal amlou"); empty when a button was tapped. */
   message: string;
-  /** Sends a message to the customer. */
-  say(text: string): Promise<void>;
+  /** Sends a message to the customer; `products` (catalog ids) lets WhatsApp show them from its catalog, the text as the message's body. */
+  say(text: string, options?: { products?: string[] }): Promise<void>;
   /** Keeps nothing more of this turn: the customer's message and the replies from now on are not stored (an erasure). */
   forgetTurn(): void;
   /** The cooperative's catalog and the reply texts, as live now. */

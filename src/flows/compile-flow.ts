@@ -77,7 +77,8 @@ export function compileFlow(flow: Flow, env: FlowEnvironment): BotkitConversatio
         dialog.addMessage(
           {
             text: text(step.say),
-            channelData: tag(step),
+            // Botkit fills the templates of channelData ("{{vars.product.id}}"); "all" is read from the live catalog when sent.
+            channelData: { ...tag(step), ...(step.products ? { products: step.products } : {}) },
             ...(step.buttons
               ? { quick_replies: (_l: unknown, vars: FlowVars) => step.buttons!.map((b) => ({ title: text(b.title)(null, vars), payload: renderTemplate(b.payload, view(vars)) })) }
               : {}),
@@ -273,8 +274,9 @@ async function runAction(flow: Flow, step: Extract<Step, { kind: 'do' }>, convo:
         // A tapped button's (or numbered choice's) text is its title, not the customer's words.
         message: context.activity.value === undefined || context.activity.value === null ? (context.activity.text ?? '') : '',
         services: env.services,
-        say: async (message: string) => {
-          await bot.say({ text: message, channelData: { taawun: { flow: flow.id, step: step.id } } });
+        say: async (message: string, options?: { products?: string[] }) => {
+          const products = options?.products?.length ? { products: options.products } : {};
+          await bot.say({ text: message, channelData: { taawun: { flow: flow.id, step: step.id }, ...products } });
         },
         forgetTurn: () => {
           info.forgotten = true;

@@ -26,6 +26,8 @@ const sayStep = z
     ...common,
     say: textRef,
     buttons: z.array(z.object({ title: textRef, payload: z.string().min(1).max(256) }).strict()).max(13).optional(),
+    // The catalog products the message is about ("all", ids, or "{{vars.product.id}}"): WhatsApp shows them from its catalog.
+    products: z.union([z.literal('all'), z.array(z.string().min(1)).min(1).max(30)]).optional(),
   })
   .strict();
 

@@ -127,6 +127,13 @@ function validateFlow(flow: Flow, map: SourceMap, locales: Locales, actions: Act
           buttonLength(at('buttons', j, 'title'), b.title);
           checkTemplate(at('buttons', j, 'payload'), b.payload);
         });
+        if (Array.isArray(step.products)) {
+          step.products.forEach((id, j) => {
+            if (id.includes('{{')) checkTemplate(at('products', j), id);
+            else if (!/^[a-z0-9-]+$/.test(id)) out.push(map.at(at('products', j), `products: "${id}" is not a product id (lower-case letters, digits and -, as in catalog.yml) nor a template such as "{{vars.product.id}}"`));
+          });
+        }
+        if (step.products && step.buttons) out.push(map.at(at('products'), 'a message shows products or buttons, not both (WhatsApp has no message with both): put the buttons in the next say'));
         break;
       case 'ask':
         text(at('prompt'), step.prompt);

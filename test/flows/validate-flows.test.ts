@@ -122,6 +122,16 @@ describe('flows validate', () => {
       'flows/extra.yml:8:15 location is for ask: text (an address), not ask: number',
     ],
     [
+      'a product that is no product id',
+      flow('  - say: menu.text\n    products: [Amlou Bio]\n'),
+      'flows/extra.yml:6:16 products: "Amlou Bio" is not a product id (lower-case letters, digits and -, as in catalog.yml) nor a template such as "{{vars.product.id}}"',
+    ],
+    [
+      'products and buttons in one message',
+      flow('  - say: menu.text\n    products: all\n    buttons:\n      - { title: menu.order, payload: ORDER }\n'),
+      'flows/extra.yml:6:15 a message shows products or buttons, not both (WhatsApp has no message with both): put the buttons in the next say',
+    ],
+    [
       'a YAML syntax error',
       'id: extra\nsteps:\n  - say: "unclosed\n',
       'flows/extra.yml:4:1 YAML: Missing closing "quote',

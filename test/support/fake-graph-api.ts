@@ -9,6 +9,8 @@ export interface SentMessage {
   messagingType: string;
   text: string;
   quickReplies?: { content_type?: string; title: string; payload: string }[];
+  /** A product message's catalog and products, by section (one unnamed section for a single product). */
+  products?: { catalogId: string; header?: string; sections: { title?: string; products: string[] }[] };
 }
 
 /**
@@ -24,6 +26,8 @@ export class FakeGraphApi {
   /** Called for each accepted message (the benchmark times replies with it). */
   onSent: ((message: SentMessage) => void) | undefined;
   private readonly failures: { status: number; code: number; subcode?: number }[] = [];
+  /** Each Meta catalog's items by retailer id, as product messages and the batch API see them. */
+  readonly catalogItems = new Map<string, Map<string, Record<string, unknown>>>();
   private server: http.Server | undefined;
   private waiters: (() => void)[] = [];
 
@@ -77,6 +81,9 @@ export class FakeGraphApi {
     }
     const checked = whatsappCheck(body);
     if (typeof checked === 'string') return fail(400, 131009, checked);
+    // A product message names products of the catalog: one Meta does not have is refused.
+    const missing = checked.products?.sections.flatMap((s) => s.products).filter((id) => !this.catalogItems.get(checked.products!.catalogId)?.has(id));
+    if (missing?.length) return fail(400, 131009, `Parameter value is not valid: products not found in catalog ${checked.products!.catalogId}: ${missing.join(', ')}`);
     const failure = this.failures.shift();
     if (failure) return fail(failure.status, failure.code, `fake failure ${failure.code}`);
     this.sent.push(checked);
@@ -169,6 +176,33 @@ function whatsappCheck(body: Record<string, any>): string | SentMessage {
       if (r.description !== undefined && chars(r.description) > 72) return 'a row description has at most 72 characters';
     }
     return { recipient: body.to, messagingType: 'interactive:list', text: i.body.text, quickReplies: rows.map((r: any) => ({ title: r.title, payload: r.id })) };
+  }
+  if (i.type === 'product' || i.type === 'product_list') {
+    const a = i.action ?? {};
+    if (typeof a.catalog_id !== 'string' || !/^\d+$/.test(a.catalog_id)) return 'a product message needs action.catalog_id';
+    if (i.footer !== undefined && chars(i.footer?.text) > 60) return 'a footer has at most 60 characters';
+    if (i.type === 'product') {
+      if (i.header !== undefined) return 'a single-product message has no header';
+      if (chars(a.product_retailer_id) < 1 || chars(a.product_retailer_id) > 100) return 'a single-product message needs action.product_retailer_id';
+      return { recipient: body.to, messagingType: 'interactive:product', text: i.body.text, products: { catalogId: a.catalog_id, sections: [{ products: [a.product_retailer_id] }] } };
+    }
+    if (i.header?.type !== 'text' || chars(i.header?.text) < 1 || chars(i.header?.text) > 60) return 'a multi-product message needs a text header of 1 to 60 characters';
+    const sections = a.sections;
+    if (!Array.isArray(sections) || sections.length < 1 || sections.length > 10) return 'a multi-product message has 1 to 10 sections';
+    let count = 0;
+    for (const s of sections) {
+      if ((sections.length > 1 || s.title !== undefined) && (chars(s.title) < 1 || chars(s.title) > 24)) return 'each section has a title of 1 to 24 characters';
+      if (!Array.isArray(s.product_items) || s.product_items.length < 1) return 'each section has at least one product';
+      for (const p of s.product_items) if (chars(p.product_retailer_id) < 1 || chars(p.product_retailer_id) > 100) return 'each product item needs a product_retailer_id';
+      count += s.product_items.length;
+    }
+    if (count > 30) return 'a multi-product message has at most 30 products';
+    return {
+      recipient: body.to,
+      messagingType: 'interactive:product_list',
+      text: i.body.text,
+      products: { catalogId: a.catalog_id, header: i.header.text, sections: sections.map((s: any) => ({ title: s.title, products: s.product_items.map((p: any) => p.product_retailer_id) })) },
+    };
   }
   if (i.type === 'location_request_message') {
     // Body only: no header, footer or buttons; the action is the fixed "send_location".

@@ -2,12 +2,36 @@ import type { Activity } from 'botbuilder';
 import { quickRepliesOf, type QuickReply } from '../../bot/quick-replies';
 
 /** WhatsApp Cloud API limits for one message. */
-export const WHATSAPP_LIMITS = { text: 4096, interactiveBody: 1024, buttons: 3, buttonTitle: 20, rows: 10, rowTitle: 24, rowDescription: 72, listButton: 20, id: 200 };
+export const WHATSAPP_LIMITS = {
+  text: 4096,
+  interactiveBody: 1024,
+  buttons: 3,
+  buttonTitle: 20,
+  rows: 10,
+  rowTitle: 24,
+  rowDescription: 72,
+  listButton: 20,
+  id: 200,
+  // Multi-product messages: 30 products in at most 10 sections, a header of 60 characters.
+  products: 30,
+  sections: 10,
+  sectionTitle: 24,
+  header: 60,
+};
 
 /** A message body for POST /{phone-number-id}/messages (without messaging_product and to), and numbered choices it offered. */
 export interface CloudMessage {
   body: Record<string, unknown>;
   numbered?: QuickReply[];
+  /** What to send instead when WhatsApp refuses this one (a product message the Meta catalog cannot show). */
+  fallback?: Record<string, unknown>;
+}
+
+/** Products from the WhatsApp catalog to show in a message: by section, with the multi-product message's header. */
+export interface ProductShelf {
+  catalogId: string;
+  header: string;
+  sections: { title: string; products: string[] }[];
 }
 
 /**
@@ -15,7 +39,7 @@ export interface CloudMessage {
  * buttons (3 at most, 20 characters), else as a list (10 rows, 24 characters), else as a
  * numbered text the customer answers with a digit.
  */
-export function toCloudMessages(activities: Partial<Activity>[], listButton: string): CloudMessage[] {
+export function toCloudMessages(activities: Partial<Activity>[], listButton: string, shelfOf?: (products: unknown) => ProductShelf | undefined): CloudMessage[] {
   const out: CloudMessage[] = [];
   let pending: string[] = [];
   const text = (t: string) => split(t).forEach((body) => out.push({ body: { type: 'text', text: { body, preview_url: false } } }));
@@ -58,21 +82,52 @@ export function toCloudMessages(activities: Partial<Activity>[], listButton: str
     if (activity.type !== 'message') continue;
     const replies = quickRepliesOf(activity);
     if (replies) flush({ text: activity.text ?? '', replies });
-    else if (activity.channelData?.askLocation) {
+    else if (activity.channelData?.products && shelfOf?.(activity.channelData.products)) {
+      // Products the message is about, from the catalog linked to the number: the text as the body.
+      pending.push(activity.text ?? '');
+      const joined = pending.filter((t) => t.trim()).join('\n\n');
+      pending = [];
+      const body = interactiveBody(joined, text);
+      out.push({ ...productMessage(shelfOf(activity.channelData.products)!, body), fallback: { type: 'text', text: { body: [...joined].slice(0, WHATSAPP_LIMITS.text).join('') || '…', preview_url: false } } });
+    } else if (activity.channelData?.askLocation) {
       // An address question: WhatsApp's location request shows a "Send your location" button under it.
       pending.push(activity.text ?? '');
       const joined = pending.filter((t) => t.trim()).join('\n\n');
       pending = [];
-      const chars = [...joined];
-      if (chars.length > WHATSAPP_LIMITS.interactiveBody) {
-        text(chars.slice(0, chars.length - WHATSAPP_LIMITS.interactiveBody).join(''));
-      }
-      const body = chars.slice(-WHATSAPP_LIMITS.interactiveBody).join('') || '…';
+      const body = interactiveBody(joined, text);
       out.push({ body: { type: 'interactive', interactive: { type: 'location_request_message', body: { text: body }, action: { name: 'send_location' } } } });
     } else pending.push(activity.text ?? '');
   }
   flush();
   return out;
+}
+
+/** The last 1,024 characters of a text as an interactive body; what comes before goes first as text (`send`). */
+function interactiveBody(joined: string, send: (text: string) => void): string {
+  const chars = [...joined];
+  if (chars.length > WHATSAPP_LIMITS.interactiveBody) {
+    const cut = joined.lastIndexOf('\n', joined.length - WHATSAPP_LIMITS.interactiveBody);
+    const head = cut > 0 ? joined.slice(0, cut) : chars.slice(0, chars.length - WHATSAPP_LIMITS.interactiveBody).join('');
+    send(head);
+    return [...joined.slice(head.length).trim()].slice(0, WHATSAPP_LIMITS.interactiveBody).join('') || '…';
+  }
+  return joined || '…';
+}
+
+/** A single-product message for one product, a multi-product message (sections, a header) for more. */
+function productMessage(shelf: ProductShelf, body: string): CloudMessage {
+  const all = shelf.sections.flatMap((s) => s.products);
+  if (all.length === 1) {
+    return { body: { type: 'interactive', interactive: { type: 'product', body: { text: body }, action: { catalog_id: shelf.catalogId, product_retailer_id: all[0] } } } };
+  }
+  const cut = (s: string, n: number) => ([...s].length <= n ? s : `${[...s].slice(0, n - 1).join('')}…`);
+  const sections = shelf.sections.map((s) => ({ title: cut(s.title, WHATSAPP_LIMITS.sectionTitle), product_items: s.products.map((id) => ({ product_retailer_id: id })) }));
+  return {
+    body: {
+      type: 'interactive',
+      interactive: { type: 'product_list', header: { type: 'text', text: cut(shelf.header, WHATSAPP_LIMITS.header) }, body: { text: body }, action: { catalog_id: shelf.catalogId, sections } },
+    },
+  };
 }
 
 /** A list row: a title over 24 characters is shortened, and said whole in the description. */

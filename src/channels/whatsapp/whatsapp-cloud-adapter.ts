@@ -9,7 +9,11 @@ import type { Attempt, ChannelEvent } from '../inbox';
 import type { GraphClient } from '../meta/graph-api';
 import { laterThan, OutboxAdapter, type Delivered, type Resume } from '../outbox-adapter';
 import { RateLimiter } from '../rate-limiter';
-import { toCloudMessages } from './cloud-messages';
+import type { Catalog } from '../../catalog/catalog';
+import type { Language } from '../../config';
+import { GraphApiError } from '../meta/graph-api';
+import { toCloudMessages, type ProductShelf } from './cloud-messages';
+import { productShelf } from './product-shelf';
 import type { ParsedWhatsAppWebhook, WhatsAppStatus } from './whatsapp-events';
 import { WhatsAppCustomers } from './whatsapp-customers';
 import { isBsuid, isWhatsAppPhone } from './whatsapp-identity';
@@ -35,6 +39,8 @@ export class WhatsAppCloudAdapter extends OutboxAdapter {
   // Where each conversation's replies go, as its customer last wrote (phone or BSUID); forgotten
   // when their phone goes to someone else (what the database says then decides).
   private readonly addresses = new Map<string, WhatsAppAddress & { customer: Types.ObjectId }>();
+  /** The Meta catalog linked to the number (WHATSAPP_CATALOG_ID) and the live catalog.yml: product answers show the products from it. */
+  shop: { catalogId: string; catalog: () => Catalog } | undefined;
 
   constructor(
     private readonly graph: GraphClient,
@@ -144,8 +150,25 @@ export class WhatsAppCloudAdapter extends OutboxAdapter {
       const res = await this.post(address, { type: 'template', template: { name: this.template.name, language: { code: this.template.language } } });
       return [{ externalId: res, messageIds: ids }];
     }
-    const messages = toCloudMessages(activities, LIST_BUTTON[customer?.language ?? 'fr'] ?? LIST_BUTTON.fr!);
-    return this.sendEach(messages, resume, async (m, last) => ({ externalId: await this.post(address, m.body), messageIds: last ? ids : [], ...(m.numbered ? { numbered: m.numbered } : {}) }));
+    const lang = (customer?.language ?? 'fr') as Language;
+    const messages = toCloudMessages(activities, LIST_BUTTON[lang] ?? LIST_BUTTON.fr!, (products) => this.shelfOf(products, lang));
+    return this.sendEach(messages, resume, async (m, last) => ({ externalId: await this.postOr(address, m), messageIds: last ? ids : [], ...(m.numbered ? { numbered: m.numbered } : {}) }));
+  }
+
+  /** Sends a message; one WhatsApp refuses for good that has a fallback (a product the Meta catalog lacks) goes as its text. */
+  private async postOr(address: WhatsAppAddress, m: { body: Record<string, unknown>; fallback?: Record<string, unknown> }): Promise<string | undefined> {
+    try {
+      return await this.post(address, m.body);
+    } catch (err) {
+      if (!m.fallback || !(err instanceof GraphApiError) || err.retryable) throw err;
+      this.log.warn({ channel: WHATSAPP_CHANNEL, err: err.message }, 'WhatsApp refused the product message (is every product published? npm run cli -- catalog publish): sent as text');
+      return this.post(address, m.fallback);
+    }
+  }
+
+  /** The products a message is about, from the linked catalog; undefined without one. */
+  private shelfOf(products: unknown, lang: Language): ProductShelf | undefined {
+    return this.shop ? productShelf(this.shop.catalog(), this.shop.catalogId, products, lang) : undefined;
   }
 
   /** Keeps where a conversation's replies go, from its customer's last message (bounded). */

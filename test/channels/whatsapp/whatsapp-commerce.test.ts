@@ -3,8 +3,9 @@ import path from 'node:path';
 import { customerModel } from '../../../src/db/models/customer';
 import { orderModel } from '../../../src/db/models/order';
 import type { RunningServer } from '../../../src/server';
+import { startCoopWebhook } from '../../support/coop-webhook';
 import { FakeGraphApi, signedWebhook, TEST_PHONE_NUMBER_ID, whatsappMessage } from '../../support/fake-graph-api';
-import { startTestServer, stopAndDrop } from '../../support/server';
+import { LogLines, startTestServer, stopAndDrop, waitFor } from '../../support/server';
 
 const SECRET = 'whatsapp-app-secret-for-tests';
 const TOKEN = 'whatsapp-token-for-tests';
@@ -28,19 +29,29 @@ function cartMessage(items: { id: string; quantity: number; price: number; curre
 describe('WhatsApp carts become cash-on-delivery orders (fake Graph API, real database)', () => {
   let graph: FakeGraphApi;
   let server: RunningServer;
+  let coop: Awaited<ReturnType<typeof startCoopWebhook>>;
+  const logs = new LogLines();
+  const CATALOG = realOrder.catalog_id;
+  const PRODUCTS = ['argan-oil-cosmetic', 'argan-oil-culinary', 'amlou', 'thyme-honey', 'euphorbia-honey', 'argan-soap', 'rose-water', 'dried-figs'];
 
   beforeAll(async () => {
     graph = new FakeGraphApi({ accessToken: TOKEN, appSecret: SECRET, version: 'v21.0', phoneNumberId: TEST_PHONE_NUMBER_ID });
+    // The Meta catalog linked to the number has the cooperative's products.
+    graph.catalogItems.set(CATALOG, new Map(PRODUCTS.map((p) => [p, { retailer_id: p }])));
+    coop = await startCoopWebhook();
     server = await startTestServer({
       label: 'wacart',
-      whatsapp: { token: TOKEN, phoneNumberId: TEST_PHONE_NUMBER_ID, appSecret: SECRET, verifyToken: 'wa-verify', template: undefined },
+      logLines: logs,
+      whatsapp: { token: TOKEN, phoneNumberId: TEST_PHONE_NUMBER_ID, appSecret: SECRET, verifyToken: 'wa-verify', template: undefined, catalogId: CATALOG },
       graphApiUrl: await graph.start(),
       graphApiVersion: 'v21.0',
+      coopNotify: { kind: 'webhook', url: coop.url },
     });
   });
   afterAll(async () => {
     await stopAndDrop(server);
     await graph.stop();
+    await coop.close();
   });
 
   async function deliver(body: unknown): Promise<number> {
@@ -56,6 +67,77 @@ describe('WhatsApp carts become cash-on-delivery orders (fake Graph API, real da
   }
   const text = (from: string, t: string) => whatsappMessage(from, { type: 'text', text: { body: t } });
   const button = (from: string, id: string, title: string) => whatsappMessage(from, { type: 'interactive', interactive: { type: 'button_reply', button_reply: { id, title } } });
+
+  async function sent(body: unknown) {
+    const before = graph.sent.length;
+    expect(await deliver(body)).toBe(200);
+    return graph.sent.slice(before);
+  }
+
+  it('answers "what do you have?" with a multi-product message (sections by category) and a price question with a single-product message, the text answers as their bodies', async () => {
+    const u = '212677007788';
+    await says(text(u, 'Bonjour'));
+    await says(text(u, 'Hind'));
+    const [list, more] = await sent(text(u, 'quels produits vous avez ?'));
+    expect(list).toMatchObject({ messagingType: 'interactive:product_list', text: expect.stringMatching(/^Les produits de Coopérative Tifawin :\n• huile d'argan cosmétique — 150 MAD/) });
+    expect(list!.products).toEqual({
+      catalogId: CATALOG,
+      header: 'Coopérative Tifawin',
+      sections: [
+        { title: 'Beauté', products: ['argan-oil-cosmetic', 'argan-soap', 'rose-water'] },
+        { title: 'Épicerie', products: ['argan-oil-culinary', 'amlou', 'dried-figs'] },
+        { title: 'Miels', products: ['thyme-honey', 'euphorbia-honey'] },
+      ],
+    });
+    // The buttons that follow are a message of their own.
+    expect(more).toMatchObject({ messagingType: 'interactive:button' });
+    const [price] = await sent(text(u, "combien coûte l'amlou ?"));
+    expect(price).toMatchObject({ messagingType: 'interactive:product', text: 'amlou : 90 MAD (pot 250 g).', products: { catalogId: CATALOG, sections: [{ products: ['amlou'] }] } });
+  });
+
+  it('sends the text answer when WhatsApp refuses a product message (a product not published to Meta yet), with a log line', async () => {
+    const u = '212677009900';
+    await says(text(u, 'Bonjour'));
+    await says(text(u, 'Ilyas'));
+    graph.catalogItems.get(CATALOG)!.delete('dried-figs');
+    try {
+      const [list] = await sent(text(u, 'quels produits vous avez ?'));
+      expect(graph.refused.at(-1)!.message).toContain('products not found in catalog 354160437058781: dried-figs');
+      expect(list).toMatchObject({ messagingType: 'text', text: expect.stringMatching(/^Les produits de Coopérative Tifawin :\n/) });
+      await logs.waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('WhatsApp refused the product message'));
+    } finally {
+      graph.catalogItems.get(CATALOG)!.set('dried-figs', { retailer_id: 'dried-figs' });
+    }
+  });
+
+  it('goes the whole way in one conversation: products shown, a cart sent, the questions, the order placed, the cooperative told', async () => {
+    const u = '212677112233';
+    await says(text(u, 'Bonjour'));
+    const [menu] = await sent(text(u, 'Youssef'));
+    expect(menu!.quickReplies!.map((q) => q.payload)).toContain('PRODUCTS');
+    // The menu's "our products": the multi-product message.
+    const [list] = await sent(button(u, 'PRODUCTS', 'Nos produits'));
+    expect(list!.messagingType).toBe('interactive:product_list');
+    // The customer fills a cart in the catalog and sends it.
+    await sent(whatsappMessage(u, cartMessage([{ id: 'argan-oil-culinary', quantity: 1, price: 180 }, { id: 'rose-water', quantity: 2, price: 60 }]), 'wamid.cart-youssef'));
+    await sent(text(u, '0612121212'));
+    await sent(button(u, 'delivery', 'Livraison'));
+    const [address] = await sent(text(u, 'Agadir'));
+    expect(address!.messagingType).toBe('interactive:location_request_message');
+    await sent(whatsappMessage(u, { type: 'location', location: { latitude: 30.42, longitude: -9.6, name: 'Résidence Founty', address: 'Rue 5, Founty' } }));
+    await sent(button(u, 'cod', 'À la livraison'));
+    const [placed] = await sent(button(u, 'yes', 'Oui'));
+    const number = /[A-Z]+-\d{6}/.exec(placed!.text)![0];
+    const order = await server.orders.find(number);
+    expect(order).toMatchObject({
+      channel: 'whatsapp',
+      payment: 'cod',
+      lines: [expect.objectContaining({ product: 'argan-oil-culinary', quantity: 1 }), expect.objectContaining({ product: 'rose-water', quantity: 2 })],
+      delivery: { mode: 'delivery', city: 'Agadir', address: 'Résidence Founty, Rue 5, Founty', location: { latitude: 30.42, longitude: -9.6 } },
+      whatsappCart: { catalogId: CATALOG, message: 'wamid.cart-youssef' },
+    });
+    await waitFor(() => coop.received.some((n) => (n.order as { number?: string } | undefined)?.number === number), 5000, 'the cooperative told of the order');
+  });
 
   it('places the order a cart carries: its lines, the catalog prices, the stock reserved; unknown and sold-out lines said; a redelivery places nothing more', async () => {
     const u = '212677001122';

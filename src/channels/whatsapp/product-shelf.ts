@@ -1,0 +1,31 @@
+import type { Catalog } from '../../catalog/catalog';
+import type { Language } from '../../config';
+import { WHATSAPP_LIMITS, type ProductShelf } from './cloud-messages';
+
+// The section of the products the catalog gives no category.
+const OUR_PRODUCTS: Record<string, string> = { fr: 'Nos produits', ar: 'منتجاتنا', ary: 'المنتوجات ديالنا', en: 'Our products' };
+
+/**
+ * The products a message is about ("all" or ids) as WhatsApp shows them from the catalog
+ * linked to the number: at most 30, in catalog order, in sections by category in the
+ * customer's language (10 at most: the last takes the rest), the cooperative's name as the
+ * header. Undefined when none of them is in catalog.yml.
+ */
+export function productShelf(catalog: Catalog, catalogId: string, products: unknown, lang: Language): ProductShelf | undefined {
+  const chosen = (products === 'all' ? catalog.products : Array.isArray(products) ? products.map((id) => catalog.product(String(id).trim())) : [])
+    .filter((p): p is NonNullable<typeof p> => p !== undefined)
+    .slice(0, WHATSAPP_LIMITS.products);
+  if (chosen.length === 0) return undefined;
+  const other = OUR_PRODUCTS[lang] ?? OUR_PRODUCTS.fr!;
+  const sections = new Map<string, string[]>();
+  for (const p of chosen) {
+    const title = catalog.categoryOf(p, lang) || other;
+    sections.set(title, [...(sections.get(title) ?? []), p.id]);
+  }
+  let shelves = [...sections].map(([title, ids]) => ({ title, products: ids }));
+  if (shelves.length > WHATSAPP_LIMITS.sections) {
+    const rest = shelves.slice(WHATSAPP_LIMITS.sections - 1).flatMap((s) => s.products);
+    shelves = [...shelves.slice(0, WHATSAPP_LIMITS.sections - 1), { title: other, products: rest }];
+  }
+  return { catalogId, header: catalog.data.cooperative.name, sections: shelves };
+}
