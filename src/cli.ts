@@ -11,7 +11,9 @@ const USAGE = `usage: npm run cli -- <command>
   chat [--lang fr|ar|ary|en] [--as NAME]
                            chat with the bot in this terminal, on the real flows and database
   digest [--from DAY --to DAY] [--lang fr|ar|en] [--json]
-                           print the satisfaction digest of a period (default: the last seven days)`;
+                           print the satisfaction digest of a period (default: the last seven days)
+  catalog publish [--dry-run]
+                           make the WhatsApp catalog (WHATSAPP_CATALOG_ID) match flows/catalog.yml and its live stock`;
 
 /** `npm run cli -- …`: the admin's tools. */
 async function main(argv: string[]): Promise<number> {
@@ -20,6 +22,7 @@ async function main(argv: string[]): Promise<number> {
   if (group === 'flows' && command === 'test') return (await import('./cli/flows-test')).flowsTestCommand(projectRoot, rest[0]);
   if (group === 'nlu') return (await import('./cli/nlu')).nluCommand([command, ...rest].filter((a): a is string => a !== undefined));
   if (group === 'digest') return (await import('./cli/digest')).digestCommand([command, ...rest].filter((a): a is string => a !== undefined));
+  if (group === 'catalog' && command === 'publish') return (await import('./cli/catalog-publish')).catalogPublishCommand(rest);
   if (group === 'chat') return (await import('./cli/chat')).chatCommand(projectRoot, [command, ...rest].filter((a): a is string => a !== undefined));
   console.error(group ? `unknown command "${argv.join(' ')}"\n\n${USAGE}` : USAGE);
   return group ? 2 : 0;

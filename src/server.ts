@@ -50,6 +50,9 @@ import { staffApi } from './admin/staff-api';
 import { StaffConversation } from './handoff/staff-conversation';
 import { scheduleMessageRetention } from './jobs/message-retention';
 import { StockLedger } from './orders/stock-ledger';
+import { CatalogPublisher } from './catalog/meta-catalog/catalog-publisher';
+import { MetaCatalogClient } from './catalog/meta-catalog/meta-catalog-client';
+import { itemLink } from './catalog/meta-catalog/meta-items';
 import { digestApi } from './satisfaction/digest-api';
 import { DigestDays } from './satisfaction/digest-days';
 import { digestPage } from './satisfaction/digest-page';
@@ -228,12 +231,20 @@ export async function startServer(
       );
       log.info(`Messenger is on: webhook at /webhooks/messenger, ${config.messenger.pageId ? `Page ${config.messenger.pageId}` : 'every Page (set MESSENGER_PAGE_ID to answer for one)'}, Graph API ${config.graphApiUrl}/${config.graphApiVersion}`);
     } else log.info('Messenger is off: set MESSENGER_PAGE_TOKEN, MESSENGER_APP_SECRET and MESSENGER_VERIFY_TOKEN to turn it on');
+    let publisher: CatalogPublisher | undefined;
     if (config.whatsapp) {
       const wa = config.whatsapp;
       const graph = new GraphClient({ baseUrl: config.graphApiUrl, version: config.graphApiVersion, accessToken: wa.token, appSecret: wa.appSecret, perSecond: wa.messagesPerSecond ?? 80, log });
       const whatsapp = new WhatsAppCloudAdapter(graph, wa.phoneNumberId, wa.template, db, log, bot.handleTurn);
       whatsapp.handoffMs = config.handoffTimeoutHours * 3_600_000;
-      if (wa.catalogId) whatsapp.shop = { catalogId: wa.catalogId, catalog: () => bot.flows.current.catalog };
+      if (wa.catalogId) {
+        whatsapp.shop = { catalogId: wa.catalogId, catalog: () => bot.flows.current.catalog };
+        // A product that sells out or comes back shows so in the WhatsApp shop (at most once a minute).
+        const link = itemLink(config.publicUrl, bot.flows.current.catalog) ?? '';
+        const shop = new CatalogPublisher(new MetaCatalogClient(graph, wa.catalogId), () => bot.flows.current.catalog, (id) => orders.stock.level(id), link, log);
+        publisher = shop;
+        orders.stock.onAvailability = (product) => shop.availabilityChanged(product);
+      }
       channels.add(WHATSAPP_CHANNEL, whatsapp);
       inbox.handle(WHATSAPP_CHANNEL, (event, attempt) => whatsapp.processEvent(event, attempt));
       channelRoutes.push(
@@ -342,6 +353,7 @@ export async function startServer(
     const stop = () =>
       (stopping ??= (async () => {
         watcher.close();
+        publisher?.stop();
         stopRetention();
         stopRatings();
         stopDigest();

@@ -23,6 +23,8 @@ export class StockLedger {
   // product would otherwise all race for the same version, and each lost race costs reads
   // and a retry (8 at once: dozens of queries). Other processes still race, and retry.
   private readonly moving = new KeyedSerialQueue();
+  /** Told when a product sells out or comes back (its level crosses 0), by any movement of this process. */
+  onAvailability: ((product: string) => void) | undefined;
 
   /** `alone`: this process is the database's only writer of stock, so the version it last saw is the newest. */
   constructor(
@@ -124,6 +126,7 @@ export class StockLedger {
       throw err;
     }
     this.seen.set(product, doc);
+    if (head && (head.level > 0) !== (fields.level > 0)) this.onAvailability?.(product);
     // The hint only ever names a version that exists, and a stale one costs a few reads
     // forward: it is written after the movement, and the next movement need not wait for it.
     void stockHeadModel(this.connection)

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FakeMetaCatalog, type CatalogItems } from './fake-meta-catalog';
 
 /** A message the fake accepted, as Meta would have delivered it. */
 export interface SentMessage {
@@ -27,7 +28,15 @@ export class FakeGraphApi {
   onSent: ((message: SentMessage) => void) | undefined;
   private readonly failures: { status: number; code: number; subcode?: number }[] = [];
   /** Each Meta catalog's items by retailer id, as product messages and the batch API see them. */
-  readonly catalogItems = new Map<string, Map<string, Record<string, unknown>>>();
+  readonly catalogItems = new Map<string, CatalogItems>();
+  private readonly catalogs = new Map<string, FakeMetaCatalog>();
+
+  /** The fake API of a catalog set in catalogItems (its batch calls are in `calls`). */
+  catalogOf(id: string): FakeMetaCatalog {
+    let c = this.catalogs.get(id);
+    if (!c || c.items !== this.catalogItems.get(id)) this.catalogs.set(id, (c = new FakeMetaCatalog(this.catalogItems.get(id)!)));
+    return c;
+  }
   private server: http.Server | undefined;
   private waiters: (() => void)[] = [];
 
@@ -103,10 +112,17 @@ export class FakeGraphApi {
         res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message, type: 'OAuthException', code, fbtrace_id: 'fake' } }));
       };
       const whatsapp = this.options.phoneNumberId !== undefined && url.pathname === `/${this.options.version}/${this.options.phoneNumberId}/messages`;
-      if (req.method !== 'POST' || (url.pathname !== `/${this.options.version}/me/messages` && !whatsapp)) return fail(404, 803, `unknown path ${req.method} ${url.pathname}`);
+      // A catalog's edges: /{version}/{catalog_id}/products, items_batch, localized_items_batch, check_batch_request_status.
+      const shop = new RegExp(`^/${this.options.version}/(\\d+)/(\\w+)$`).exec(url.pathname);
+      const catalog = shop && this.catalogItems.has(shop[1]!) ? shop : null;
+      if (!catalog && (req.method !== 'POST' || (url.pathname !== `/${this.options.version}/me/messages` && !whatsapp))) return fail(404, 803, `unknown path ${req.method} ${url.pathname}`);
       if (url.searchParams.get('access_token') !== this.options.accessToken) return fail(400, 190, 'Invalid OAuth access token');
       const proof = createHmac('sha256', this.options.appSecret).update(this.options.accessToken).digest('hex');
       if (url.searchParams.get('appsecret_proof') !== proof) return fail(400, 100, 'Invalid appsecret_proof provided in the API argument');
+      if (catalog) {
+        const respond = (answer: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+        return this.catalogOf(catalog[1]!).handle(req.method ?? 'GET', catalog[2]!, url, raw, respond, fail);
+      }
       if (whatsapp) return this.whatsapp(raw, res, fail);
       let body: { recipient?: { id?: unknown }; messaging_type?: unknown; message?: { text?: unknown; quick_replies?: { content_type?: unknown; title?: unknown; payload?: unknown }[] } };
       try {

@@ -1,6 +1,6 @@
 import type { Logger } from '../../logger';
 import { RateLimiter } from '../rate-limiter';
-import { postJson } from './post-json';
+import { getJson, postJson, type JsonAnswer } from './post-json';
 import { appSecretProof } from './signature';
 
 // Meta's codes for "slow down" and "try later"; 5xx answers are retried too.
@@ -61,7 +61,17 @@ export class GraphClient {
    * skip the rate limit.
    */
   async post(path: string, body: unknown, options: { unmetered?: boolean } = {}): Promise<unknown> {
+    return this.call(path, (url) => postJson(url, body, 15_000), {}, options);
+  }
+
+  /** GETs `/{version}/{path}` with `query`, with the same proof, limit and retries as post. */
+  async get(path: string, query: Record<string, string> = {}): Promise<unknown> {
+    return this.call(path, (url) => getJson(url, 15_000), query, {});
+  }
+
+  private async call(path: string, send: (url: URL) => Promise<JsonAnswer>, query: Record<string, string>, options: { unmetered?: boolean }): Promise<unknown> {
     const url = new URL(`${this.options.baseUrl.replace(/\/+$/, '')}/${this.options.version}/${path.replace(/^\/+/, '')}`);
+    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
     url.searchParams.set('access_token', this.options.accessToken);
     url.searchParams.set('appsecret_proof', this.proof);
     const attempts = this.options.maxAttempts ?? 4;
@@ -69,7 +79,7 @@ export class GraphClient {
       if (!options.unmetered) await this.limiter.take();
       let error: GraphApiError;
       try {
-        const res = await postJson(url, body, 15_000);
+        const res = await send(url);
         const data = (res.data ?? {}) as { error?: { code?: number; error_subcode?: number; message?: string } };
         if (res.ok) return data;
         error = new GraphApiError(res.status, data.error?.code, data.error?.error_subcode, data.error?.message ?? res.statusText, path);

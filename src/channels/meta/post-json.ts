@@ -22,12 +22,22 @@ export interface JsonAnswer {
 
 /** POSTs `body` as JSON and reads the answer; rejects when the network fails or no answer came within `timeoutMs`. */
 export function postJson(url: URL, body: unknown, timeoutMs: number): Promise<JsonAnswer> {
+  return requestJson(url, 'POST', body, timeoutMs);
+}
+
+/** GETs `url` and reads the JSON answer, as postJson does. */
+export function getJson(url: URL, timeoutMs: number): Promise<JsonAnswer> {
+  return requestJson(url, 'GET', undefined, timeoutMs);
+}
+
+function requestJson(url: URL, method: 'GET' | 'POST', body: unknown, timeoutMs: number): Promise<JsonAnswer> {
   const agent = agents[url.protocol];
   if (!agent) return Promise.reject(new Error(`${url.protocol} is not http: or https:`));
-  const payload = Buffer.from(JSON.stringify(body));
+  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
   const client = url.protocol === 'https:' ? https : http;
+  const headers = payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {};
   return new Promise((resolve, reject) => {
-    const req = client.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': payload.length } }, (res) => {
+    const req = client.request(url, { method, agent, headers }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
@@ -55,6 +65,7 @@ export function postJson(url: URL, body: unknown, timeoutMs: number): Promise<Js
       reject(err);
     }
     req.on('error', fail);
-    req.end(payload);
+    if (payload) req.end(payload);
+    else req.end();
   });
 }

@@ -198,6 +198,24 @@ describe('WhatsApp carts become cash-on-delivery orders (fake Graph API, real da
     expect(replaced).toMatch(/^Votre panier est bien arrivé :\n1 × huile d'argan cosmétique : 150 MAD\n\nQuel numéro/);
   });
 
+  it('shows a product that sells out as out of stock in the WhatsApp shop', async () => {
+    const u = '212677334455';
+    await says(text(u, 'Bonjour'));
+    await says(text(u, 'Karim'));
+    const left = (await server.orders.stock.level('thyme-honey'))!;
+    expect(left).toBeGreaterThan(0);
+    await says(whatsappMessage(u, cartMessage([{ id: 'thyme-honey', quantity: left, price: 200 }])));
+    await says(text(u, '0677334455'));
+    await says(button(u, 'pickup', 'Retrait'));
+    await says(button(u, 'cod', 'Au retrait'));
+    expect((await says(button(u, 'yes', 'Oui')))[0]).toMatch(/commande TIF-\d{6} est enregistrée/);
+    expect(await server.orders.stock.level('thyme-honey')).toBe(0);
+    // The stock reached 0: its availability goes to the Meta catalog (items_batch) on its own.
+    const shop = graph.catalogOf(CATALOG);
+    await waitFor(() => shop.calls.some((c) => c.requests.some((r) => r.data.id === 'thyme-honey' && r.data.availability === 'out of stock')), 5000, 'the availability republished');
+    expect(graph.catalogItems.get(CATALOG)!.get('thyme-honey')).toMatchObject({ availability: 'out of stock', inventory: 0 });
+  });
+
   it('says so plainly when nothing in a cart can be sold, and asks for a product', async () => {
     const u = '212677005566';
     await says(text(u, 'Bonjour'));
