@@ -77,8 +77,9 @@ export function compileFlow(flow: Flow, env: FlowEnvironment): BotkitConversatio
         dialog.addMessage(
           {
             text: text(step.say),
-            // Botkit fills the templates of channelData ("{{vars.product.id}}"); "all" is read from the live catalog when sent.
-            channelData: { ...tag(step), ...(step.products ? { products: step.products } : {}) },
+            // Botkit fills the templates of channelData's strings (not of a list of strings): the ids go
+            // as one string, "{{vars.product.id}} amlou"; "all" is read from the live catalog when sent.
+            channelData: { ...tag(step), ...(step.products ? { products: step.products === 'all' ? 'all' : step.products.join(' ') } : {}) },
             ...(step.buttons
               ? { quick_replies: (_l: unknown, vars: FlowVars) => step.buttons!.map((b) => ({ title: text(b.title)(null, vars), payload: renderTemplate(b.payload, view(vars)) })) }
               : {}),

@@ -6,13 +6,15 @@ import { WHATSAPP_LIMITS, type ProductShelf } from './cloud-messages';
 const OUR_PRODUCTS: Record<string, string> = { fr: 'Nos produits', ar: 'منتجاتنا', ary: 'المنتوجات ديالنا', en: 'Our products' };
 
 /**
- * The products a message is about ("all" or ids) as WhatsApp shows them from the catalog
+ * The products a message is about ("all", or ids in a list or a string) as WhatsApp shows them from the catalog
  * linked to the number: at most 30, in catalog order, in sections by category in the
  * customer's language (10 at most: the last takes the rest), the cooperative's name as the
  * header. Undefined when none of them is in catalog.yml.
  */
 export function productShelf(catalog: Catalog, catalogId: string, products: unknown, lang: Language): ProductShelf | undefined {
-  const chosen = (products === 'all' ? catalog.products : Array.isArray(products) ? products.map((id) => catalog.product(String(id).trim())) : [])
+  // A list of ids (an action's), or one string of them (a flow's say, its templates filled).
+  const ids = Array.isArray(products) ? products.map(String) : typeof products === 'string' && products !== 'all' ? products.split(/[\s,]+/) : [];
+  const chosen = (products === 'all' ? catalog.products : ids.map((id) => catalog.product(id.trim())))
     .filter((p): p is NonNullable<typeof p> => p !== undefined)
     .slice(0, WHATSAPP_LIMITS.products);
   if (chosen.length === 0) return undefined;

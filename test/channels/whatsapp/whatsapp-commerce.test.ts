@@ -93,6 +93,9 @@ describe('WhatsApp carts become cash-on-delivery orders (fake Graph API, real da
     expect(more).toMatchObject({ messagingType: 'interactive:button' });
     const [price] = await sent(text(u, "combien coûte l'amlou ?"));
     expect(price).toMatchObject({ messagingType: 'interactive:product', text: 'amlou : 90 MAD (pot 250 g).', products: { catalogId: CATALOG, sections: [{ products: ['amlou'] }] } });
+    // A flow's say with products: ["{{vars.product.id}}"] (products.yml's overview, from a button naming the product).
+    const [overview] = await sent(button(u, 'PRODUCTS:thyme-honey', 'Miel de thym'));
+    expect(overview).toMatchObject({ messagingType: 'interactive:product', text: expect.stringMatching(/^miel de thym : 200 MAD/), products: { catalogId: CATALOG, sections: [{ products: ['thyme-honey'] }] } });
   });
 
   it('sends the text answer when WhatsApp refuses a product message (a product not published to Meta yet), with a log line', async () => {
