@@ -167,6 +167,9 @@ export async function startServer(
       log,
     });
     const orders = new OrderBook(db, new StockLedger(db, { alone }), orderEvents, log, holder);
+    // Products that sold out or came back before the WhatsApp shop is set up below (the start's stock sync: counts edited while stopped).
+    const earlyAvailability = new Set<string>();
+    orders.stock.onAvailability = (product) => earlyAvailability.add(product);
     const bot = (live = await createBot({
       adapter,
       webserver: botRoutes,
@@ -244,6 +247,8 @@ export async function startServer(
         const shop = new CatalogPublisher(new MetaCatalogClient(graph, wa.catalogId), () => bot.flows.current.catalog, (id) => orders.stock.level(id), link, log);
         publisher = shop;
         orders.stock.onAvailability = (product) => shop.availabilityChanged(product);
+        for (const product of earlyAvailability) shop.availabilityChanged(product);
+        earlyAvailability.clear();
       }
       channels.add(WHATSAPP_CHANNEL, whatsapp);
       inbox.handle(WHATSAPP_CHANNEL, (event, attempt) => whatsapp.processEvent(event, attempt));
@@ -270,6 +275,8 @@ export async function startServer(
       );
       log.info(`WhatsApp (Cloud API) is on: webhook at /webhooks/whatsapp, phone number id ${wa.phoneNumberId}, ${wa.messagesPerSecond ?? 80} messages a second, ${wa.catalogId ? `products shown from catalog ${wa.catalogId}` : 'no catalog linked (set WHATSAPP_CATALOG_ID to show products in the chat)'}, Graph API ${config.graphApiUrl}/${config.graphApiVersion}`);
     } else log.info('WhatsApp (Cloud API) is off: set WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN to turn it on');
+    // No WhatsApp shop to keep up to date.
+    if (!publisher) orders.stock.onAvailability = undefined;
     let whatsappWeb: WhatsAppWebChannel | undefined;
     if (config.whatsappWeb) {
       const chromePath = config.whatsappWeb.chromePath;

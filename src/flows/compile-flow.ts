@@ -157,8 +157,8 @@ function answerHandler(step: Extract<Step, { kind: 'ask' }>, nextThread: string,
     // A WhatsApp Flow's answers that come while a flow waits are its variables too.
     if (message.flowResponse && typeof message.flowResponse === 'object') convo.setVar('flow_response', message.flowResponse);
     // A location answering a location ask: its coordinates are kept (vars.location), its words answer.
-    const location = step.location ? locationOf(message.location) : undefined;
-    if (location) convo.setVar('location', location);
+    // Every answer to it sets it: a typed address after a shared one leaves no old coordinates.
+    if (step.location) convo.setVar('location', (locationOf(message.location) ?? null) as never);
     const payload = typeof message.value === 'string' ? message.value : undefined;
     const catalog = env.catalog();
     const parsed = parseAnswer(

@@ -156,7 +156,8 @@ export class FlowEngine {
           await this.begin(bot, interrupting.flow, interrupting.lang);
           return;
         }
-        const command = this.library.command(message.text, this.customerLanguage(bot));
+        // A cart's words are its note, not a command.
+        const command = (bot.getConfig('context') as TurnContext).activity.channelData?.cart ? undefined : this.library.command(message.text, this.customerLanguage(bot));
         if (command?.command === 'cancel') {
           await bot.say(this.library.locales.text(this.language(bot, command.lang), 'commands.cancelled'));
           return;
@@ -432,8 +433,9 @@ export class FlowLoadError extends Error {
 /** The open dialog's `vars.cart` (an order being put together), if it has lines; the engine does not read it further. */
 function openCartOf(dc: DialogContext | undefined): Record<string, unknown> | undefined {
   for (const entry of dc?.stack ?? []) {
-    const cart = (entry.state as { values?: { cart?: { count?: unknown } } } | undefined)?.values?.cart;
-    if (cart && typeof cart.count === 'number' && cart.count > 0) return cart as Record<string, unknown>;
+    const values = (entry.state as { values?: { cart?: { count?: unknown }; previous_cart?: { count?: unknown } } } | undefined)?.values;
+    // Asked whether a cart replaces it, the order being put together is the previous one, not the cart not yet taken.
+    for (const cart of [values?.previous_cart, values?.cart]) if (cart && typeof cart.count === 'number' && cart.count > 0) return cart as Record<string, unknown>;
   }
   return undefined;
 }

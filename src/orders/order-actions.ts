@@ -178,7 +178,8 @@ async function fillFromWhatsAppCart(context: ActionContext, incoming: Record<str
   if (unknown.length > 0) await context.say(t.text('order.cart_unknown', { products: unknown.join(', ') }));
   if (prices.length > 0) await context.say(t.text('order.cart_prices', { lines: prices.join('\n') }));
   const source = { catalogId: String(incoming.catalog_id ?? '').slice(0, 100), message: String(incoming.message ?? '').slice(0, 200) };
-  setCart(context, { ...next, source });
+  // Nothing of the cart could be sold: an order the customer puts together now is not the cart's.
+  setCart(context, next.count > 0 ? { ...next, source } : next);
 }
 
 /** `do: keep_previous_cart`: a cart sent while another order was being put together is dropped, and that order goes on. */

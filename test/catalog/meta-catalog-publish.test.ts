@@ -163,6 +163,37 @@ describe('publishing catalog.yml to the Meta catalog (fake Graph API)', () => {
     }
   });
 
+  it('reads a catalog of several pages, and waits while Meta processes a batch', async () => {
+    const items = graph.catalogItems.get(CATALOG_ID)!;
+    for (let i = 0; i < 150; i += 1) items.set(`old-${i}`, { id: `old-${i}`, title: `old ${i}`, description: 'x', availability: 'in stock', price: '1.00 MAD' });
+    graph.catalogOf(CATALOG_ID).pollsBeforeFinished = 3;
+    const report = await new CatalogPublisher(client, () => catalog, level, LINK, log).publish({ dryRun: false });
+    // 153 items on two pages of 100: every one read.
+    expect(report.plan.remove).toHaveLength(151);
+    expect(report.finished).toBe(true);
+    expect([...items.keys()].filter((k) => k.startsWith('old-'))).toEqual([]);
+    expect(report.errors.map((e) => e.id)).toEqual(['rose-water', 'argan-soap']);
+  });
+
+  it('tries availability again a period later when it could not be sent', async () => {
+    let down = true;
+    const flaky = async (id: string) => {
+      if (down) throw new Error('database unreachable');
+      return level(id);
+    };
+    const publisher = new CatalogPublisher(client, () => catalog, flaky, LINK, log, 300);
+    try {
+      publisher.availabilityChanged('thyme-honey');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(graph.catalogOf(CATALOG_ID).calls).toHaveLength(0);
+      down = false;
+      await waitFor(() => graph.catalogOf(CATALOG_ID).calls.length === 1, 3000, 'the retry');
+      expect(graph.catalogOf(CATALOG_ID).calls[0]!.requests).toEqual([{ method: 'UPDATE', data: { id: 'thyme-honey', availability: 'out of stock', inventory: 0 } }]);
+    } finally {
+      publisher.stop();
+    }
+  });
+
   it('reads back the prices Meta writes in its own ways', () => {
     expect(['150.00 MAD', 'MAD150.00', '150,00 MAD', 'MAD 1,234.50', '1.234,50 MAD', '90 MAD'].map(amountOf)).toEqual([150, 150, 150, 1234.5, 1234.5, 90]);
     expect(amountOf(undefined)).toBeUndefined();

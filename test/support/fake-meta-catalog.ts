@@ -35,6 +35,9 @@ export class FakeMetaCatalog {
   /** Every batch call's requests, in order. */
   readonly calls: { edge: string; requests: Record<string, any>[] }[] = [];
   private counter = 0;
+  /** How many status checks of a batch answer "Started" before "Finished" (Meta takes a while). */
+  pollsBeforeFinished = 0;
+  private readonly polls = new Map<string, number>();
 
   constructor(readonly items: CatalogItems) {}
 
@@ -44,13 +47,17 @@ export class FakeMetaCatalog {
       const limit = Math.min(Number(url.searchParams.get('limit') ?? 25) || 25, 1000);
       const start = Number(url.searchParams.get('after') ?? 0) || 0;
       const all = [...this.items.values()];
-      const page = all.slice(start, start + limit).map((i) => ({ id: `fb${String(i.id)}`, retailer_id: i.id, name: i.title, description: i.description, availability: i.availability, price: i.price, inventory: i.inventory, ...(i.image_link ? { image_url: i.image_link } : {}) }));
+      const page = all.slice(start, start + limit).map((i) => ({ id: `fb${String(i.id)}`, retailer_id: i.id, name: i.title, description: i.description, availability: i.availability, price: i.price, inventory: i.inventory, url: i.link, brand: i.brand, ...(i.image_link ? { image_url: i.image_link } : {}) }));
       const more = start + limit < all.length;
       return respond({ data: page, paging: { cursors: { before: String(start), after: String(start + limit) }, ...(more ? { next: `${url.pathname}?after=${start + limit}` } : {}) } });
     }
     if (method === 'GET' && edge === 'check_batch_request_status') {
       const batch = this.batches.get(url.searchParams.get('handle') ?? '');
       if (!batch) return fail(400, 100, 'Invalid handle');
+      const handle = url.searchParams.get('handle')!;
+      const polled = (this.polls.get(handle) ?? 0) + 1;
+      this.polls.set(handle, polled);
+      if (polled <= this.pollsBeforeFinished) return respond({ data: [{ handle, status: 'Started', errors_total_count: 0, errors: [], warnings: [] }] });
       return respond({ data: [{ handle: url.searchParams.get('handle'), status: 'Finished', errors_total_count: batch.errors.length, errors: batch.errors.map((e) => ({ line: e.line, id: e.line, message: e.message })), warnings: [] }] });
     }
     if (method !== 'POST' || (edge !== 'items_batch' && edge !== 'localized_items_batch')) return fail(404, 803, `unknown path ${method} ${url.pathname}`);

@@ -99,14 +99,14 @@ export class CatalogPublisher {
     this.changed.clear();
     const catalog = this.catalog();
     const requests: BatchRequest[] = [];
-    for (const id of products) {
-      const p = catalog.product(id);
-      if (!p) continue;
-      const stock = (await this.level(id)) ?? p.stock;
-      requests.push({ method: 'UPDATE', data: { id, availability: stock > 0 ? 'in stock' : 'out of stock', inventory: stock } });
-    }
-    if (requests.length === 0) return;
     try {
+      for (const id of products) {
+        const p = catalog.product(id);
+        if (!p) continue;
+        const stock = (await this.level(id)) ?? p.stock;
+        requests.push({ method: 'UPDATE', data: { id, availability: stock > 0 ? 'in stock' : 'out of stock', inventory: stock } });
+      }
+      if (requests.length === 0) return;
       const outcome = await this.client.send(requests);
       for (const e of outcome.errors) this.log.warn({ product: e.id, err: e.message }, `the Meta catalog refused an availability change: ${fixFor(e.message)}`);
       this.log.info({ products: requests.map((r) => r.data.id) }, 'availability republished to the Meta catalog');

@@ -38,7 +38,7 @@ export class MetaCatalogClient {
     const out: ExistingItem[] = [];
     let after: string | undefined;
     for (let page = 0; page < 1000; page += 1) {
-      const query: Record<string, string> = { fields: 'retailer_id,name,description,availability,price,inventory,image_url', limit: String(PAGE), ...(after ? { after } : {}) };
+      const query: Record<string, string> = { fields: 'retailer_id,name,description,availability,price,inventory,image_url,url,brand', limit: String(PAGE), ...(after ? { after } : {}) };
       const res = (await this.graph.get(`${this.catalogId}/products`, query)) as { data?: ExistingItem[]; paging?: { cursors?: { after?: string }; next?: string } };
       out.push(...(res.data ?? []).filter((i) => typeof i?.retailer_id === 'string'));
       after = res.paging?.cursors?.after;

@@ -9,6 +9,9 @@ export interface ExistingItem {
   price?: string;
   inventory?: number;
   image_url?: string;
+  /** The item's link (its `link` as sent). */
+  url?: string;
+  brand?: string;
 }
 
 /** What a publish does: items to create, to update (and what changes), to remove, and those already right. */
@@ -46,7 +49,10 @@ export function planPublish(desired: MetaItem[], existing: ExistingItem[]): Publ
     if ((e.availability ?? '') !== item.availability) changes.push(`availability (${item.availability})`);
     if (amountOf(e.price) !== amountOf(item.price)) changes.push(`price (${item.price})`);
     if (e.inventory !== undefined && e.inventory !== item.inventory) changes.push(`inventory (${item.inventory})`);
+    // Meta serves pictures from its own copies: only a missing one is known to differ.
     if (item.image_link && !e.image_url) changes.push('image');
+    if (e.url !== undefined && e.url !== item.link) changes.push('link');
+    if (e.brand !== undefined && e.brand !== item.brand) changes.push('brand');
     if (changes.length > 0) plan.update.push({ item, changes });
     else plan.same.push(item.id);
   }

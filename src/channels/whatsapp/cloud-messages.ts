@@ -88,30 +88,32 @@ export function toCloudMessages(activities: Partial<Activity>[], listButton: str
       const joined = pending.filter((t) => t.trim()).join('\n\n');
       pending = [];
       const body = interactiveBody(joined, text);
-      out.push({ ...productMessage(shelfOf(activity.channelData.products)!, body), fallback: { type: 'text', text: { body: [...joined].slice(0, WHATSAPP_LIMITS.text).join('') || '…', preview_url: false } } });
+      // Refused, the body goes as text (what came before it is already sent).
+      out.push({ ...productMessage(shelfOf(activity.channelData.products)!, body), fallback: { type: 'text', text: { body, preview_url: false } } });
     } else if (activity.channelData?.askLocation) {
       // An address question: WhatsApp's location request shows a "Send your location" button under it.
       pending.push(activity.text ?? '');
       const joined = pending.filter((t) => t.trim()).join('\n\n');
       pending = [];
       const body = interactiveBody(joined, text);
-      out.push({ body: { type: 'interactive', interactive: { type: 'location_request_message', body: { text: body }, action: { name: 'send_location' } } } });
+      out.push({ body: { type: 'interactive', interactive: { type: 'location_request_message', body: { text: body }, action: { name: 'send_location' } } }, fallback: { type: 'text', text: { body, preview_url: false } } });
     } else pending.push(activity.text ?? '');
   }
   flush();
   return out;
 }
 
-/** The last 1,024 characters of a text as an interactive body; what comes before goes first as text (`send`). */
+/** The end of a text that fits an interactive body (1,024 characters, from a line's start when it can); what comes before goes first as text (`send`). */
 function interactiveBody(joined: string, send: (text: string) => void): string {
   const chars = [...joined];
-  if (chars.length > WHATSAPP_LIMITS.interactiveBody) {
-    const cut = joined.lastIndexOf('\n', joined.length - WHATSAPP_LIMITS.interactiveBody);
-    const head = cut > 0 ? joined.slice(0, cut) : chars.slice(0, chars.length - WHATSAPP_LIMITS.interactiveBody).join('');
-    send(head);
-    return [...joined.slice(head.length).trim()].slice(0, WHATSAPP_LIMITS.interactiveBody).join('') || '…';
-  }
-  return joined || '…';
+  const limit = WHATSAPP_LIMITS.interactiveBody;
+  if (chars.length <= limit) return joined || '…';
+  const start = chars.length - limit;
+  // The first line break at or after where the body must start: what follows it fits.
+  const lineBreak = chars.indexOf('\n', start - 1);
+  const cut = lineBreak >= 0 ? lineBreak + 1 : start;
+  send(chars.slice(0, cut).join('').trimEnd());
+  return chars.slice(cut).join('').trim() || '…';
 }
 
 /** A single-product message for one product, a multi-product message (sections, a header) for more. */

@@ -18,16 +18,18 @@ export function productShelf(catalog: Catalog, catalogId: string, products: unkn
     .filter((p): p is NonNullable<typeof p> => p !== undefined)
     .slice(0, WHATSAPP_LIMITS.products);
   if (chosen.length === 0) return undefined;
-  const other = OUR_PRODUCTS[lang] ?? OUR_PRODUCTS.fr!;
   const sections = new Map<string, string[]>();
+  const uncategorised: string[] = [];
   for (const p of chosen) {
-    const title = catalog.categoryOf(p, lang) || other;
-    sections.set(title, [...(sections.get(title) ?? []), p.id]);
+    const title = catalog.categoryOf(p, lang);
+    if (title) sections.set(title, [...(sections.get(title) ?? []), p.id]);
+    else uncategorised.push(p.id);
   }
-  let shelves = [...sections].map(([title, ids]) => ({ title, products: ids }));
-  if (shelves.length > WHATSAPP_LIMITS.sections) {
-    const rest = shelves.slice(WHATSAPP_LIMITS.sections - 1).flatMap((s) => s.products);
-    shelves = [...shelves.slice(0, WHATSAPP_LIMITS.sections - 1), { title: other, products: rest }];
-  }
+  let named = [...sections].map(([title, ids]) => ({ title, products: ids }));
+  // The products of no category, and those of categories past the tenth section, go last, together.
+  const room = WHATSAPP_LIMITS.sections - (uncategorised.length > 0 || named.length > WHATSAPP_LIMITS.sections ? 1 : 0);
+  const rest = [...uncategorised, ...named.slice(room).flatMap((s) => s.products)];
+  named = named.slice(0, room);
+  const shelves = rest.length > 0 ? [...named, { title: OUR_PRODUCTS[lang] ?? OUR_PRODUCTS.fr!, products: rest }] : named;
   return { catalogId, header: catalog.data.cooperative.name, sections: shelves };
 }

@@ -161,7 +161,8 @@ export class WhatsAppCloudAdapter extends OutboxAdapter {
       return await this.post(address, m.body);
     } catch (err) {
       if (!m.fallback || !(err instanceof GraphApiError) || err.retryable) throw err;
-      this.log.warn({ channel: WHATSAPP_CHANNEL, err: err.message }, 'WhatsApp refused the product message (is every product published? npm run cli -- catalog publish): sent as text');
+      const kind = (m.body.interactive as { type?: string } | undefined)?.type;
+      this.log.warn({ channel: WHATSAPP_CHANNEL, err: err.message, kind }, kind === 'location_request_message' ? 'WhatsApp refused the location request: sent as text' : 'WhatsApp refused the product message (is every product published? npm run cli -- catalog publish): sent as text');
       return this.post(address, m.fallback);
     }
   }

@@ -22,8 +22,9 @@ describe('products shown from the WhatsApp catalog', () => {
     const shelf = productShelf(catalogOf(40, 12), '123456', 'all', 'fr')!;
     expect(shelf.sections).toHaveLength(10);
     expect(shelf.sections.flatMap((s) => s.products)).toHaveLength(30);
-    expect(shelf.sections[0]!.title).toBe('Nos produits');
-    expect(shelf.sections[9]!.title).toBe('Nos produits');
+    // Nine categories, then one section for the products of no category and of the categories past them.
+    expect(shelf.sections.map((s) => s.title)).toEqual([...Array.from({ length: 9 }, (_, i) => `Catégorie numéro ${i + 1} au nom bien trop long`), 'Nos produits']);
+    expect(shelf.sections[9]!.products).toEqual(['p0', 'p12', 'p24', 'p10', 'p22', 'p11', 'p23']);
     expect(productShelf(catalogOf(3, 1), '123456', ['p2', 'unknown', 'p0'], 'en')!.sections).toEqual([{ title: 'Our products', products: ['p2', 'p0'] }]);
     expect(productShelf(catalogOf(3, 1), '123456', ['unknown'], 'fr')).toBeUndefined();
   });
@@ -36,7 +37,7 @@ describe('products shown from the WhatsApp catalog', () => {
     expect(i.type).toBe('product_list');
     expect([...i.header.text].length).toBeLessThanOrEqual(60);
     expect(i.header.text.endsWith('…')).toBe(true);
-    expect(i.sections).toBeUndefined();
+    expect(i.action.sections).toHaveLength(3);
     expect(i.action.sections.every((s: { title: string }) => [...s.title].length <= 24)).toBe(true);
     expect(i.body.text).toBe('Nos produits :');
     expect(list!.fallback).toEqual({ type: 'text', text: { body: 'Nos produits :', preview_url: false } });
@@ -48,6 +49,12 @@ describe('products shown from the WhatsApp catalog', () => {
     const long = Array.from({ length: 60 }, (_, n) => `• produit ${n} — 10 MAD (pot)`).join('\n');
     const parts = toCloudMessages([activity('all', long)], 'Choisir', (p) => productShelf(catalog, '123456', p, 'fr'));
     expect(parts.map((m) => (m.body as any).type)).toEqual(['text', 'interactive']);
-    expect([...(parts[1]!.body as any).interactive.body.text].length).toBeLessThanOrEqual(1024);
+    const body = (parts[1]!.body as any).interactive.body.text as string;
+    expect([...body].length).toBeLessThanOrEqual(1024);
+    // Nothing lost or said twice: the text and the body are the whole list, cut between two lines.
+    expect(`${(parts[0]!.body as any).text.body}\n${body}`).toBe(long);
+    expect(body.endsWith('• produit 59 — 10 MAD (pot)')).toBe(true);
+    // Refused, only the body goes as text: what came before it was sent already.
+    expect(parts[1]!.fallback).toEqual({ type: 'text', text: { body, preview_url: false } });
   });
 });

@@ -193,6 +193,9 @@ describe('WhatsApp carts become cash-on-delivery orders (fake Graph API, real da
     await says(text(u, 'je veux commander 3 amlou'));
     const [question] = await says(whatsappMessage(u, cartMessage([{ id: 'argan-oil-cosmetic', quantity: 1, price: 150 }])));
     expect(question).toContain('Vous aviez déjà commencé une commande :\n3 × amlou : 270 MAD\nLa remplacer par le panier que vous venez d’envoyer ?');
+    // Another cart while that question is open: the order being put together is still the first one.
+    const [again] = await says(whatsappMessage(u, cartMessage([{ id: 'argan-soap', quantity: 1, price: 35 }])));
+    expect(again).toContain('Vous aviez déjà commencé une commande :\n3 × amlou : 270 MAD\nLa remplacer');
     const [kept] = await says(button(u, 'no', 'Non'));
     expect(kept).toMatch(/^Votre commande :\n3 × amlou : 270 MAD\nC'est tout/);
     // Sent again and accepted this time: the new cart goes on.
