@@ -5,8 +5,7 @@ import { MetaCatalogClient } from '../catalog/meta-catalog/meta-catalog-client';
 import { itemLink } from '../catalog/meta-catalog/meta-items';
 import { GraphClient } from '../channels/meta/graph-api';
 import { loadConfig } from '../config';
-import { connectDatabase } from '../db/connection';
-import { startEmbeddedDatabase, type RunningEngine } from '../db/embedded/start-embedded';
+import { withCliDatabase } from './cli-database';
 import { createLogger } from '../logger';
 import { StockLedger } from '../orders/stock-ledger';
 
@@ -40,24 +39,15 @@ export async function catalogPublishCommand(args: string[], print: (line: string
     return 2;
   }
   const log = createLogger('warn', 'pretty');
-  let engine: RunningEngine | undefined;
-  let uri = config.mongodbUri;
-  if (!uri) {
-    engine = await startEmbeddedDatabase({ dataDir: config.dataDir, ferretdbBin: config.ferretdbBin, progress: (line) => console.error(line), share: true });
-    uri = engine.uri;
-  }
-  const connection = await connectDatabase(uri);
-  try {
+  const catalogId = wa.catalogId;
+  return withCliDatabase(config, async (connection) => {
     const stock = new StockLedger(connection);
     const graph = new GraphClient({ baseUrl: config.graphApiUrl, version: config.graphApiVersion, accessToken: wa.token, appSecret: wa.appSecret, perSecond: 10, log });
-    const publisher = new CatalogPublisher(new MetaCatalogClient(graph, wa.catalogId), () => catalog, (id) => stock.level(id), link, log);
+    const publisher = new CatalogPublisher(new MetaCatalogClient(graph, catalogId), () => catalog, (id) => stock.level(id), link, log);
     const report = await publisher.publish({ dryRun, progress: (line) => console.error(line) });
     for (const line of reportLines(report)) print(line);
     return report.errors.length > 0 && !dryRun ? 1 : 0;
-  } finally {
-    await connection.close();
-    await engine?.stop();
-  }
+  });
 }
 
 /** The report as lines: what was (or would be) created, updated, removed, then the refusals with their fixes. */

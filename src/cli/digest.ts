@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { Catalog } from '../catalog/catalog';
 import { loadConfig } from '../config';
-import { connectDatabase } from '../db/connection';
-import { startEmbeddedDatabase, type RunningEngine } from '../db/embedded/start-embedded';
+import { withCliDatabase } from './cli-database';
 import { Locales } from '../i18n/locales';
 import { createLogger } from '../logger';
 import { computeDigest } from '../satisfaction/digest';
@@ -40,14 +39,7 @@ export async function digestCommand(args: string[], print: (line: string) => voi
   }
   const p: Period = from && to ? period(from, to, config.timeZone) : lastSevenDays(new Date(), config.timeZone);
   const log = createLogger('warn', 'pretty');
-  let engine: RunningEngine | undefined;
-  let uri = config.mongodbUri;
-  if (!uri) {
-    engine = await startEmbeddedDatabase({ dataDir: config.dataDir, ferretdbBin: config.ferretdbBin, progress: (line) => console.error(line), share: true });
-    uri = engine.uri;
-  }
-  const connection = await connectDatabase(uri);
-  try {
+  return withCliDatabase(config, async (connection) => {
     const catalog = Catalog.load(path.join(config.flowsDir, 'catalog.yml'));
     const locales = Locales.load(config.localesDir);
     const digest = await computeDigest(connection, catalog, new DigestDays(connection, config.timeZone, log), p, config.timeZone);
@@ -55,8 +47,5 @@ export async function digestCommand(args: string[], print: (line: string) => voi
     else print(digestText(digest, { locales, lang: digestLanguage(lang), cooperative: catalog.data.cooperative.name }));
     if (p.to >= dayOf(new Date(), config.timeZone)) console.error('(today is not over: its figures are as of now)');
     return 0;
-  } finally {
-    await connection.close();
-    await engine?.stop();
-  }
+  });
 }

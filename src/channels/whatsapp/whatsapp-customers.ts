@@ -56,6 +56,8 @@ export interface WhatsAppCustomer {
  */
 export class WhatsAppCustomers {
   private readonly remembered = new Map<string, WhatsAppCustomer & { seen: string }>();
+  // idsOf's answers that named both ids, by the id(s) asked with.
+  private readonly bothIds = new Map<string, { phone: string; hidden: string; customer: Types.ObjectId }>();
   private readonly channel: string;
 
   constructor(
@@ -135,10 +137,18 @@ export class WhatsAppCustomers {
   /** The phone and hidden id kept for the customer whom one of them names, if they are known. */
   async idsOf(identity: WhatsAppIdentity): Promise<{ phone?: string; hidden?: string } | undefined> {
     const hidden = this.hiddenOf(identity);
+    // Both known once: every later message of theirs is answered from memory (a read a message otherwise).
+    const key = `${identity.phone ?? ''}|${hidden ?? ''}`;
+    const both = this.bothIds.get(key);
+    if (both) return { phone: both.phone, hidden: both.hidden };
     const customer = (hidden ? await this.customerOf({ hidden }) : null) ?? (identity.phone ? await this.customerOf({ phone: identity.phone }) : null);
     if (!customer) return undefined;
     const w = (await customerModel(this.connection).findById(customer, { whatsapp: 1 }).lean<Found>())?.whatsapp;
     const theirs = w?.[this.ids.hidden];
+    if (w?.phone && theirs) {
+      if (this.bothIds.size >= MAX_REMEMBERED) this.bothIds.delete(this.bothIds.keys().next().value!);
+      this.bothIds.set(key, { phone: w.phone, hidden: theirs, customer });
+    }
     return { ...(w?.phone ? { phone: w.phone } : {}), ...(theirs ? { hidden: theirs } : {}) };
   }
 
@@ -206,6 +216,7 @@ export class WhatsAppCustomers {
 
   private forgetRemembered(customer: Types.ObjectId): void {
     for (const [key, known] of this.remembered) if (known.customer.equals(customer)) this.remembered.delete(key);
+    for (const [key, known] of this.bothIds) if (known.customer.equals(customer)) this.bothIds.delete(key);
   }
 
   /** A new customer, kept under their phone, else their hidden id; an id another customer's conversation already has (a number they left) gets a suffix. */
