@@ -51,6 +51,22 @@ export interface Config {
   handoffTimeoutHours: number;
   /** Messages older than this are deleted every night; undefined keeps them. */
   messageRetentionDays: number | undefined;
+  /** Voice notes: where they are kept, their limits, and who transcribes them (`auto`: the local worker once installed). */
+  voice: {
+    transcriber: 'auto' | 'local' | 'http' | 'off';
+    /** The local model: a folder, or a name faster-whisper downloads where there is a network; the installed base model when unset. */
+    model: string | undefined;
+    python: string | undefined;
+    url: string | undefined;
+    apiKey: string | undefined;
+    apiModel: string;
+    dir: string;
+    maxBytes: number;
+    maxSeconds: number;
+    timeLimitMs: number;
+    workers: number;
+    unsureBelow: number;
+  };
 }
 
 /** The cooperative's notification recipient: someone on a channel, or an address that receives JSON. */
@@ -217,12 +233,47 @@ const variables = {
     .string()
     .default('off')
     .refine((s) => s === 'off' || (/^\d+$/.test(s) && Number(s) >= 1), { message: 'must be a whole number of days (1 or more), or off' }),
+  // Who hears voice notes: local (the speech worker, npm run voice:install), http (VOICE_URL), off; unset: local once installed.
+  VOICE_TRANSCRIBER: z
+    .string()
+    .optional()
+    .refine((s) => s === undefined || ['local', 'http', 'off'].includes(s), { message: 'must be local, http or off' }),
+  VOICE_MODEL: z.string().optional(),
+  VOICE_PYTHON: z.string().optional(),
+  VOICE_URL: z
+    .string()
+    .optional()
+    .refine((s) => s === undefined || /^https?:\/\/[^\s/]+\S*$/.test(s), { message: 'must be an OpenAI-compatible transcription address, such as "https://api.openai.com/v1/audio/transcriptions"' }),
+  VOICE_API_KEY: z.string().optional(),
+  VOICE_API_MODEL: z.string().default('whisper-1'),
+  VOICE_DIR: z.string().optional(),
+  // WhatsApp's own limit for audio is 16 MB.
+  VOICE_MAX_MB: z
+    .string()
+    .default('16')
+    .refine((s) => /^\d+(\.\d+)?$/.test(s) && Number(s) > 0 && Number(s) <= 100, { message: 'must be a number of megabytes from 0.1 to 100' }),
+  VOICE_MAX_SECONDS: z
+    .string()
+    .default('300')
+    .refine((s) => /^\d+$/.test(s) && Number(s) >= 5 && Number(s) <= 3600, { message: 'must be a whole number of seconds from 5 to 3600' }),
+  VOICE_TIME_LIMIT_SECONDS: z
+    .string()
+    .default('120')
+    .refine((s) => /^\d+$/.test(s) && Number(s) >= 5 && Number(s) <= 1800, { message: 'must be a whole number of seconds from 5 to 1800' }),
+  VOICE_WORKERS: z
+    .string()
+    .default('1')
+    .refine((s) => /^\d+$/.test(s) && Number(s) >= 1 && Number(s) <= 8, { message: 'must be a whole number of worker processes from 1 to 8' }),
+  VOICE_UNSURE_BELOW: z
+    .string()
+    .default('-0.5')
+    .refine((s) => /^-?\d+(\.\d+)?$/.test(s) && Number(s) <= 0 && Number(s) >= -5, { message: "must be a log-probability from -5 to 0 (Whisper's average; -0.5 by default)" }),
   LOG_LEVEL: z.string().default('info').refine((s) => (LOG_LEVELS as readonly string[]).includes(s), {
     message: `must be one of ${LOG_LEVELS.join(', ')}`,
   }),
 } as const;
 
-const SECRETS = new Set(['ADMIN_TOKEN', 'ADMIN_PASSWORD', 'WEBCHAT_SECRET', 'MESSENGER_PAGE_TOKEN', 'MESSENGER_APP_SECRET', 'MESSENGER_VERIFY_TOKEN', 'WHATSAPP_TOKEN', 'WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN']);
+const SECRETS = new Set(['VOICE_API_KEY', 'ADMIN_TOKEN', 'ADMIN_PASSWORD', 'WEBCHAT_SECRET', 'MESSENGER_PAGE_TOKEN', 'MESSENGER_APP_SECRET', 'MESSENGER_VERIFY_TOKEN', 'WHATSAPP_TOKEN', 'WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN']);
 
 /** A bad value as the error may show it: secrets by their length only, addresses without their password. */
 function shown(name: string, raw: string | undefined): string {
@@ -258,6 +309,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (parsed.WHATSAPP_WEB === 'true' && typeof parsed.CHROME_PATH === 'string' && !fs.existsSync(parsed.CHROME_PATH)) {
     problems.push(`CHROME_PATH points to ${parsed.CHROME_PATH}, which does not exist; WhatsApp Web needs Chromium: apt-get install chromium, or set CHROME_PATH`);
   }
+  if (parsed.VOICE_TRANSCRIBER === 'http' && !optional(env.VOICE_URL)) problems.push('VOICE_URL is unset while VOICE_TRANSCRIBER=http; set it to an OpenAI-compatible /v1/audio/transcriptions address, or choose local or off');
   if (problems.length > 0) throw new ConfigError(problems);
   const p = parsed as Parsed;
   return {
@@ -307,5 +359,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminPassword: p.ADMIN_PASSWORD,
     handoffTimeoutHours: Number(p.HANDOFF_TIMEOUT_HOURS),
     messageRetentionDays: p.MESSAGE_RETENTION_DAYS === 'off' ? undefined : Number(p.MESSAGE_RETENTION_DAYS),
+    voice: {
+      transcriber: (p.VOICE_TRANSCRIBER as Config['voice']['transcriber'] | undefined) ?? (p.VOICE_URL ? 'http' : 'auto'),
+      model: p.VOICE_MODEL,
+      python: p.VOICE_PYTHON,
+      url: p.VOICE_URL,
+      apiKey: p.VOICE_API_KEY,
+      apiModel: p.VOICE_API_MODEL,
+      dir: path.resolve(projectRoot, p.VOICE_DIR ?? path.join(p.DATA_DIR, 'voice')),
+      maxBytes: Math.round(Number(p.VOICE_MAX_MB) * 1_000_000),
+      maxSeconds: Number(p.VOICE_MAX_SECONDS),
+      timeLimitMs: Number(p.VOICE_TIME_LIMIT_SECONDS) * 1000,
+      workers: Number(p.VOICE_WORKERS),
+      unsureBelow: Number(p.VOICE_UNSURE_BELOW),
+    },
   };
 }

@@ -1,4 +1,7 @@
 process.env.DOTENV_CONFIG_QUIET ??= 'true';
+import { createVoiceNotes } from './voice/voice-setup';
+import { hearingVoice } from './voice/voice-events';
+import type { VoiceNotes } from './voice/voice-notes';
 import 'dotenv/config';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -84,6 +87,8 @@ export interface RunningServer {
   ratings: RatingScheduler;
   /** The weekly digest. */
   digests: DigestSender;
+  /** Voice notes: their files and transcriber. */
+  voice: VoiceNotes;
   /** Every router of the admin API and the console, with where it is mounted: for the test that none is open. */
   adminRouters: { mount: '/api' | '/admin'; router: Router }[];
   stop(): Promise<void>;
@@ -153,6 +158,8 @@ export async function startServer(
       log,
     );
     const digestDays = new DigestDays(db, config.timeZone, log);
+    // Voice notes of every channel: kept under VOICE_DIR, heard by the configured transcriber.
+    const voice = createVoiceNotes(config.voice, log);
     const orderEvents = orderNotifications({
       connection: db,
       customers: customerNotifier,
@@ -188,6 +195,7 @@ export async function startServer(
         staffLanguage: config.defaultLanguage,
         // The inbox is made below, before any turn runs.
         inbox: { forget: (channel, senders) => inbox.forgetSenders(channel, senders) },
+        voice: { forget: async (channel, senders) => voice.store.forget(channel, senders) },
       },
       log,
     }));
@@ -225,7 +233,8 @@ export async function startServer(
       const pageId = config.messenger.pageId;
       messenger.handoffMs = config.handoffTimeoutHours * 3_600_000;
       channels.add(MESSENGER_CHANNEL, messenger);
-      inbox.handle(MESSENGER_CHANNEL, (event, attempt) => messenger.processEvent(event, attempt));
+      const heard = hearingVoice(voice, db, MESSENGER_CHANNEL, messenger, (event, attempt) => messenger.processEvent(event, attempt));
+      inbox.handle(MESSENGER_CHANNEL, heard.handle, heard.prepare);
       channelRoutes.push(
         metaWebhook({ path: '/webhooks/messenger', channel: MESSENGER_CHANNEL, verifyToken: config.messenger.verifyToken, appSecret: config.messenger.appSecret, parse: (body) => {
           const parsed = parseMessengerWebhook(body, { pageId });
@@ -251,7 +260,8 @@ export async function startServer(
         earlyAvailability.clear();
       }
       channels.add(WHATSAPP_CHANNEL, whatsapp);
-      inbox.handle(WHATSAPP_CHANNEL, (event, attempt) => whatsapp.processEvent(event, attempt));
+      const heard = hearingVoice(voice, db, WHATSAPP_CHANNEL, whatsapp, (event, attempt) => whatsapp.processEvent(event, attempt));
+      inbox.handle(WHATSAPP_CHANNEL, heard.handle, heard.prepare);
       channelRoutes.push(
         metaWebhook({
           path: '/webhooks/whatsapp',
@@ -284,7 +294,8 @@ export async function startServer(
       whatsappWeb = new WhatsAppWebChannel(makeClient, inbox, { groups: config.whatsappWeb.groups, printQr: !options.whatsappWebClient, lookupTimeLimitMs: config.whatsappWeb.lookupTimeLimitMs, lookupAgainMinutes: config.whatsappWeb.lookupAgainMinutes }, db, log, bot.handleTurn);
       const channel = whatsappWeb;
       channels.add(WHATSAPP_WEB_CHANNEL, channel);
-      inbox.handle(WHATSAPP_WEB_CHANNEL, (event, attempt) => channel.processEvent(event, attempt));
+      const heard = hearingVoice(voice, db, WHATSAPP_WEB_CHANNEL, channel, (event, attempt) => channel.processEvent(event, attempt));
+      inbox.handle(WHATSAPP_WEB_CHANNEL, heard.handle, heard.prepare);
       const waAdmin = whatsappWebAdminRoutes(channel);
       adminPages.push(waAdmin.page);
       adminApis.push(waAdmin.api);
@@ -300,7 +311,7 @@ export async function startServer(
     const digests = new DigestSender(db, digestDays, liveFlows, cooperative, { timeZone: config.timeZone, cron: config.digestCron, staffLanguage: config.defaultLanguage, baseUrl: () => baseUrl }, holder, log);
     const stopDigest = digests.start();
     adminPages.push(digestPage(() => bot.flows.current.locales));
-    const stopRetentionOfMessages = scheduleMessageRetention(db, config.messageRetentionDays, config.timeZone, holder, log);
+    const stopRetentionOfMessages = scheduleMessageRetention(db, config.messageRetentionDays, config.timeZone, holder, log, voice.store);
     const staff = new StaffConversation(db, customerNotifier, () => bot.flows.current.locales, log);
     const sessions = config.adminPassword ? new AdminSessions(db, (config.publicUrl ?? '').startsWith('https:')) : undefined;
     const passwordHash = config.adminPassword ? await storedPasswordHash(db, config.adminPassword) : '';
@@ -316,6 +327,7 @@ export async function startServer(
           flowsStatus: () => bot.flows.status,
           locales: () => bot.flows.current.locales,
           pages: adminPages,
+          voice: voice.store,
           log,
         })
       : undefined;
@@ -339,6 +351,7 @@ export async function startServer(
         stopRetentionOfMessages();
         stopNotices();
         void inbox.stop();
+        void voice.stop();
         void adapter.close();
         reject(
           err.code === 'EADDRINUSE'
@@ -373,13 +386,14 @@ export async function startServer(
         await closed;
         await whatsappWeb?.stop();
         await inbox.stop();
+        await voice.stop();
         await bot.handleTurn.queue.drain();
         await stopHeartbeat();
         await cooperative.flush();
         await db.close();
         await engine?.stop();
       })());
-    return { url, port, connection: db, databaseUri: uri, engine, inbox, whatsappWeb, orders, cooperative, ratings, digests, adminRouters, stop };
+    return { url, port, connection: db, databaseUri: uri, engine, inbox, whatsappWeb, orders, cooperative, ratings, digests, voice, adminRouters, stop };
   } catch (err) {
     await connection?.close().catch(() => undefined);
     await engine?.stop().catch(() => undefined);

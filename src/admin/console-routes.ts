@@ -17,6 +17,7 @@ import type { LoginLimiter } from './login-limiter';
 import { verifyPassword } from './password';
 import type { AdminSessions } from './sessions';
 import { customerIdParam } from './params';
+import type { VoiceStore } from '../voice/voice-store';
 
 const SEARCH_LIMIT = 50;
 
@@ -48,6 +49,8 @@ export function consoleRoutes(options: {
   locales: () => Locales;
   /** The pages of other capabilities (the digest, WhatsApp Web), behind the same sign-in. */
   pages: Router[];
+  /** Where voice notes' audio is kept, for the player. */
+  voice?: VoiceStore;
   log: Logger;
 }): Router {
   const router = Router();
@@ -163,7 +166,14 @@ export function consoleRoutes(options: {
           m.edits?.length ? `<small class="muted">${t(req, 'edited')} « <span dir="auto">${h(m.edits[0]!.text ?? '')}</span> »</small>` : '',
           m.deletedAt ? `<small class="muted">${t(req, 'deleted')} ${when(m.deletedAt)}</small>` : '',
         ].filter(Boolean);
-        return `<div class="msg ${who}${m.deletedAt ? ' deleted' : ''}"><small class="muted">${t(req, who === 'in' ? 'customer' : who === 'staff' ? 'staff' : 'bot')} · ${h(m.channel)} · ${when(m.at)}</small><br><span dir="auto">${h(m.text)}</span>${after.length ? `<br>${after.join(' ')}` : ''}</div>`;
+        // A voice note: its player, what was heard, and whether it waits for someone to listen.
+        const v = m.voice;
+        const voice = v
+          ? `<br>🎤 ${v.file ? `<audio controls preload="none" src="/admin/voice/${m._id}/audio"></audio>` : ''} <small class="muted">${v.seconds ? `${v.seconds} s · ` : ''}${h(textOf(req).word(`voice_${v.status}`))}</small>` +
+            (v.waiting ? ` <form method="post" action="/admin/voice/${m._id}/listened?lang=${lang}" style="display:inline">${csrfField(csrf)}<button>${t(req, 'voiceListened')}</button></form>` : '') +
+            (v.transcript && v.status !== 'heard' ? `<br><small>${t(req, 'voiceHeard')} « <span dir="auto">${h(v.transcript)}</span> »</small>` : '')
+          : '';
+        return `<div class="msg ${who}${m.deletedAt ? ' deleted' : ''}${v?.waiting ? ' waiting' : ''}"><small class="muted">${t(req, who === 'in' ? 'customer' : who === 'staff' ? 'staff' : 'bot')} · ${h(m.channel)} · ${when(m.at)}</small><br><span dir="auto">${h(m.text)}</span>${voice}${after.length ? `<br>${after.join(' ')}` : ''}</div>`;
       })
       .join('');
     send(
@@ -197,6 +207,35 @@ export function consoleRoutes(options: {
     const id = customerIdParam(req);
     if (!(await options.staff.giveBack(id))) throw new HttpError(404, 'unknown_customer', `no customer has the id "${String(id)}"`);
     res.redirect(303, `/admin/customers/${id}?lang=${languageOf(req)}&back=1`);
+  });
+
+  // Voice notes the bot could not hear, newest first, until someone of the cooperative listened.
+  router.get('/voice', async (req, res) => {
+    const lang = languageOf(req);
+    const waiting = await messageModel(connection).find({ 'voice.waiting': true }).sort({ at: -1 }).limit(200).lean();
+    const names = new Map((await customerModel(connection).find({ _id: { $in: [...new Set(waiting.map((m) => String(m.customer)))] } }).lean()).map((c) => [String(c._id), displayName(c)]));
+    const rows = waiting.map(
+      (m) =>
+        `<div class="card"><a href="/admin/customers/${m.customer}?lang=${lang}">${h(names.get(String(m.customer)) ?? String(m.customer))}</a> · ${h(m.channel)} · ${when(m.at)}<br>🎤 ${m.voice?.file ? `<audio controls preload="none" src="/admin/voice/${m._id}/audio"></audio>` : ''} <small class="muted">${h(textOf(req).word(`voice_${m.voice?.status ?? ''}`))}</small>` +
+        ` <form method="post" action="/admin/voice/${m._id}/listened?lang=${lang}&list=1" style="display:inline">${csrfField(csrfOf(req))}<button>${t(req, 'voiceListened')}</button></form></div>`,
+    );
+    send(req, res, t(req, 'voiceNotes'), rows.length ? rows.join('') : `<p class="muted">${t(req, 'none')}</p>`);
+  });
+
+  router.get('/voice/:id/audio', async (req, res) => {
+    const id = customerIdParam(req);
+    const m = await messageModel(connection).findById(id, { voice: 1 }).lean();
+    if (!m?.voice?.file || !options.voice) throw new HttpError(404, 'unknown_voice_note', `no voice note is kept for message ${String(id)}`);
+    res.type(m.voice.mime?.split(';')[0] ?? 'audio/ogg').sendFile(options.voice.absolute(m.voice.file), (err) => {
+      if (err && !res.headersSent) res.status(404).json({ error: 'voice_file_gone', message: 'the audio file is gone (erased or past the retention)' });
+    });
+  });
+
+  router.post('/voice/:id/listened', forms, async (req, res) => {
+    const id = customerIdParam(req);
+    const m = await messageModel(connection).findOneAndUpdate({ _id: id, 'voice.waiting': true }, { $set: { 'voice.waiting': false, 'voice.heardBy': 'staff' } }, { projection: { customer: 1 } }).lean();
+    const back = req.query.list ? '/admin/voice' : m ? `/admin/customers/${m.customer}` : '/admin/voice';
+    res.redirect(303, `${back}?lang=${languageOf(req)}`);
   });
 
   router.get('/orders', async (req, res) => {

@@ -21,7 +21,7 @@ export function page(options: { text: ConsoleText; title: string; body: string; 
   const t = (k: string) => options.text.t(k);
   const lang = options.text.lang;
   const nav = options.csrf
-    ? `<header><a href="/admin/customers?lang=${lang}">${t('customers')}</a><a href="/admin/orders?lang=${lang}">${t('orders')}</a><a href="/admin/digest?lang=${lang}">${t('digest')}</a><a href="/admin/flows?lang=${lang}">${t('flows')}</a>` +
+    ? `<header><a href="/admin/customers?lang=${lang}">${t('customers')}</a><a href="/admin/orders?lang=${lang}">${t('orders')}</a><a href="/admin/voice?lang=${lang}">${t('voiceNotes')}</a><a href="/admin/digest?lang=${lang}">${t('digest')}</a><a href="/admin/flows?lang=${lang}">${t('flows')}</a>` +
       `<form method="post" action="/admin/logout">${csrfField(options.csrf)}<button>${t('signOut')}</button></form></header>`
     : `<header>${t('console')}</header>`;
   return `<!doctype html><html lang="${lang}" dir="${lang === 'ar' ? 'rtl' : 'ltr'}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -46,6 +46,7 @@ export function conversationRecorder(
           at: info.receivedAt ?? new Date(),
           ...(info.externalId ? { externalId: info.externalId } : {}),
           ...(info.content ? { content: info.content } : {}),
+          ...(info.voice ? { voice: info.voice } : {}),
         };
         if (recordsOnDelivery(context.adapter)) {
           // Goes in with the turn's replies, in one insert, whatever becomes of the turn; an

@@ -2,6 +2,7 @@ import type { TurnContext } from 'botbuilder';
 import type { Customer } from '../history/customers';
 import type { Types } from 'mongoose';
 import type { Language } from '../config';
+import type { VoiceNote } from '../voice/voice-notes';
 
 /** What the middleware learns about a turn, kept in the turn state for handlers and the log line. */
 export interface TurnInfo {
@@ -42,6 +43,8 @@ export interface TurnInfo {
   externalId?: string;
   /** What the message carried besides its text (see ChannelEvent.content), kept on the stored message. */
   content?: Record<string, unknown>;
+  /** The voice note the message was, and what was heard in it (src/voice), kept on the stored message. */
+  voice?: VoiceNote;
 }
 
 const KEY = Symbol('taawun.turnInfo');

@@ -7,6 +7,7 @@ import type { Logger } from '../logger';
 import { insertOnce, isDuplicateKey } from '../db/duplicate-key';
 import { insertPlain, insertPlainGrouped } from '../db/plain-insert';
 import { faultPoint } from '../faults';
+import type { VoiceNote } from '../voice/voice-notes';
 
 /** One customer event from a channel, as its parser made it. */
 export interface ChannelEvent {
@@ -30,6 +31,8 @@ export interface ChannelEvent {
   content?: Record<string, unknown>;
   /** Where the customer came from: an m.me link, an ad, a click-to-WhatsApp ad. */
   referral?: ChannelReferral;
+  /** A voice note's audio and what was heard in it (src/voice), added before the turn. */
+  voice?: VoiceNote;
   /** A message the bot answers shortly, not counted as misunderstood: shared contacts, a sticker, an unsupported type, a cart, a form's answers. */
   short?: 'contacts' | 'sticker' | 'unsupported' | 'order' | 'form';
 }
@@ -58,6 +61,14 @@ export interface Attempt {
 
 /** Runs one event through the bot; false or a throw means try again later. */
 export type EventHandler = (event: ChannelEvent, attempt: Attempt) => Promise<boolean>;
+
+/**
+ * Slow work an event needs before its turn (hearing a voice note), begun as soon as it is
+ * recorded and waited for before the sender's turn takes one of the turn slots, so it
+ * never holds other customers' turns. Its result is the preparer's to keep; a failure only
+ * leaves the work to the handler.
+ */
+export type EventPreparer = (event: ChannelEvent) => Promise<unknown>;
 
 const BACKOFF_MS = [1000, 5000, 30_000, 120_000];
 // More than this many unhandled events from one sender is a flood: the rest is dropped, with a log line.
@@ -90,6 +101,9 @@ const TURNS_AT_ONCE = 12;
 export class Inbox {
   private readonly holder: string;
   private readonly handlers = new Map<string, EventHandler>();
+  private readonly preparers = new Map<string, EventPreparer>();
+  // Preparations under way, per sender: their drain waits for them outside the turn slots.
+  private readonly preparing = new Map<string, Set<Promise<unknown>>>();
   private readonly running = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   // Events this process recorded and has not finished, per sender: the flood guard (kept
@@ -153,9 +167,26 @@ export class Inbox {
     for (const model of [inboundEventModel(this.connection), pendingEventModel(this.connection), leaseModel(this.connection), processBeatModel(this.connection)]) await buildIndexes(model, ferretdb);
   }
 
-  /** Sets the handler of a channel's events. */
-  handle(channel: string, handler: EventHandler): void {
+  /** Sets the handler of a channel's events, and what is prepared for them before their turn. */
+  handle(channel: string, handler: EventHandler, prepare?: EventPreparer): void {
     this.handlers.set(channel, handler);
+    if (prepare) this.preparers.set(channel, prepare);
+    else this.preparers.delete(channel);
+  }
+
+  /** Begins an event's preparation, tracked for its sender's drain. */
+  private prepare(channel: string, event: ChannelEvent): void {
+    const preparer = this.preparers.get(channel);
+    if (!preparer) return;
+    const key = `${channel}:${event.sender}`;
+    const work = preparer(event).catch((err: Error) => this.log.warn({ channel, event: event.id, err: err.message }, 'inbox: preparing an event failed; its turn does it'));
+    const set = this.preparing.get(key) ?? new Set();
+    set.add(work);
+    this.preparing.set(key, set);
+    void work.finally(() => {
+      set.delete(work);
+      if (set.size === 0 && this.preparing.get(key) === set) this.preparing.delete(key);
+    });
   }
 
   /** Records events durably; a redelivered one is recognised by its id and dropped. */
@@ -188,6 +219,7 @@ export class Inbox {
         else await insertPlain(pendingEventModel(this.connection), [doc]);
         recorded += 1;
         this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
+        this.prepare(channel, event);
       } catch (err) {
         if (!isDuplicateKey(err)) {
           // The archive's insert may have landed all the same (a timeout), or the queue's failed
@@ -402,6 +434,8 @@ export class Inbox {
     this.draining.set(key, false);
     let more = false;
     try {
+      // A voice note being heard: its sender waits, outside the slots, and keeps their order.
+      for (let waiting = this.preparing.get(key); waiting && waiting.size > 0; waiting = this.preparing.get(key)) await Promise.all([...waiting]);
       await this.turns(() => this.drainHeld(channel, sender, key));
     } finally {
       more = this.draining.get(key) === true;

@@ -16,6 +16,7 @@ import type { Logger } from '../logger';
 import type { Attempt, ChannelEvent } from './inbox';
 import { faultPoint } from '../faults';
 import { GraphApiError } from './meta/graph-api';
+import { VOICE_CONFIRMED, type VoiceSource } from '../voice/voice-notes';
 
 const OUTBOX = Symbol('taawun.outbox');
 /** Meta's customer-service window: free-form messages only within 24 hours of the customer's last message. */
@@ -171,6 +172,8 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
       const { kind: _kind, about: _about, emoji: _emoji, identity: _identity, ...message } = event;
       return OutboxAdapter.prototype.processEvent.call(this, { ...message, text: outcome.answer }, attempt);
     }
+    // "Yes, that's it" to a voice note the bot was unsure of: what it heard, as if typed.
+    if (event.payload === VOICE_CONFIRMED) event = await this.confirmedVoice(event);
     const eventKey = `${this.channel}:${event.id}`;
     const payload = event.payload ?? (await this.numberedChoice(event));
     const activity: Partial<Activity> = {
@@ -191,6 +194,8 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
         ...(event.content?.order ? { cart: event.content.order } : {}),
         // A shared location: a location ask keeps its coordinates.
         ...(event.content?.location ? { location: event.content.location } : {}),
+        // A voice note not heard well enough to act on: the engine says what became of it.
+        ...(event.voice ? { voice: { status: event.voice.status, transcript: event.voice.transcript ?? '' } } : {}),
       },
     };
     const context = new TurnContext(this, activity);
@@ -198,7 +203,7 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
     const info = turnInfo(context);
     const receivedAt = attempt.receivedAt ?? new Date();
     const content = { ...(event.content ?? {}), ...(event.attachments ? { attachments: event.attachments } : {}), ...(event.referral ? { referral: event.referral } : {}) };
-    Object.assign(info, { event: eventKey, attempt: attempt.number, receivedAt, inboundId: derivedObjectId(eventKey, receivedAt), externalId: event.id, ...(Object.keys(content).length > 0 ? { content } : {}) });
+    Object.assign(info, { event: eventKey, attempt: attempt.number, receivedAt, inboundId: derivedObjectId(eventKey, receivedAt), externalId: event.id, ...(Object.keys(content).length > 0 ? { content } : {}), ...(event.voice ? { voice: event.voice } : {}) });
     let journal: TurnJournal | undefined;
     // Taken once from the turn: by the journal, or on failure by the last try, which keeps it.
     let inbound: PendingRecord | undefined;
@@ -239,6 +244,21 @@ export abstract class OutboxAdapter extends BotAdapter implements RecordsOnDeliv
       await this.send(event.sender, apology, false, kept).catch((err: Error) => this.log.error({ channel: this.channel, event: eventKey, err: err.message }, 'could not tell the customer that their message failed'));
     }
     return false;
+  }
+
+  /** Where this channel fetches a voice note's audio (none: the channel has no voice notes). */
+  voiceSource(_event: ChannelEvent): VoiceSource | undefined {
+    return undefined;
+  }
+
+  /** The event with the transcript of the customer's last voice note the bot was unsure of, as their words. */
+  private async confirmedVoice(event: ChannelEvent): Promise<ChannelEvent> {
+    const customer = await customerIdOf(this.connection, this.channel, event.sender);
+    const last = customer ? await messageModel(this.connection).findOne({ customer, direction: 'in', 'voice.status': 'unsure' }, { voice: 1 }).sort({ at: -1, _id: -1 }).lean() : null;
+    const heard = last?.voice?.transcript?.trim();
+    // Nothing to confirm (erased, or confirmed long ago): the button's title is the message.
+    if (!heard) return { ...event, payload: undefined };
+    return { ...event, text: heard, payload: undefined };
   }
 
   /**

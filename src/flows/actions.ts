@@ -24,6 +24,8 @@ export interface ActionServices {
   staffLanguage: Language;
   /** The durable inbox, whose archive an erasure clears of the customer's handled events. */
   inbox?: { forget(channel: string, senders: string[]): Promise<number> };
+  /** The voice notes' files, which an erasure removes with the customer's messages. */
+  voice?: { forget(channel: string, senders: string[]): Promise<number> };
 }
 
 /** What an action may use while it runs inside a flow. */

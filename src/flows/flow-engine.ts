@@ -1,3 +1,5 @@
+import { renderTemplate } from './texts';
+import { VOICE_CONFIRMED, VOICE_RETYPE, type VoiceStatus } from '../voice/voice-notes';
 import type { BotAdapter, TurnContext } from 'botbuilder';
 import type { Botkit, BotkitMessage, BotWorker } from 'botkit';
 import type { DialogContext } from 'botbuilder-dialogs';
@@ -142,6 +144,14 @@ export class FlowEngine {
       },
     );
 
+    // A voice note not heard well enough to act on, or "I will type it": answered here, so an
+    // open flow waits at its step for what the customer says next, and nothing counts as misunderstood.
+    controller.interrupts(
+      async (message: BotkitMessage) => message.type === 'message' && (unheardVoice(message) !== undefined || valueOf(message) === VOICE_RETYPE),
+      'message',
+      async (bot, message) => this.answerVoice(bot, message),
+    );
+
     // Commands and buttons act even in the middle of a flow.
     controller.interrupts(
       async (message: BotkitMessage) =>
@@ -271,6 +281,29 @@ export class FlowEngine {
       _customer: { name: customer.name ?? undefined, phone: customer.phone ?? undefined, city: customer.city ?? undefined, address: customer.address ?? undefined, language: lang },
     };
     await bot.beginDialog(dialogId(flow.id, flow.version), vars);
+  }
+
+  /** Says what became of a voice note the bot could not act on: what it heard, to confirm or type, or why it heard nothing. */
+  private async answerVoice(bot: BotWorker, message: BotkitMessage): Promise<void> {
+    const lang = this.language(bot);
+    const locales = this.library.locales;
+    const voice = unheardVoice(message);
+    if (!voice) {
+      await bot.say(locales.text(lang, 'voice.retype'));
+      return;
+    }
+    if (voice.status === 'unsure') {
+      await bot.say({
+        text: renderTemplate(locales.text(lang, 'voice.unsure'), { heard: voice.transcript }),
+        quick_replies: [
+          { title: locales.text(lang, 'voice.confirm_button'), payload: VOICE_CONFIRMED },
+          { title: locales.text(lang, 'voice.retype_button'), payload: VOICE_RETYPE },
+        ],
+      } as Partial<BotkitMessage>);
+      return;
+    }
+    const key = { nothing: 'voice.nothing', too_long: 'voice.too_long', too_big: 'voice.too_long', unreadable: 'voice.unreadable', unfetched: 'voice.failed', failed: 'voice.failed', off: 'voice.off' }[voice.status];
+    await bot.say(locales.text(lang, key));
   }
 
   /** Not understood: say so, keep the question for the cooperative, and show the menu. */
@@ -444,6 +477,12 @@ function openCartOf(dc: DialogContext | undefined): Record<string, unknown> | un
 function payloadArgument(bot: BotWorker): string | undefined {
   const value = (bot.getConfig('context') as TurnContext).activity.value;
   return typeof value === 'string' && value.includes(':') ? value.slice(value.indexOf(':') + 1) : undefined;
+}
+
+/** The voice note of a message that was not heard well enough to go on as its words. */
+function unheardVoice(message: BotkitMessage): { status: Exclude<VoiceStatus, 'heard'>; transcript: string } | undefined {
+  const voice = (message as { voice?: { status?: VoiceStatus; transcript?: string } }).voice;
+  return voice?.status && voice.status !== 'heard' ? { status: voice.status, transcript: voice.transcript ?? '' } : undefined;
 }
 
 function valueOf(message: BotkitMessage): string | undefined {

@@ -1,3 +1,4 @@
+import type { VoiceNote } from '../voice/voice-notes';
 import type { Connection, Types } from 'mongoose';
 import { messageModel, type MessageDoc } from '../db/models/message';
 import { insertPlain } from '../db/plain-insert';
@@ -20,6 +21,7 @@ export interface MessageRecord {
   externalId?: string | null;
   content?: Record<string, unknown>;
   staff?: boolean;
+  voice?: VoiceNote;
 }
 
 /** Stores one message and returns its id. */

@@ -38,6 +38,8 @@ export async function eraseCustomer(
   forgetDigestDay: (instant: Date) => Promise<void>,
   /** Deletes the channel's archived webhook events of these senders (the inbox's, on its own database). */
   forgetEvents?: (channel: string, senders: string[]) => Promise<number>,
+  /** Deletes the voice notes' audio files of these senders (src/voice). */
+  forgetVoiceFiles?: (channel: string, senders: string[]) => Promise<number>,
 ): Promise<Record<string, number>> {
   const customer = await customerModel(connection).findById(id, { channel: 1, externalId: 1, whatsapp: 1 }).lean();
   if (!customer) return {};
@@ -82,6 +84,7 @@ export async function eraseCustomer(
   forgetIdentitiesOf(connection, id);
   await count('profile', customerModel(connection).deleteOne({ _id: id }));
   if (forgetEvents) removed.webhookEvents = await forgetEvents(customer.channel, senders);
+  if (forgetVoiceFiles) removed.voiceFiles = await forgetVoiceFiles(customer.channel, senders);
   for (const instant of instants) await forgetDigestDay(instant);
   removed.digestDays = instants.length;
   return removed;

@@ -12,7 +12,14 @@ export const eraseMyDataAction: ActionDefinition = {
   async run(context) {
     context.forgetTurn();
     await context.say(context.locales.text(context.lang, 'privacy.erased'));
-    const removed = await eraseCustomer(context.connection, context.customer._id, (instant) => context.services.digestDays.invalidate(instant), context.services.inbox ? (channel, senders) => context.services.inbox!.forget(channel, senders) : undefined);
+    const { inbox, voice } = context.services;
+    const removed = await eraseCustomer(
+      context.connection,
+      context.customer._id,
+      (instant) => context.services.digestDays.invalidate(instant),
+      inbox ? (channel, senders) => inbox.forget(channel, senders) : undefined,
+      voice ? (channel, senders) => voice.forget(channel, senders) : undefined,
+    );
     context.log.info({ customer: String(context.customer._id), channel: context.channel, removed }, 'a customer erased their data');
     return true;
   },

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FakeMetaCatalog, type CatalogItems } from './fake-meta-catalog';
@@ -39,6 +39,18 @@ export class FakeGraphApi {
   }
   private server: http.Server | undefined;
   private waiters: (() => void)[] = [];
+  /** WhatsApp media by id (what a customer's voice note or photo uploaded), served as Meta does: id → URL → bytes. */
+  readonly media = new Map<string, { bytes: Buffer; mime: string }>();
+  /** Media files downloaded (with the right token), by id. */
+  readonly downloads: string[] = [];
+  /** Messenger attachments on Meta's CDN (signed addresses, fetched without a token), by name. */
+  readonly cdn = new Map<string, { bytes: Buffer; mime: string }>();
+
+  /** The address of a Messenger attachment kept in `cdn`. */
+  cdnUrl(name: string): string {
+    return `${this.base}/cdn/${encodeURIComponent(name)}?_nc_sig=fake`;
+  }
+  private base = '';
 
   constructor(private readonly options: { accessToken: string; appSecret: string; version: string; phoneNumberId?: string }) {}
 
@@ -46,7 +58,8 @@ export class FakeGraphApi {
   async start(): Promise<string> {
     this.server = http.createServer((req, res) => this.handle(req, res));
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.base;
   }
 
   /** Stops the server. */
@@ -111,6 +124,38 @@ export class FakeGraphApi {
         this.refused.push({ status, message });
         res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message, type: 'OAuthException', code, fbtrace_id: 'fake' } }));
       };
+      const cdn = /^\/cdn\/([^/]+)$/.exec(url.pathname);
+      if (cdn && req.method === 'GET') {
+        const media = this.cdn.get(decodeURIComponent(cdn[1]!));
+        if (!media || url.searchParams.get('_nc_sig') !== 'fake') return fail(403, 0, 'URL signature mismatch');
+        this.downloads.push(decodeURIComponent(cdn[1]!));
+        res.writeHead(200, { 'content-type': media.mime, 'content-length': media.bytes.length }).end(media.bytes);
+        return;
+      }
+      // A media file's bytes (Meta's lookaside.fbsbx.com): the token in the Authorization header, never the query.
+      const file = /^\/whatsapp-media-file\/(\d+)$/.exec(url.pathname);
+      if (file && req.method === 'GET') {
+        if (req.headers.authorization !== `Bearer ${this.options.accessToken}`) return fail(401, 190, 'media download without the Authorization: Bearer token');
+        const media = this.media.get(file[1]!);
+        if (!media) return fail(404, 100, 'media not found');
+        this.downloads.push(file[1]!);
+        res.writeHead(200, { 'content-type': media.mime, 'content-length': media.bytes.length }).end(media.bytes);
+        return;
+      }
+      // A media id's URL: GET /{version}/{media-id}, with the token and proof as every Graph call.
+      const mediaId = req.method === 'GET' ? new RegExp(`^/${this.options.version}/(\\d+)$`).exec(url.pathname) : null;
+      if (mediaId && url.searchParams.get('access_token') === this.options.accessToken) {
+        const proof = createHmac('sha256', this.options.appSecret).update(this.options.accessToken).digest('hex');
+        if (url.searchParams.get('appsecret_proof') !== proof) return fail(400, 100, 'Invalid appsecret_proof provided in the API argument');
+        const media = this.media.get(mediaId[1]!);
+        if (!media) return fail(400, 100, `Unsupported get request. Object with ID '${mediaId[1]}' does not exist`);
+        const phone = url.searchParams.get('phone_number_id');
+        if (phone !== null && phone !== this.options.phoneNumberId) return fail(400, 100, 'the media does not belong to that phone number');
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({ messaging_product: 'whatsapp', url: `${this.base}/whatsapp-media-file/${mediaId[1]}`, mime_type: media.mime, sha256: createHash('sha256').update(media.bytes).digest('hex'), file_size: media.bytes.length, id: mediaId[1] }),
+        );
+        return;
+      }
       const whatsapp = this.options.phoneNumberId !== undefined && url.pathname === `/${this.options.version}/${this.options.phoneNumberId}/messages`;
       // A catalog's edges: /{version}/{catalog_id}/products, items_batch, localized_items_batch, check_batch_request_status.
       const shop = new RegExp(`^/${this.options.version}/(\\d+)/(\\w+)$`).exec(url.pathname);

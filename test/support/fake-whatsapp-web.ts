@@ -99,8 +99,8 @@ export class FakeWebClient extends EventEmitter implements WebClient {
   }
 
   /** A customer writes (`from` a @c.us or @lid chat; a group's messages name their `author`); `extra` overrides the Message's fields. Returns the message's id. */
-  receive(from: string, body: string, extra: Partial<WebMessage> & { notifyName?: string; author?: string } = {}): string {
-    const { notifyName, author, ...overrides } = extra;
+  receive(from: string, body: string, extra: Partial<WebMessage> & { notifyName?: string; author?: string; directPath?: string; mimetype?: string } = {}, beforeEmit?: (id: string) => void): string {
+    const { notifyName, author, directPath, mimetype, ...overrides } = extra;
     const id = `3EB0${(++counter).toString(16).toUpperCase().padStart(16, '0')}`;
     const raw = {
       id: { fromMe: false, remote: wid(from), id, _serialized: `false_${from}_${id}${author ? `_${author}` : ''}` },
@@ -111,13 +111,31 @@ export class FakeWebClient extends EventEmitter implements WebClient {
       to: wid('212600000001@c.us'),
       ...(author ? { author: wid(author) } : {}),
       ...(notifyName ? { notifyName } : {}),
+      // A media message: the library reads hasMedia from directPath.
+      ...(directPath ? { directPath, mimetype } : {}),
       ack: 1,
     };
     // The library's own Message, as its 'message' event gives it.
     const message = new Message(this, raw);
     Object.assign(message, overrides);
+    beforeEmit?.(raw.id._serialized);
     this.emit('message', message);
     return raw.id._serialized;
+  }
+
+  // Voice notes' audio by message id, as the browser page holds it (decrypted, base64).
+  private readonly audio = new Map<string, { data: string; mimetype: string; filesize: number }>();
+  /**
+   * The page whatsapp-web.js's Message.downloadMedia evaluates in: it runs the library's own
+   * downloadMedia, which reads this page's answer (null when the page lost the message).
+   */
+  readonly pupPage = { evaluate: async (_fn: unknown, id: string) => this.audio.get(id) ?? null };
+
+  /** A customer sends a voice note (WhatsApp Web's `ptt`, OGG/Opus), or an audio file (`audio`). Returns the message's id. */
+  receiveVoice(from: string, bytes: Buffer, type: 'ptt' | 'audio' = 'ptt'): string {
+    return this.receive(from, '', { directPath: '/v/t62.7117-24/fake.enc', mimetype: 'audio/ogg; codecs=opus', type }, (id) =>
+      this.audio.set(id, { data: bytes.toString('base64'), mimetype: 'audio/ogg; codecs=opus', filesize: bytes.length }),
+    );
   }
 
   private ready(): void {

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import mongoose from 'mongoose';
 import type { WebClient } from '../../src/channels/whatsapp-web/whatsapp-web-client';
 import { loadConfig, type Config } from '../../src/config';
@@ -42,8 +45,11 @@ export async function startTestServer(
   overrides: Partial<Config> & { label?: string; logLines?: LogLines; whatsappWebClient?: () => Promise<WebClient> } = {},
 ): Promise<RunningServer> {
   const { label = 'server', logLines, whatsappWebClient, ...rest } = overrides;
+  const base = loadConfig({});
   const config: Config = {
-    ...loadConfig({}),
+    ...base,
+    // Voice notes are kept apart per server (their transcripts are cached by event id), and not heard unless a test asks.
+    voice: { ...base.voice, transcriber: 'off', dir: fs.mkdtempSync(path.join(os.tmpdir(), 'taawun-voice-')) },
     port: 0,
     host: '127.0.0.1',
     mongodbUri: freshDatabaseUri(label),

@@ -1,3 +1,6 @@
+import type { ChannelEvent } from '../inbox';
+import { fetchMedia } from '../../voice/fetch-media';
+import type { VoiceSource } from '../../voice/voice-notes';
 import type { Activity, TurnContext } from 'botbuilder';
 import type { Connection } from 'mongoose';
 import type { Logger } from '../../logger';
@@ -25,6 +28,12 @@ export class MessengerAdapter extends OutboxAdapter {
     logic: (context: TurnContext) => Promise<boolean>,
   ) {
     super(MESSENGER_CHANNEL, connection, log, logic);
+  }
+
+  /** A voice note's audio: Messenger gives its address on its CDN, fetched without the token. */
+  override voiceSource(event: ChannelEvent): VoiceSource | undefined {
+    const url = event.attachments?.find((a) => a.type === 'audio' && /^https?:\/\//.test(a.url ?? ''))?.url;
+    return url ? (maxBytes) => fetchMedia(url, { maxBytes }) : undefined;
   }
 
   /** Keeps Messenger's delivery and read reports on the sent messages: those it names, or all sent to that customer up to its watermark. */

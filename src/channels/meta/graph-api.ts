@@ -1,3 +1,4 @@
+import { fetchMedia } from '../../voice/fetch-media';
 import type { Logger } from '../../logger';
 import { RateLimiter } from '../rate-limiter';
 import { getJson, postJson, type JsonAnswer } from './post-json';
@@ -67,6 +68,15 @@ export class GraphClient {
   /** GETs `/{version}/{path}` with `query`, with the same proof, limit and retries as post. */
   async get(path: string, query: Record<string, string> = {}): Promise<unknown> {
     return this.call(path, (url) => getJson(url, 15_000), query, {});
+  }
+
+  /**
+   * Downloads a media file Meta named by its URL (a WhatsApp media id's `url`), with the token
+   * as Meta asks: in the Authorization header, not the query.
+   */
+  async download(url: string, maxBytes: number): Promise<{ bytes: Buffer; mime?: string }> {
+    await this.limiter.take();
+    return fetchMedia(url, { maxBytes, headers: { authorization: `Bearer ${this.options.accessToken}`, 'user-agent': 'Taawun' } });
   }
 
   private async call(path: string, send: (url: URL) => Promise<JsonAnswer>, query: Record<string, string>, options: { unmetered?: boolean }): Promise<unknown> {

@@ -1,3 +1,4 @@
+import { MediaTooBigError, type VoiceSource } from '../../voice/voice-notes';
 import type { Activity, TurnContext } from 'botbuilder';
 import type { Connection, Types } from 'mongoose';
 import QRCode from 'qrcode';
@@ -57,6 +58,8 @@ export class WhatsAppWebChannel extends OutboxAdapter {
   private readonly contacts: WebContactIds;
   // The chat each conversation's customer last wrote from, tried first when nothing has worked yet (bounded).
   private readonly lastFrom = new Map<string, { chat: string; customer: Types.ObjectId }>();
+  // Voice notes received and not fetched yet: their audio is in the browser, reached through the message.
+  private readonly voiceMessages = new Map<string, WebMessage>();
 
   constructor(
     private readonly makeClient: () => Promise<WebClient>,
@@ -168,7 +171,29 @@ export class WhatsAppWebChannel extends OutboxAdapter {
       ...(attachments ? { attachments } : {}),
       ...(identity ? { identity: { ...identity, ...(name ? { name } : {}) } } : {}),
     };
+    if ((message.type === 'ptt' || message.type === 'audio') && message.hasMedia) {
+      if (this.voiceMessages.size >= 500) this.voiceMessages.delete(this.voiceMessages.keys().next().value!);
+      this.voiceMessages.set(event.id, message);
+    }
     await this.inbox.record(WHATSAPP_WEB_CHANNEL, [event]);
+  }
+
+  /**
+   * A voice note's audio, from the browser: through the message received (or, after a
+   * restart, the message looked up by its id), decoded from the base64 the library gives.
+   */
+  override voiceSource(event: ChannelEvent): VoiceSource | undefined {
+    if (!event.attachments?.some((a) => a.type === 'ptt' || a.type === 'audio')) return undefined;
+    return async (maxBytes) => {
+      const message = this.voiceMessages.get(event.id) ?? (this.state === 'ready' ? await this.client?.getMessageById?.(event.id) : undefined);
+      if (!message?.downloadMedia) throw new Error(this.state === 'ready' ? 'WhatsApp Web no longer has this voice note' : 'WhatsApp Web is not connected');
+      const media = await message.downloadMedia();
+      if (!media?.data) throw new Error('WhatsApp Web gave no audio for this voice note');
+      // Base64 is 4/3 of the bytes: refused before decoding a file too large.
+      if ((media.data.length * 3) / 4 > maxBytes) throw new MediaTooBigError(Math.round((media.data.length * 3) / 4));
+      this.voiceMessages.delete(event.id);
+      return { bytes: Buffer.from(media.data, 'base64'), ...(media.mimetype ? { mime: media.mimetype } : {}) };
+    };
   }
 
   /**

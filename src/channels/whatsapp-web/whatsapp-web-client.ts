@@ -15,6 +15,8 @@ export interface WebMessage {
   location?: { latitude: number | string; longitude: number | string; description?: string };
   /** The raw message; `notifyName` is the sender's profile name. */
   _data?: { notifyName?: string };
+  /** A media message's file, as base64 (whatsapp-web.js's MessageMedia); undefined when WhatsApp no longer has it. */
+  downloadMedia?(): Promise<{ mimetype?: string; data: string; filesize?: number } | undefined>;
 }
 
 /**
@@ -28,6 +30,8 @@ export interface WebClient extends EventEmitter {
   sendMessage(chatId: string, content: string): Promise<{ id: { _serialized: string } } | undefined>;
   /** A contact's hidden id and phone id (`…@lid`, `…@c.us`), each undefined when the account does not know it (1.34). */
   getContactLidAndPhone?(userIds: string[]): Promise<{ lid?: string; pn?: string }[]>;
+  /** A message by its id, for media fetched after a restart. */
+  getMessageById?(id: string): Promise<WebMessage | undefined>;
   destroy(): Promise<void>;
 }
 

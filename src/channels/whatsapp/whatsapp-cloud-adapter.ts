@@ -1,3 +1,4 @@
+import { MediaTooBigError, type VoiceSource } from '../../voice/voice-notes';
 import type { Activity, TurnContext } from 'botbuilder';
 import type { Connection, Types } from 'mongoose';
 import { customerModel } from '../../db/models/customer';
@@ -55,6 +56,20 @@ export class WhatsAppCloudAdapter extends OutboxAdapter {
     this.customers = new WhatsAppCustomers(connection, log, (customer) => {
       for (const [conversation, a] of this.addresses) if (a.customer.equals(customer)) this.addresses.delete(conversation);
     });
+  }
+
+  /** A voice note's audio: its media id's URL asked of the Graph API, then the file, both with the token. */
+  override voiceSource(event: ChannelEvent): VoiceSource | undefined {
+    const url = event.attachments?.find((a) => a.url?.startsWith('whatsapp-media:'))?.url;
+    if (!url) return undefined;
+    const mediaId = url.slice('whatsapp-media:'.length);
+    return async (maxBytes) => {
+      const media = (await this.graph.get(encodeURIComponent(mediaId), { phone_number_id: this.phoneNumberId })) as { url?: string; mime_type?: string; file_size?: number | string };
+      if (typeof media.url !== 'string') throw new Error(`the Graph API gave no URL for media ${mediaId}`);
+      if (Number(media.file_size) > maxBytes) throw new MediaTooBigError(Number(media.file_size));
+      const file = await this.graph.download(media.url, maxBytes);
+      return { bytes: file.bytes, ...(media.mime_type ?? file.mime ? { mime: media.mime_type ?? file.mime } : {}) };
+    };
   }
 
   /**

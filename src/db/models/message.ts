@@ -20,6 +20,26 @@ const messageSchema = new Schema(
     // What an inbound message carried besides its text (a cart, a voice note, contacts, a Flow's
     // answers, a referral, the message it replies to), as the channel sent it.
     content: { type: Schema.Types.Mixed, default: undefined },
+    // A voice note: its audio (relative to the voice folder), length and what was heard in it;
+    // `waiting` while nobody of the cooperative listened to one the bot could not hear.
+    voice: {
+      type: {
+        _id: false,
+        status: String,
+        file: String,
+        mime: String,
+        bytes: Number,
+        seconds: Number,
+        transcript: String,
+        transcribedBy: String,
+        avgLogprob: Number,
+        language: String,
+        error: String,
+        waiting: Boolean,
+        heardBy: String,
+      },
+      default: undefined,
+    },
     // The customer's reaction to this message (one a person on Meta's channels), and what it replaced.
     reaction: { type: { _id: false, emoji: String, at: Date }, default: undefined },
     // Earlier wordings of a message the customer edited, oldest first (the first is what they wrote).
@@ -38,6 +58,8 @@ const messageSchema = new Schema(
 messageSchema.index({ customer: 1, at: 1, _id: 1 });
 // Delivery statuses find their message by the platform's id.
 messageSchema.index({ channel: 1, externalId: 1 });
+// The console's list of voice notes waiting for a person.
+messageSchema.index({ 'voice.waiting': 1, at: -1 });
 
 export type MessageDoc = InferSchemaType<typeof messageSchema> & { _id: Types.ObjectId };
 
