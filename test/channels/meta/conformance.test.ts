@@ -9,6 +9,8 @@ import { parse as parseYaml } from 'yaml';
 import { customerIdModel, customerModel } from '../../../src/db/models/customer';
 import { messageModel } from '../../../src/db/models/message';
 import { messageRefModel } from '../../../src/db/models/message-ref';
+import { loadConfig } from '../../../src/config';
+import { dayOf } from '../../../src/satisfaction/periods';
 import type { RunningServer } from '../../../src/server';
 import { FakeGraphApi, signedWebhook, type SentMessage } from '../../support/fake-graph-api';
 import { ADMIN_PASSWORD, ADMIN_TOKEN, LogLines, startTestServer, stopAndDrop } from '../../support/server';
@@ -479,7 +481,8 @@ describe('the 60 real Meta webhook bodies, replayed through the real server', ()
     expect(julian).toContain('username <b dir="ltr">@Julianzlc</b>');
     expect(await page('fb-20', (f) => fbItem(f).sender.id, 'messenger')).toContain('Came from: ADS · ad_amlou_2026 · ad 23851234567890123');
     expect(await page('wa-34', (f) => v(f).message_echoes[0].to, 'whatsapp')).toContain('<div class="msg staff">');
-    const today = new Date().toISOString().slice(0, 10);
+    // The digest counts the cooperative's days (TZ): between 23:00 and midnight UTC, Casablanca is already on tomorrow.
+    const today = dayOf(new Date(), loadConfig({}).timeZone);
     const digest = (await (await fetch(`${server.url}/api/digest?from=${today}&to=${today}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as { referrals: { source: string; channel: string; count: number }[] };
     // fb-04, fb-05, fb-19 came by m.me links, fb-20 by a Messenger ad, wa-16 by a click-to-WhatsApp ad.
     expect(digest.referrals).toEqual([
